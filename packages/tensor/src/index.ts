@@ -1,0 +1,4 @@
+export * from './dtype.js';
+export * from './shape.js';
+export * from './tensor.js';
+export type * from './interfaces.js';

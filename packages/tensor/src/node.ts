@@ -1,0 +1,2 @@
+// Node-only entry: file-backed byte sources and safetensors files on disk.
+export {};
