@@ -1,0 +1,10 @@
+export * from './attributes.js';
+export * from './dim.js';
+export * from './errors.js';
+export * from './graph.js';
+export * from './target.js';
+export * from './value.js';
+export * from './ops/index.js';
+export { toOnnx, tensorBytes, type SerializeOptions } from './onnx/serialize.js';
+export { dumpGraph } from './onnx/dump.js';
+export { ONNX_DTYPE } from './onnx/dtypes.js';
