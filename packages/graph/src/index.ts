@@ -8,3 +8,5 @@ export * from './ops/index.js';
 export { toOnnx, tensorBytes, type SerializeOptions } from './onnx/serialize.js';
 export { dumpGraph } from './onnx/dump.js';
 export { ONNX_DTYPE } from './onnx/dtypes.js';
+export * from './params.js';
+export * from './nn/index.js';
