@@ -25,8 +25,8 @@ export function castForWrite(r: CaseReport): Map<string, Tensor> {
   const out = new Map<string, Tensor>();
   for (const [name, t] of r.computed) {
     if (t.dtype === 'uint8' || t.dtype === 'int64') out.set(name, t);
-    else if (t.dtype === 'bool') out.set(name, new Tensor('uint8', t.shape, new Uint8Array(t.data)));
-    else if (t.dtype === 'int32') out.set(name, new Tensor('int64', t.shape, BigInt64Array.from(t.data, (v) => BigInt(v))));
+    else if (t.dtype === 'bool' && t.data instanceof Uint8Array) out.set(name, new Tensor('uint8', t.shape, t.data.slice()));
+    else if (t.data instanceof Int32Array) out.set(name, new Tensor('int64', t.shape, BigInt64Array.from(t.data, (v) => BigInt(v))));
     else out.set(name, castTensor(t, 'float32'));
   }
   return out;

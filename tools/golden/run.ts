@@ -4,6 +4,7 @@ import type { Tensor } from '@sdxs/tensor';
 import { openSafetensorsFile } from '@sdxs/tensor/node';
 import { compareTensors, type Comparison } from './compare.js';
 import { KINDS } from './kinds/index.js';
+import { caseFile } from './links.js';
 import type { GoldenCase } from './types.js';
 
 export type CaseStatus = 'pass' | 'fail' | 'unsupported';
@@ -44,7 +45,7 @@ export async function runCase(dir: string): Promise<CaseReport> {
   const t0 = performance.now();
   const result = await runner(c);
   const seconds = (performance.now() - t0) / 1000;
-  const reference = await openSafetensorsFile(join(c.dir, 'outputs.safetensors'));
+  const reference = await openSafetensorsFile(caseFile(c.dir, 'outputs.safetensors'));
   try {
     const names = reference.names();
     const comparisons: Comparison[] = [];
