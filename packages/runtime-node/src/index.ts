@@ -1,0 +1,2 @@
+export { createNodeRuntime, type NodeRuntimeOptions } from './runtime.js';
+export { fromOrtTensor, toOrtTensor } from './tensor-convert.js';
