@@ -55,7 +55,7 @@ describe('golden CLI', () => {
       const a = await written.read('seed42_17');
       const b = await reference.read('seed42_17');
       expect(a.dtype).toBe('float32');
-      expect(Array.from(a.data)).toEqual(Array.from(b.data));
+      expect(a.toArray()).toEqual(b.toArray());
       await written.close();
       await reference.close();
     } finally {

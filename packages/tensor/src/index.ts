@@ -2,3 +2,6 @@ export * from './dtype.js';
 export * from './shape.js';
 export * from './tensor.js';
 export type * from './interfaces.js';
+export * from './half/index.js';
+export * from './random/index.js';
+export * from './safetensors/index.js';

@@ -41,6 +41,12 @@ export class Tensor<D extends DType = DType> {
     return new Tensor(this.dtype, shape, this.data);
   }
 
+  /** The elements as plain numbers (int64 converted with Number, so beyond 2^53 it is approximate). */
+  toArray(): number[] {
+    const d = this.data;
+    return d instanceof BigInt64Array ? Array.from(d, Number) : Array.from(d);
+  }
+
   toString(): string {
     return `Tensor(${this.dtype}, ${formatShape(this.shape)})`;
   }
