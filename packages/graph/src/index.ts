@@ -10,3 +10,6 @@ export { dumpGraph } from './onnx/dump.js';
 export { ONNX_DTYPE } from './onnx/dtypes.js';
 export * from './params.js';
 export * from './nn/index.js';
+export * from './load/index.js';
+export * from './lowering.js';
+export * from './composite/index.js';

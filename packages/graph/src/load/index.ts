@@ -1,0 +1,2 @@
+export { bindCheckpoint, CheckpointError, type BindOptions, type TensorStore } from './bind-checkpoint.js';
+export { findWeightFiles, openWeightFiles, type WeightFileOptions } from './weight-files.js';
