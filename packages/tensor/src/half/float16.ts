@@ -1,0 +1,121 @@
+/**
+ * IEEE 754 binary16 ("half", ONNX `float16`) <-> binary32 conversion. Half values travel as their raw
+ * bits in a `Uint16Array` (see dtype.ts), so nothing here depends on `Float16Array`, which Node 20 lacks.
+ *
+ * Rounding is to nearest, ties to even; values at or above 65520 (halfway past the largest finite half,
+ * 65504) become infinity; subnormals are converted exactly in both directions; -0 keeps its sign.
+ * NaNs keep their sign and leading payload bits and always come out quiet (quiet bit set), as the
+ * x86 F16C instructions do, so a NaN can never turn into an infinity by losing its payload.
+ */
+
+import { float32FromBits, float64HighWord, roundHalfEven } from './float-bits.js';
+
+let widenTable: Uint32Array | undefined;
+
+/**
+ * The float32 bit pattern of every half value, built on first use (256 KiB). A lookup is the fastest
+ * widening a JS engine offers: one load per element, no branches on subnormals or NaNs.
+ */
+function float16WidenTable(): Uint32Array {
+  if (widenTable) return widenTable;
+  const table = new Uint32Array(65536);
+  const asFloat = new Float32Array(table.buffer);
+  for (let h = 0; h < 65536; h++) {
+    const exponent = (h >>> 10) & 0x1f;
+    const mantissa = h & 0x3ff;
+    if (exponent === 0x1f) {
+      // Inf or NaN: set every exponent bit; NaNs also get the float32 quiet bit (0x00400000).
+      table[h] = ((h & 0x8000) << 16) | 0x7f800000 | (mantissa << 13) | (mantissa === 0 ? 0 : 0x00400000);
+    } else {
+      // Finite halves (subnormals included) are exact in float64 and in float32, so the value itself
+      // is the simplest correct source of the bits; writing -0 through the float view keeps its sign.
+      const magnitude = exponent === 0 ? mantissa * 2 ** -24 : (1024 + mantissa) * 2 ** (exponent - 25);
+      asFloat[h] = h & 0x8000 ? -magnitude : magnitude;
+    }
+  }
+  widenTable = table;
+  return table;
+}
+
+function checkDestination(srcLength: number, dstLength: number): void {
+  if (dstLength !== srcLength) {
+    throw new RangeError(`destination has ${dstLength} elements but the source has ${srcLength}`);
+  }
+}
+
+/**
+ * Widen half bits to float32 (exact). Writes into `dst` when given (same length), else a new array.
+ *
+ * @example
+ * float16ToFloat32(new Uint16Array([0x3c00, 0xc000])); // Float32Array [1, -2]
+ */
+export function float16ToFloat32(src: Uint16Array, dst?: Float32Array): Float32Array {
+  const out = dst ?? new Float32Array(src.length);
+  checkDestination(src.length, out.length);
+  const table = float16WidenTable();
+  // Write bit patterns, not numbers: storing a NaN through a Float32Array may canonicalize it.
+  const bits = new Uint32Array(out.buffer, out.byteOffset, out.length);
+  const n = src.length;
+  for (let i = 0; i < n; i++) bits[i] = table[src[i]!]!;
+  return out;
+}
+
+/**
+ * Round float32 values to half bits (nearest, ties to even). Writes into `dst` when given.
+ *
+ * @example
+ * float32ToFloat16(new Float32Array([1, 65520])); // Uint16Array [0x3c00, 0x7c00]
+ */
+export function float32ToFloat16(src: Float32Array, dst?: Uint16Array): Uint16Array {
+  const out = dst ?? new Uint16Array(src.length);
+  checkDestination(src.length, out.length);
+  const bits = new Uint32Array(src.buffer, src.byteOffset, src.length);
+  const n = src.length;
+  for (let i = 0; i < n; i++) {
+    const u = bits[i]!;
+    const sign = (u >>> 16) & 0x8000;
+    const a = u & 0x7fffffff;
+    let h: number;
+    if (a < 0x38800000) {
+      // Below 2^-14 the result is subnormal or zero. Adding 2^28 in float64 (whose spacing there is
+      // 2^-24, the half subnormal step) rounds once, to nearest even, at exactly the right bit.
+      h = (Math.abs(src[i]!) + 268435456 - 268435456) * 16777216;
+    } else if (a < 0x47800000) {
+      // Normal range: rebias the exponent (127 -> 15) and round the 13 dropped bits to nearest even
+      // by adding 0xfff plus the lowest kept bit; a carry out of the mantissa bumps the exponent,
+      // which also turns 65520 and above into infinity (0x7c00).
+      h = (a - 0x37fff001 + ((a >>> 13) & 1)) >>> 13;
+    } else {
+      // Overflow, infinity or NaN. NaNs keep their top payload bits and get the quiet bit.
+      h = a > 0x7f800000 ? 0x7e00 | ((a >>> 13) & 0x3ff) : 0x7c00;
+    }
+    out[i] = h | sign;
+  }
+  return out;
+}
+
+/** The number a half bit pattern stands for. @example float16BitsToNumber(0x3555) // 0.333251953125 */
+export function float16BitsToNumber(bits: number): number {
+  return float32FromBits(float16WidenTable()[bits & 0xffff]!);
+}
+
+/**
+ * The half bit pattern nearest to `value` (ties to even), rounding the float64 value once (so a
+ * double that is not a float32 is not rounded twice). NaN gives the quiet NaN 0x7e00 with its sign.
+ *
+ * @example numberToFloat16Bits(1 / 3) // 0x3555
+ */
+export function numberToFloat16Bits(value: number): number {
+  const hi = float64HighWord(value);
+  const sign = (hi >>> 16) & 0x8000;
+  if (Number.isNaN(value)) return sign | 0x7e00;
+  const a = Math.abs(value);
+  if (a >= 65520) return sign | 0x7c00;
+  const exponent = ((hi >>> 20) & 0x7ff) - 1023;
+  // Subnormal halves are the multiples of 2^-24 below 2^-14; a rounded count of 1024 is 0x0400,
+  // exactly the smallest normal, so the encodings meet without a special case.
+  if (exponent < -14) return sign | roundHalfEven(a * 2 ** 24);
+  // Scale the value into [1024, 2048]; a rounded 2048 carries into the exponent field.
+  const mantissa = roundHalfEven(a * 2 ** (10 - exponent));
+  return sign | (((exponent + 15) << 10) + mantissa - 1024);
+}
