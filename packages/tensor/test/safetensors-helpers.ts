@@ -1,7 +1,9 @@
 // Shared by the safetensors tests: hand-built files, a byte source that counts what it is asked for.
+import fc from 'fast-check';
 import { expect } from 'vitest';
+import { DTYPE_BYTES, DTYPES, typedArrayFrom, type DType } from '../src/dtype.js';
 import type { ByteSource } from '../src/interfaces.js';
-import type { Tensor } from '../src/tensor.js';
+import { Tensor } from '../src/tensor.js';
 import { ArrayBufferByteSource, SafetensorsError, SafetensorsFile, type SafetensorsErrorCode } from '../src/safetensors/index.js';
 
 export const FILE_NAME = 'test.safetensors';
@@ -89,3 +91,30 @@ export function bytesOf(t: Tensor): Uint8Array {
 export function entry(dtype: string, shape: readonly number[], start: number, end: number): string {
   return `{"dtype":"${dtype}","shape":[${shape.join(',')}],"data_offsets":[${start},${end}]}`;
 }
+
+/** A tensor of `dtype` and `shape` over the given raw bytes. */
+function tensorOfBytes(dtype: DType, shape: readonly number[], bytes: Uint8Array): Tensor {
+  const copy = bytes.slice();
+  return new Tensor(dtype, shape, typedArrayFrom(dtype, copy.buffer, 0, copy.length / DTYPE_BYTES[dtype]));
+}
+
+// Random files: names (any Unicode, including JSON-escaped characters), dtypes, shapes with zeros, raw bytes.
+const tensorArb = fc
+  .record({
+    dtype: fc.constantFrom(...DTYPES),
+    shape: fc.array(fc.integer({ min: 0, max: 4 }), { maxLength: 4 }),
+  })
+  .chain(({ dtype, shape }) => {
+    const size = shape.reduce((a, b) => a * b, 1) * DTYPE_BYTES[dtype];
+    return fc.uint8Array({ minLength: size, maxLength: size }).map((bytes) => tensorOfBytes(dtype, shape, bytes));
+  });
+// Also raw code points: quotes, backslashes, control characters and lone surrogates all need JSON escapes.
+const nameArb = fc
+  .oneof(fc.string({ unit: 'grapheme', maxLength: 12 }), fc.string({ unit: 'binary', maxLength: 6 }))
+  .filter((n) => n !== '__metadata__');
+/** Random valid files: tensors by name plus optional metadata. */
+export const filesArb = fc.record({
+  tensors: fc.dictionary(nameArb, tensorArb, { maxKeys: 6 }),
+  metadata: fc.option(fc.dictionary(fc.string({ maxLength: 8 }), fc.string({ maxLength: 8 }), { maxKeys: 3 }), { nil: undefined }),
+});
+

@@ -82,7 +82,7 @@ export function planSafetensors(tensors: NamedTensors, metadata?: Readonly<Recor
  * @example
  * const bytes = encodeSafetensors({ w: new Tensor('float32', [2], new Float32Array([1, 2])) }, { format: 'pt' });
  */
-export function encodeSafetensors(tensors: NamedTensors, metadata?: Readonly<Record<string, string>>): Uint8Array {
+export function encodeSafetensors(tensors: NamedTensors, metadata?: Readonly<Record<string, string>>): Uint8Array<ArrayBuffer> {
   const layout = planSafetensors(tensors, metadata);
   const out = new Uint8Array(layout.byteLength);
   out.set(layout.header, 0);
