@@ -2,6 +2,7 @@ import { DTYPE_BYTES, shapeSize, type DType, type Tensor } from '@sdxs/tensor';
 import type { Attributes } from './attributes.js';
 import { formatDims, type SymShape } from './dim.js';
 import { GraphError } from './errors.js';
+import { checkLoweringOverrides, type LoweringOverrides } from './lowering.js';
 import type { Target } from './target.js';
 import { Value } from './value.js';
 
@@ -37,6 +38,8 @@ export interface GraphOptions {
   target?: Target;
   /** Default ONNX opset (17 or newer). */
   opset?: number;
+  /** Force composite implementations (see lowering.ts), e.g. `{ attention: 'decomposed' }`. */
+  lowering?: LoweringOverrides;
 }
 
 export interface NodeSpec {
@@ -60,6 +63,7 @@ export class Graph {
   readonly name: string;
   readonly target: Target;
   readonly opset: number;
+  readonly lowering: LoweringOverrides;
   readonly nodes: Node[] = [];
   readonly inputs: Value[] = [];
   readonly outputs: Value[] = [];
@@ -75,6 +79,8 @@ export class Graph {
     this.target = options.target ?? 'cpu';
     this.opset = options.opset ?? 17;
     if (this.opset < 17) throw new GraphError('Graph', `opset ${this.opset} is too old; sdxs needs 17 or newer`);
+    this.lowering = options.lowering ?? {};
+    checkLoweringOverrides(this.lowering);
   }
 
   /** A graph input. Dims may be names (`'batch'`), which become ONNX dim_params. */
