@@ -31,6 +31,11 @@ export class CheckpointError extends Error {
 export interface BindOptions {
   /** Checkpoint keys the model does not use and may ignore (buffers such as `text_model.embeddings.position_ids`). */
   ignore?: readonly RegExp[];
+  /**
+   * Map a file's key to the model's key, for checkpoints saved under another module root (transformers 5
+   * saves CLIPTextModel without its `text_model.` prefix). Identity by default.
+   */
+  fileKeyToModelKey?: (key: string) => string;
 }
 
 /**
@@ -44,15 +49,17 @@ export interface BindOptions {
  */
 export async function bindCheckpoint(graph: Graph, stores: readonly TensorStore[], options: BindOptions = {}): Promise<void> {
   const files = stores.map((s) => s.name).join(', ') || '(no files)';
-  const where = new Map<string, TensorStore>();
-  for (const s of stores) for (const k of s.entries.keys()) where.set(k, s);
+  const toModel = options.fileKeyToModelKey ?? ((k: string) => k);
+  // model key -> [store, file key]
+  const where = new Map<string, [TensorStore, string]>();
+  for (const s of stores) for (const k of s.entries.keys()) where.set(toModel(k), [s, k]);
   const params = [...graph.initializers.values()].filter((i) => i.data === undefined);
   const wanted = new Set(params.map((p) => p.name));
   const missing: string[] = [];
   const mismatched: string[] = [];
   for (const p of params) {
-    const store = where.get(p.name);
-    const entry = store?.entries.get(p.name);
+    const found = where.get(p.name);
+    const entry = found?.[0].entries.get(found[1]);
     if (!entry) missing.push(p.name);
     else if (entry.shape.join() !== p.shape.join() || (entry.dtype !== p.dtype && !(isFloatDType(entry.dtype) && isFloatDType(p.dtype)))) {
       mismatched.push(`${p.name} (${entry.dtype}${formatDims(entry.shape)} in the file, model needs ${p.dtype}${formatDims(p.shape)})`);
@@ -62,7 +69,8 @@ export async function bindCheckpoint(graph: Graph, stores: readonly TensorStore[
   const unexpected = [...where.keys()].filter((k) => !wanted.has(k) && !ignore.some((r) => r.test(k)));
   if (missing.length || unexpected.length || mismatched.length) throw new CheckpointError(files, missing, unexpected, mismatched);
   for (const p of params) {
-    const t = await where.get(p.name)!.read(p.name);
+    const [store, key] = where.get(p.name)!;
+    const t = await store.read(key);
     graph.bind(p.name, t.dtype === p.dtype ? t : castTensor(t, castTarget(p.dtype)));
   }
 }
