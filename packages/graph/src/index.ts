@@ -13,3 +13,5 @@ export * from './nn/index.js';
 export * from './load/index.js';
 export * from './lowering.js';
 export * from './composite/index.js';
+export { toOnnxWithExternalData, type ExternalDataOptions, type ExternalizedModel } from './onnx/external-data.js';
+export { bindSafetensors, type BindExternalOptions, type BindExternalResult, type ExternalTensorEntry } from './onnx/bind-external.js';
