@@ -32,7 +32,7 @@ export { Neg } from './neg.js';
 export { Not } from './not.js';
 export { Pad, type PadAttrs } from './pad.js';
 export { Pow } from './pow.js';
-export { Range, type RangeDType } from './range.js';
+export { Range, type RangeDType, type RangeOptions } from './range.js';
 export { Reciprocal } from './reciprocal.js';
 export { ReduceMax } from './reduce-max.js';
 export { ReduceMean } from './reduce-mean.js';

@@ -1,5 +1,6 @@
 import type { DType } from '@sdxs/tensor';
 import type { Dim } from '../dim.js';
+import type { Graph } from '../graph.js';
 import { check } from '../errors.js';
 import { Value } from '../value.js';
 import { freshDim } from './_fresh-dim.js';
@@ -8,18 +9,27 @@ import { graphOf, scalar, type Operand } from './_helpers.js';
 /** The dtypes ONNX Range accepts that sdxs uses. */
 export type RangeDType = 'float32' | 'int32' | 'int64';
 
+export interface RangeOptions {
+  /** The dtype when every bound is a number (default int64); must match the tensor bounds otherwise. */
+  dtype?: RangeDType;
+  /** The graph to add to; needed only when every bound is a number. */
+  graph?: Graph;
+}
+
 /**
  * ONNX Range: [start, start + delta, ...) up to `limit` (exclusive), ceil((limit − start) / delta) values.
  * Each bound is a scalar tensor or a number; numbers take the dtype of the tensor bounds, else `dtype`
  * (default int64). With numbers only, the length is known while building.
  *
  * @example
- * Range(0, 10, 2);                // int64 [0, 2, 4, 6, 8], shape [5]
- * Range(0, halfDim, 1, 'float32');
+ * Range(0, 10, 2, { graph: g });                  // int64 [0, 2, 4, 6, 8], shape [5]
+ * Range(0, 160, 1, { graph: g, dtype: 'float32' }); // timestep embedding exponents
+ * Range(0, n, 1);                                  // n: a scalar int64 tensor; length known at run time
  */
-export function Range(start: Operand, limit: Operand, delta: Operand, dtype?: RangeDType): Value {
+export function Range(start: Operand, limit: Operand, delta: Operand, options: RangeOptions = {}): Value {
   const op = 'Range';
-  const g = graphOf(op, start, limit, delta);
+  const { dtype } = options;
+  const g = options.graph ?? graphOf(op, start, limit, delta);
   const tensors = [start, limit, delta].filter((v): v is Value => v instanceof Value);
   const type: DType = tensors[0]?.dtype ?? dtype ?? 'int64';
   check(type === 'float32' || type === 'int32' || type === 'int64', op, `unsupported dtype ${type} (float32, int32 or int64)`);

@@ -37,7 +37,7 @@ export function randomInts(shape: readonly number[], seed: number, lo: number, h
   return new Tensor('int64', shape, BigInt64Array.from({ length: shapeSize(shape) }, () => BigInt(lo + Math.floor(r() * (hi - lo + 1)))));
 }
 
-/** Assert an integer (or bool) result equals `expected` exactly, shape included. */
+/** Assert a result equals `expected` exactly (Object.is per element, so ±Infinity and -0 count), shape included. */
 export function expectExact(actual: Tensor | undefined, expected: readonly number[], shape: readonly number[]): void {
   expect(actual).toBeDefined();
   expect([...actual!.shape]).toEqual([...shape]);
