@@ -1,9 +1,13 @@
 import type { KindRunner } from '../types.js';
 import { runRng } from './rng.js';
+import { runVaeKl } from './vae-kl.js';
+import { runVaeTiny } from './vae-tiny.js';
 import { runTextEncoder } from './text-encoder.js';
 
 /** Golden case kinds the project implements, by `kind` in case.json. Later issues add theirs here. */
 export const KINDS: Readonly<Record<string, KindRunner>> = {
   rng: runRng,
+  'vae-tiny': runVaeTiny,
+  'vae-kl': runVaeKl,
   'text-encoder': runTextEncoder,
 };
