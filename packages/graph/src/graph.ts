@@ -70,6 +70,8 @@ export class Graph {
   readonly initializers = new Map<string, Initializer>();
   /** Non-default operator domains used, with their versions. */
   readonly domains = new Map<string, number>();
+  /** Names of initializers declared with `parameter` (as opposed to constants). */
+  readonly parameterNames = new Set<string>();
   private readonly values = new Map<string, Value>();
   private readonly scopes: string[] = [];
   private counter = 0;
@@ -116,6 +118,7 @@ export class Graph {
   parameter(name: string, dtype: DType, shape: readonly number[]): Value {
     if (this.initializers.has(name)) throw new GraphError('parameter', `${name} is declared twice`);
     this.initializers.set(name, { name, dtype, shape: [...shape] });
+    this.parameterNames.add(name);
     return this.newValue(name, dtype, shape);
   }
 
@@ -177,6 +180,13 @@ export class Graph {
       attributes: spec.attributes ?? {},
     });
     return outputs;
+  }
+
+  /** Number of elements in declared parameters (initializers made by `parameter`, bound or not). */
+  parameterCount(): number {
+    let n = 0;
+    for (const name of this.parameterNames) n += shapeSize(this.initializers.get(name)!.shape);
+    return n;
   }
 
   /** Total bytes of initializers (inline and external). */

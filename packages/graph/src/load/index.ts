@@ -1,2 +1,3 @@
 export { bindCheckpoint, CheckpointError, type BindOptions, type TensorStore } from './bind-checkpoint.js';
+export { bindSynthetic, syntheticTensor } from './synthetic.js';
 export { findWeightFiles, openWeightFiles, type WeightFileOptions } from './weight-files.js';
