@@ -2,6 +2,7 @@ import type { KindRunner } from '../types.js';
 import { runRng } from './rng.js';
 import { runVaeKl } from './vae-kl.js';
 import { runVaeTiny } from './vae-tiny.js';
+import { runTokenizer } from './tokenizer.js';
 import { runTextEncoder } from './text-encoder.js';
 
 /** Golden case kinds the project implements, by `kind` in case.json. Later issues add theirs here. */
@@ -9,5 +10,6 @@ export const KINDS: Readonly<Record<string, KindRunner>> = {
   rng: runRng,
   'vae-tiny': runVaeTiny,
   'vae-kl': runVaeKl,
+  tokenizer: runTokenizer,
   'text-encoder': runTextEncoder,
 };

@@ -1,0 +1,12 @@
+export { CLIPTokenizer, type BatchEncoding, type CallOptions, type EncodeOptions } from './clip-tokenizer.js';
+export { BytePairEncoder, type BpeOptions, type Merge } from './bpe.js';
+export { normalizeText } from './clean.js';
+export { TokenizerFileError } from './errors.js';
+export {
+  CLIP_MAX_LENGTH,
+  CLIP_SPECIAL_TOKENS,
+  type SpecialTokens,
+  type TokenizerFileNames,
+  type TokenizerFiles,
+} from './files.js';
+export { forEachWord } from './pre-tokenize.js';
