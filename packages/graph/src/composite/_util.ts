@@ -1,8 +1,7 @@
-import { allocData, isFloatDType, Tensor, type DType } from '@sdxs/tensor';
+import { allocData, isFloatDType, numberToBfloat16Bits, numberToFloat16Bits, Tensor, type DType } from '@sdxs/tensor';
 import { isStatic } from '../dim.js';
 import { check } from '../errors.js';
 import type { Graph } from '../graph.js';
-import { float32ToBFloat16Scalar, float32ToFloat16Scalar } from '../ops/_half.js';
 import { Reshape } from '../ops/reshape.js';
 import { Shape } from '../ops/shape.js';
 import type { Value } from '../value.js';
@@ -16,7 +15,7 @@ export function floatConstant(g: Graph, dtype: DType, shape: readonly number[], 
   const n = shape.reduce((a, b) => a * b, 1);
   const at = typeof value === 'number' ? () => value : (i: number) => value[i]!;
   const data = allocData(dtype, n);
-  const convert = dtype === 'float16' ? float32ToFloat16Scalar : dtype === 'bfloat16' ? float32ToBFloat16Scalar : (v: number) => v;
+  const convert = dtype === 'float16' ? numberToFloat16Bits : dtype === 'bfloat16' ? numberToBfloat16Bits : (v: number) => v;
   for (let i = 0; i < n; i++) data[i] = convert(at(i));
   return g.constant(new Tensor(dtype, shape, data), name);
 }
