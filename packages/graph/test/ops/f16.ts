@@ -1,6 +1,12 @@
 // Local float32 <-> float16 conversion for the op tests, written independently of the graph package's
 // _half.ts (which it checks against ORT) and standing in until @sdxs/tensor exports its half helpers.
 //
+// What the f16 tests exercise: onnxruntime-node 1.30's CPU EP has native f16 kernels only for data movement
+// (Concat, Split, Slice, Gather, Expand, Reshape, Transpose...) and Clip, Max, Min. For every arithmetic op
+// (Add..Pow, the unary math ops, MatMul, Gemm, Conv, Reduce*, Resize, Pad, Where, ArgMax) its
+// InsertCastTransformer wraps the node in Casts to f32 and back (seen in the optimized model it saves),
+// so those tests check the f16 graph end to end with f32 arithmetic and a single rounding to f16.
+//
 // f16 tolerance used across these tests: inputs are rounded to f16 *before* the reference sees them, so the
 // only difference left is how the runtime rounds. One f16 ulp relative (2^-10, twice the final rounding
 // error of 2^-11) plus an absolute 2^-14 (the smallest normal f16: below it results are subnormal and their
