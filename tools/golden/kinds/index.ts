@@ -12,4 +12,5 @@ export const KINDS: Readonly<Record<string, KindRunner>> = {
   'vae-kl': runVaeKl,
   tokenizer: runTokenizer,
   'text-encoder': runTextEncoder,
+  unet: async (c) => (await import('./unet.js')).runUNet(c),
 };
