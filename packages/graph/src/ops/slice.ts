@@ -5,9 +5,10 @@ import { normalizeAxes } from './_axes.js';
 import { freshDim } from './_fresh-dim.js';
 import { int64s } from './_helpers.js';
 
-// ±Infinity ("to the end") are sent as the largest safe integers: int64 constants are built from JS
-// numbers, and the runtime clamps any out-of-range bound to the dim anyway.
-const toInt64Bound = (v: number): number => (v === Infinity ? Number.MAX_SAFE_INTEGER : v === -Infinity ? -Number.MAX_SAFE_INTEGER : v);
+// Bounds beyond ±(2^53 − 1), ±Infinity ("to the end") included, are sent as the largest safe integers:
+// int64 constants are built from JS numbers (larger ones would wrap), and the runtime clamps any
+// out-of-range bound to the dim anyway.
+const toInt64Bound = (v: number): number => Math.min(Math.max(v, -Number.MAX_SAFE_INTEGER), Number.MAX_SAFE_INTEGER);
 
 /** Length of one sliced axis of known size `dim`, by the ONNX Slice clamping rules. */
 function sliceLength(dim: number, start: number, end: number, step: number): number {
