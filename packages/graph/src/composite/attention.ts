@@ -2,6 +2,7 @@ import { broadcastShapes, dimsCompatible, formatDims, type Dim } from '../dim.js
 import { check } from '../errors.js';
 import { loweringFor } from '../lowering.js';
 import { Add } from '../ops/add.js';
+import { Expand } from '../ops/expand.js';
 import { MatMul } from '../ops/matmul.js';
 import { MsMultiHeadAttention } from '../ops/ms-multi-head-attention.js';
 import { Mul } from '../ops/mul.js';
@@ -54,15 +55,14 @@ export function attention(q: Value, k: Value, v: Value, options: AttentionOption
   const headDim = dq / heads;
   const scale = options.scale ?? 1 / Math.sqrt(headDim);
   if (options.causal) check(typeof s === 'number' && s === t, op, 'causal attention needs equal, static query and key lengths', shapes);
-  let bias = options.mask;
+  const bias = options.mask;
   if (bias) {
     check(bias.rank <= 4, op, `mask has rank ${bias.rank}; at most 4 ([B, heads, S, T])`, [bias.shape]);
     check(broadcastShapes([bias.shape, [b, heads, s, t]]) !== undefined, op, `mask ${formatDims(bias.shape)} does not broadcast to [${b}, ${heads}, ${s}, ${t}]`);
-    if (bias.rank < 4) bias = Unsqueeze(bias, [...Array(4 - bias.rank).keys()]);
   }
 
   if (loweringFor(q.graph, 'attention') === 'contrib-mha') {
-    return MsMultiHeadAttention(q, k, v, bias, { heads, scale, unidirectional: options.causal ?? false });
+    return MsMultiHeadAttention(q, k, v, bias && mhaBias(bias, s, t), { heads, scale, unidirectional: options.causal ?? false });
   }
 
   // [B, L, heads·d] -> [B, heads, L, d]; K goes straight to [B, heads, d, T] for the score MatMul.
@@ -77,6 +77,18 @@ export function attention(q: Value, k: Value, v: Value, options: AttentionOption
   if (options.causal) scores = Add(scores, causalMask(q, s as number));
   const out = MatMul(Softmax(scores, -1), vh);
   return Reshape(Transpose(out, [0, 2, 1, 3]), [0, 0, dv]);
+}
+
+/**
+ * MultiHeadAttention's attention_bias is [B or 1, heads or 1, S, T]: a lower-rank mask gets leading 1s, and a
+ * mask that broadcasts over queries or keys (a key-padding mask [B, 1, 1, T]) is expanded to full S and T.
+ */
+function mhaBias(mask: Value, s: Dim, t: Dim): Value {
+  const bias = mask.rank < 4 ? Unsqueeze(mask, [...Array(4 - mask.rank).keys()]) : mask;
+  const [, , ms, mt] = bias.shape;
+  if (dimsCompatible(ms!, s) && dimsCompatible(mt!, t)) return bias;
+  check(typeof s === 'number' && typeof t === 'number', 'attention', `contrib-mha needs a mask of full [S, T] extent, or static S and T to expand ${formatDims(mask.shape)} to`);
+  return Expand(bias, [1, 1, s, t]);
 }
 
 /** [S, S] additive mask: 0 on and below the diagonal, −∞ above it. */

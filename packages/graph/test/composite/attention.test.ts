@@ -21,12 +21,10 @@ function attentionRef(q: number[], k: number[], v: number[], b: number, s: numbe
   const out = new Array<number>(b * s * dv).fill(0);
   const maskAt = (bi: number, hi: number, i: number, j: number): number => {
     if (!o.mask) return 0;
-    const full = [b, h, s, t];
     const ms = o.mask.shape;
     const idx = [bi, hi, i, j].slice(4 - ms.length);
     let flat = 0;
     ms.forEach((dim, a) => (flat = flat * dim + (dim === 1 ? 0 : idx[a]!)));
-    void full;
     return o.mask.values[flat]!;
   };
   for (let bi = 0; bi < b; bi++)
@@ -69,6 +67,7 @@ const cases: Case[] = [
   { name: 'cross-attention with another value width and a custom scale', b: 2, s: 6, t: 3, dqk: 12, dv: 6, heads: 3, scale: 0.3 },
   { name: 'a [S, T] additive mask', b: 2, s: 4, t: 3, dqk: 8, dv: 8, heads: 2, maskShape: [4, 3] },
   { name: 'a [B, 1, S, T] additive mask', b: 2, s: 4, t: 3, dqk: 8, dv: 8, heads: 2, maskShape: [2, 1, 4, 3] },
+  { name: 'a [B, 1, 1, T] key-padding mask', b: 2, s: 4, t: 3, dqk: 8, dv: 8, heads: 2, maskShape: [2, 1, 1, 3] },
   { name: 'causal (CLIP text encoder)', b: 2, s: 5, t: 5, dqk: 8, dv: 8, heads: 2, causal: true },
   { name: 'symbolic batch and lengths', b: 2, s: 4, t: 3, dqk: 8, dv: 8, heads: 4, symbolic: true },
 ];
