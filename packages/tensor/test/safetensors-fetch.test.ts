@@ -68,6 +68,13 @@ describe('RangedFetchByteSource against misbehaving servers', () => {
     await expect(RangedFetchByteSource.open('x', { fetch })).rejects.toThrow(/ignored the Range/);
   });
 
+  it('sizes an empty file from a 416 answer (which is then no safetensors file)', async () => {
+    const fetch = fakeFetch(() => new Response(null, { status: 416, headers: { 'Content-Range': 'bytes */0' } }));
+    const source = await RangedFetchByteSource.open('http://x/empty', { fetch });
+    expect(source.size).toBe(0);
+    await expectSafetensorsError(SafetensorsFile.open(source), 'truncated', undefined, 'http://x/empty');
+  });
+
   it('falls back to HEAD when Content-Range is hidden (CORS)', async () => {
     const fetch = fakeFetch((range, method) =>
       method === 'HEAD' ? new Response(null, { status: 200, headers: { 'Content-Length': String(file.length) } }) : new Response(file.slice(range![0], range![1] + 1), { status: 206 }),

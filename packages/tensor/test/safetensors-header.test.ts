@@ -1,7 +1,7 @@
 // RELIABILITY.md test catalogue items 1–7 and 9, on hand-built files.
 import { describe, expect, it } from 'vitest';
 import type { ByteSource } from '../src/interfaces.js';
-import { MAX_HEADER_BYTES, SafetensorsFile } from '../src/safetensors/index.js';
+import { SAFETENSORS_MAX_HEADER_BYTES as MAX_HEADER_BYTES, SafetensorsFile } from '../src/safetensors/index.js';
 import { CountingSource, FILE_NAME, entry, expectSafetensorsError, memorySource, openAndReadAll, openBytes, rawFile } from './safetensors-helpers.js';
 
 const f32 = (...values: number[]) => new Uint8Array(new Float32Array(values).buffer);

@@ -1,6 +1,7 @@
 // safetensors: read one tensor at a time from any ByteSource, validate like the reference implementation, write.
 export { SafetensorsError, type SafetensorsErrorCode } from './errors.js';
-export { LENGTH_PREFIX_BYTES, MAX_HEADER_BYTES, type SafetensorsEntry } from './header.js';
+// Re-exported under a prefixed name: this index is spread into the package's top-level namespace.
+export { MAX_HEADER_BYTES as SAFETENSORS_MAX_HEADER_BYTES, type SafetensorsEntry } from './header.js';
 export { SAFETENSORS_DTYPES, dtypeFromSafetensors } from './dtypes.js';
 export { SafetensorsFile, type ReadAllOptions } from './reader.js';
 export { encodeSafetensors, planSafetensors, type NamedTensors, type PlannedTensor, type SafetensorsLayout } from './writer.js';
