@@ -361,11 +361,22 @@ function checkConsistency(r: Reader, c: UNet2DConditionConfig): void {
     if (c.addition_time_embed_dim === null) r.fail('addition_time_embed_dim', 'is required by addition_embed_type "text_time"');
     if (c.projection_class_embeddings_input_dim === null) r.fail('projection_class_embeddings_input_dim', 'is required by addition_embed_type "text_time"');
   }
+  const n = c.block_out_channels.length;
+  const layers = (i: number) => (typeof c.layers_per_block === 'number' ? c.layers_per_block : c.layers_per_block[i]!);
+  const depthLists = (field: string, v: UNet2DConditionConfig['reverse_transformer_layers_per_block'] | number, want: (i: number) => number) => {
+    if (typeof v === 'number' || v === null) return;
+    v.forEach((s, i) => {
+      if (typeof s !== 'number' && s.length !== want(i)) r.fail(`${field}[${i}]`, `lists ${s.length} depths for a block of ${want(i)} layers`);
+    });
+  };
+  depthLists('transformer_layers_per_block', c.transformer_layers_per_block, layers);
+  depthLists('reverse_transformer_layers_per_block', c.reverse_transformer_layers_per_block, (i) => layers(n - 1 - i) + 1);
   const heads = c.num_attention_heads ?? c.attention_head_dim;
   const field = c.num_attention_heads === null ? 'attention_head_dim' : 'num_attention_heads';
   c.block_out_channels.forEach((ch, i) => {
     const h = typeof heads === 'number' ? heads : heads[i]!;
     const usesAttention = c.down_block_types[i] === 'CrossAttnDownBlock2D' || c.up_block_types[c.block_out_channels.length - 1 - i] === 'CrossAttnUpBlock2D';
-    if (usesAttention && h > ch) r.fail(field, `${h} heads (stage ${i}; diffusers reads this field as the head count) exceed the stage's ${ch} channels`);
+    const midHere = i === n - 1 && c.mid_block_type !== null;
+    if ((usesAttention || midHere) && h > ch) r.fail(field, `${h} heads (stage ${i}; diffusers reads this field as the head count) exceed the stage's ${ch} channels`);
   });
 }
