@@ -35,9 +35,8 @@ export class ConfigReader {
   constructor(json: unknown, file: string, className: string) {
     this.file = file;
     if (typeof json !== 'object' || json === null || Array.isArray(json)) {
-      this.json = {};
-      this.problem('(root)', `must be a JSON object, got ${describe(json)}`);
-      return;
+      // Nothing else can be read: report this alone.
+      throw new ConfigError(file, [{ field: '(root)', message: `must be a JSON object, got ${describe(json)}` }]);
     }
     this.json = json as Record<string, unknown>;
     // diffusers writes the class name; a config of another model is refused by name, not by a later mismatch.
@@ -59,9 +58,7 @@ export class ConfigReader {
   int(name: string, min: number, fallback?: Fallback<number>): number {
     const v = this.get(name, fallback);
     if (v === undefined) return NaN;
-    if (typeof v !== 'number' || !Number.isInteger(v)) return this.wrong(name, 'an integer', v, NaN);
-    if (v < min) return this.wrong(name, `an integer ≥ ${min}`, v, NaN);
-    return v;
+    return typeof v === 'number' && Number.isInteger(v) && v >= min ? v : this.wrong(name, `an integer ≥ ${min}`, v, NaN);
   }
 
   /** A finite number. */

@@ -78,7 +78,7 @@ export function parseAutoencoderTinyConfig(json: unknown, file = 'config.json'):
     force_upcast: r.boolean('force_upcast', { default: d.force_upcast }),
     scaling_factor: r.number('scaling_factor', { default: d.scaling_factor }),
     shift_factor: r.number('shift_factor', { default: d.shift_factor }),
-    block_out_channels: r.ints('block_out_channels', 1, { default: decoderChannels }),
+    block_out_channels: r.ints('block_out_channels', 1, { default: decoderChannels.length ? decoderChannels : d.block_out_channels }),
   };
   for (const side of ['encoder', 'decoder'] as const) {
     const channels = config[`${side}_block_out_channels`];
