@@ -45,14 +45,15 @@ const WHITESPACE = /\p{White_Space}/gu;
  * that truncation need not normalise a huge prompt in full. Pieces end just before a whitespace character:
  * whitespace is a starter that composes with nothing (NFC cannot reach across it), lowercasing is per
  * character, and a whitespace run split in two still separates the same words. A text without whitespace
- * is one piece.
+ * is one piece. The pieces are normalised for splitting into words, which drops whitespace anyway: see
+ * {@link normalizeForWords}.
  *
  * @example
  * forEachNormalizedChunk(prompt, (piece) => { words.push(...piece.split(' ')); return true; });
  */
 export function forEachNormalizedChunk(text: string, visit: (normalized: string) => boolean): void {
   if (text.length <= CHUNK_CHARS) {
-    visit(normalizeText(text));
+    visit(normalizeForWords(text));
     return;
   }
   const whitespace = new RegExp(WHITESPACE);
@@ -60,7 +61,16 @@ export function forEachNormalizedChunk(text: string, visit: (normalized: string)
   while (start < text.length) {
     whitespace.lastIndex = start + CHUNK_CHARS;
     const end = whitespace.exec(text)?.index ?? text.length;
-    if (!visit(normalizeText(text.slice(start, end)))) return;
+    if (!visit(normalizeForWords(text.slice(start, end)))) return;
     start = end;
   }
+}
+
+/**
+ * {@link normalizeText} less the whitespace folding, whose result only the word splitter sees: CLIP's word
+ * pattern never matches whitespace, so every whitespace run is dropped whatever it was folded to, and NFC
+ * and lowercasing treat whitespace as a barrier either way. Folding cost more than the rest of tokenization.
+ */
+function normalizeForWords(text: string): string {
+  return lowercaseChars(text.normalize('NFC'));
 }
