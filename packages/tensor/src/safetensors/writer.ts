@@ -31,6 +31,11 @@ export interface SafetensorsLayout {
  * data contiguous, the JSON header padded with spaces to a multiple of 8 bytes, so every tensor's data is aligned
  * to its element size. Validates names and metadata first. Writers stream `header` then each tensor's `bytes`.
  * `file` names the destination in error messages.
+ *
+ * @example
+ * const { header, tensors } = planSafetensors(weights, { format: 'pt' });
+ * await sink.write(header);
+ * for (const t of tensors) await sink.write(t.bytes); // t.byteOffset is where they land
  */
 export function planSafetensors(tensors: NamedTensors, metadata?: Readonly<Record<string, string>>, file = 'safetensors'): SafetensorsLayout {
   const list = [...(isMap(tensors) ? tensors.entries() : Object.entries(tensors))].map(([name, tensor]) => {
