@@ -122,7 +122,7 @@ describe('fuzz', () => {
         for (const mutate of mutations) bytes = mutate(bytes, other);
         await parseOrReject(bytes);
       }),
-      RUN_LIMIT,
+      { ...RUN_LIMIT, numRuns: 800 },
     );
   });
 });
