@@ -1,5 +1,4 @@
-import { allocData, isFloatDType, Tensor, type DType } from '@sdxs/tensor';
-import { float32ToFloat16Scalar, float32ToBFloat16Scalar } from './_half.js';
+import { allocData, isFloatDType, numberToBfloat16Bits, numberToFloat16Bits, Tensor, type DType } from '@sdxs/tensor';
 import type { Graph } from '../graph.js';
 import { check } from '../errors.js';
 import { Value } from '../value.js';
@@ -16,8 +15,8 @@ export function int64s(g: Graph, values: readonly number[], name?: string): Valu
 export function scalar(g: Graph, value: number, dtype: DType): Value {
   const data = allocData(dtype, 1);
   if (data instanceof BigInt64Array) data[0] = BigInt(value);
-  else if (dtype === 'float16' && data instanceof Uint16Array) data[0] = float32ToFloat16Scalar(value);
-  else if (dtype === 'bfloat16' && data instanceof Uint16Array) data[0] = float32ToBFloat16Scalar(value);
+  else if (dtype === 'float16' && data instanceof Uint16Array) data[0] = numberToFloat16Bits(value);
+  else if (dtype === 'bfloat16' && data instanceof Uint16Array) data[0] = numberToBfloat16Bits(value);
   else data[0] = value;
   return g.constant(new Tensor(dtype, [], data), 'scalar');
 }

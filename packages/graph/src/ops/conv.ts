@@ -3,6 +3,7 @@ import { dimsCompatible, formatDims, type Dim } from '../dim.js';
 import { check } from '../errors.js';
 import type { Value } from '../value.js';
 import { checkSameDType } from './_helpers.js';
+import { freshDim } from './_fresh-dim.js';
 
 export interface ConvAttrs {
   strides?: readonly number[];
@@ -40,7 +41,7 @@ export function Conv(x: Value, w: Value, b?: Value, attrs: ConvAttrs = {}): Valu
   if (b) check(b.rank === 1 && dimsCompatible(b.shape[0]!, m), op, `bias must be [${m}]`, shapes);
   const spatial: Dim[] = x.shape.slice(2).map((d, i) => {
     const k = kernel[i]!;
-    if (typeof d !== 'number' || typeof k !== 'number') return `${x.name}_conv_${i}`;
+    if (typeof d !== 'number' || typeof k !== 'number') return freshDim(x.graph, `${x.name}_conv_${i}`);
     const out = Math.floor((d + pads[i]! + pads[i + n]! - dilations[i]! * (k - 1) - 1) / strides[i]!) + 1;
     check(out > 0, op, `kernel ${formatDims(kernel)} does not fit input ${formatDims(x.shape)} with pads ${formatDims(pads)}`);
     return out;

@@ -2,6 +2,7 @@ import { formatDims, staticSize, type Dim } from '../dim.js';
 import { check } from '../errors.js';
 import type { Value } from '../value.js';
 import { int64s } from './_helpers.js';
+import { freshDim } from './_fresh-dim.js';
 
 /**
  * ONNX Reshape with a constant target shape: 0 copies the input dim at that position, -1 is inferred.
@@ -29,7 +30,7 @@ export function Reshape(x: Value, shape: readonly number[]): Value {
       check(total === known, op, `cannot reshape ${formatDims(x.shape)} (${total} elements) to ${formatDims(shape)} (${known})`);
     }
   } else if (inferred >= 0) {
-    out[inferred] = `${x.name}_reshape_${inferred}`;
+    out[inferred] = freshDim(x.graph, `${x.name}_reshape_${inferred}`);
   }
   const [y] = x.graph.addNode({ opType: op, inputs: [x, int64s(x.graph, shape, 'shape')], outputs: [{ dtype: x.dtype, shape: out }] });
   return y!;
