@@ -49,6 +49,10 @@ export interface UNet2DConditionConfig {
   encoder_hid_dim_type: null;
   /** Despite the name, the number of heads when `num_attention_heads` is null (diffusers issue #2011). */
   attention_head_dim: number | readonly number[];
+  /**
+   * The head count when set. diffusers' UNet2DConditionModel refuses a non-null value (so its configs carry null);
+   * sdxs reads it as `num_attention_heads or attention_head_dim`, the resolution diffusers' constructor performs.
+   */
   num_attention_heads: number | readonly number[] | null;
   dual_cross_attention: false;
   use_linear_projection: boolean;

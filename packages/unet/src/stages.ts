@@ -26,8 +26,8 @@ export interface ResolvedStages {
   timeEmbedDim: number;
 }
 
-function perStage<T>(v: T | readonly T[], n: number): T[] {
-  return Array.isArray(v) ? [...(v as readonly T[])] : Array<T>(n).fill(v as T);
+function perStage<T extends number | boolean>(v: T | readonly T[], n: number): T[] {
+  return typeof v === 'object' ? [...v] : Array<T>(n).fill(v);
 }
 
 /** CrossAttn*Block2D / UNetMidBlock2DCrossAttn: an int applies to every layer, a list gives each layer's depth. */
@@ -49,7 +49,9 @@ export function resolveStages(c: UNet2DConditionConfig): ResolvedStages {
   const cross = perStage(c.cross_attention_dim, n);
   const layers = perStage(c.layers_per_block, n);
   const onlyCross = perStage(c.only_cross_attention, n);
-  const tlpb = perStage<StageTransformerLayers>(c.transformer_layers_per_block, n);
+  // A top-level list is per stage; an entry may itself list per-layer depths.
+  const t = c.transformer_layers_per_block;
+  const tlpb: StageTransformerLayers[] = typeof t === 'number' ? Array<number>(n).fill(t) : [...t];
   const reverseTlpb = c.reverse_transformer_layers_per_block ?? [...tlpb].reverse();
   const at = <T>(xs: readonly T[], i: number): T => xs[i]!;
 
