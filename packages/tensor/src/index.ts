@@ -5,3 +5,4 @@ export type * from './interfaces.js';
 export * from './half/index.js';
 export * from './random/index.js';
 export * from './safetensors/index.js';
+export * from './image/index.js';
