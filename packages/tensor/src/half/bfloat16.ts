@@ -8,6 +8,21 @@
 
 import { float32FromBits, float64HighWord, roundHalfEven } from './float-bits.js';
 
+/** float32 bits of bfloat16 bits `b`; signalling NaNs (quiet bit clear) are quieted. */
+function widen(b: number): number {
+  const w = b << 16;
+  return (w & 0x7fffffff) > 0x7f800000 ? w | 0x00400000 : w;
+}
+
+/**
+ * bfloat16 bits of float32 bits `u`. Adding 0x7fff plus the lowest kept bit rounds the dropped half to
+ * nearest even; a carry bumps the exponent (up to infinity) and never reaches the sign bit. NaNs skip
+ * the rounding and gain the quiet bit.
+ */
+function narrow(u: number): number {
+  return (u & 0x7fffffff) > 0x7f800000 ? (u >>> 16) | 0x0040 : (u + 0x7fff + ((u >>> 16) & 1)) >>> 16;
+}
+
 function checkDestination(srcLength: number, dstLength: number): void {
   if (dstLength !== srcLength) {
     throw new RangeError(`destination has ${dstLength} elements but the source has ${srcLength}`);
@@ -26,11 +41,19 @@ export function bfloat16ToFloat32(src: Uint16Array, dst?: Float32Array): Float32
   // Bit patterns go through an integer view: storing a NaN through a Float32Array may canonicalize it.
   const bits = new Int32Array(out.buffer, out.byteOffset, out.length);
   const n = src.length;
-  for (let i = 0; i < n; i++) {
-    const w = src[i]! << 16;
-    // Signalling NaNs (quiet bit clear) are quieted, as every other conversion here does.
-    bits[i] = (w & 0x7fffffff) > 0x7f800000 ? w | 0x00400000 : w;
+  let i = 0;
+  // Unrolled by hand: V8 does not unroll, and this halves the loop overhead per element.
+  for (; i + 8 <= n; i += 8) {
+    bits[i] = widen(src[i]!);
+    bits[i + 1] = widen(src[i + 1]!);
+    bits[i + 2] = widen(src[i + 2]!);
+    bits[i + 3] = widen(src[i + 3]!);
+    bits[i + 4] = widen(src[i + 4]!);
+    bits[i + 5] = widen(src[i + 5]!);
+    bits[i + 6] = widen(src[i + 6]!);
+    bits[i + 7] = widen(src[i + 7]!);
   }
+  for (; i < n; i++) bits[i] = widen(src[i]!);
   return out;
 }
 
@@ -45,12 +68,18 @@ export function float32ToBfloat16(src: Float32Array, dst?: Uint16Array): Uint16A
   checkDestination(src.length, out.length);
   const bits = new Uint32Array(src.buffer, src.byteOffset, src.length);
   const n = src.length;
-  for (let i = 0; i < n; i++) {
-    const u = bits[i]!;
-    // Adding 0x7fff plus the lowest kept bit rounds the dropped half to nearest even; a carry bumps the
-    // exponent (up to infinity) and can never reach the sign bit. NaNs skip it and gain the quiet bit.
-    out[i] = (u & 0x7fffffff) > 0x7f800000 ? (u >>> 16) | 0x0040 : (u + 0x7fff + ((u >>> 16) & 1)) >>> 16;
+  let i = 0;
+  for (; i + 8 <= n; i += 8) {
+    out[i] = narrow(bits[i]!);
+    out[i + 1] = narrow(bits[i + 1]!);
+    out[i + 2] = narrow(bits[i + 2]!);
+    out[i + 3] = narrow(bits[i + 3]!);
+    out[i + 4] = narrow(bits[i + 4]!);
+    out[i + 5] = narrow(bits[i + 5]!);
+    out[i + 6] = narrow(bits[i + 6]!);
+    out[i + 7] = narrow(bits[i + 7]!);
   }
+  for (; i < n; i++) out[i] = narrow(bits[i]!);
   return out;
 }
 
