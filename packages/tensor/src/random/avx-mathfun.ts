@@ -32,6 +32,7 @@ const regY = new Float32Array(MAX_LANES);
 const regY2 = new Float32Array(MAX_LANES);
 const regZ = new Float32Array(MAX_LANES);
 const regJ = new Int32Array(MAX_LANES);
+const pair = new Float64Array(2);
 
 function checkLanes(n: number): void {
   if (!(n >= 0 && n <= MAX_LANES)) throw new RangeError(`lane count ${n} is outside 0 .. ${MAX_LANES}`);
@@ -58,18 +59,24 @@ export function logPs(x: Float32Array, out: Float32Array, n: number): void {
   const MIN_NORM = 1.1754943508222875e-38;
 
   // Split x = m * 2^e with m in [0.5, 1), then shift m below sqrt(1/2) up by one octave.
+  // The comparison is done on the mantissa bits, as arithmetic, because a 50/50 branch on random
+  // data costs more than the rest of the step.
+  const SQRTHF_MANTISSA = 0x3504f3; // mantissa field of SQRTHF (0x3f3504f3)
   for (let i = 0; i < n; i++) {
     const x0 = x[i]!;
     regX[i] = x0 < MIN_NORM ? MIN_NORM : x0;
     const bits = regXBits[i]!;
-    let e = (bits >>> 23) - 127 + 1; // small integers: exact in float32
-    regXBits[i] = (bits & ~0x7f800000) | 0x3f000000; // keep the mantissa, exponent of 0.5
-    let m = regX[i]!;
+    // below = -1 if m < SQRTHF else 0 (same exponent, so compare mantissas)
+    const below = ((bits & 0x7fffff) - SQRTHF_MANTISSA) >> 31;
     // if (m < SQRTHF) { e -= 1; m = m + m - 1 } else { m = m - 1 }, branch-free in the original
-    const below = m < SQRTHF;
-    if (below) e -= 1;
-    m = Math.fround(Math.fround(m - 1) + (below ? m : 0));
+    const e = (bits >>> 23) - 127 + 1 + below; // small integers: exact in float32
+    regXBits[i] = (bits & ~0x7f800000) | 0x3f000000; // keep the mantissa, exponent of 0.5
+    const m0 = regX[i]!;
+    const m = Math.fround(Math.fround(m0 - 1) + m0 * -below); // m0 * 0 is +0, as the AND mask gives
     regX[i] = m;
+    // x <= 0 (and NaN) gives NaN: the original ORs in an all-ones mask; a NaN here propagates.
+    // (A separate store, not `cond ? m : NaN`: V8 boxes every value that meets a NaN literal.)
+    if (!(x0 > 0)) regX[i] = NaN;
     regE[i] = e;
     regY[i] = fmaf(P0, m, P1);
   }
@@ -97,8 +104,7 @@ export function logPs(x: Float32Array, out: Float32Array, n: number): void {
     const z = Math.fround(m * m);
     let y = fmaf(regY[i]!, z, Math.fround(e * Q1)); // y * z + e * q1: the first product fuses
     y = Math.fround(y - z * 0.5);
-    // x <= 0 (and NaN) gives NaN: the original ORs in an all-ones mask.
-    out[i] = x[i]! > 0 ? Math.fround(Math.fround(m + y) + e * Q2) : NaN;
+    out[i] = Math.fround(Math.fround(m + y) + e * Q2);
   }
 }
 
@@ -141,17 +147,20 @@ export function sincosPs(x: Float32Array, sin: Float32Array, cos: Float32Array, 
     // cos polynomial on [0, pi/4]: 1 - z/2 + z^2 P(z); sin polynomial: v + v z Q(z)
     const y = Math.fround(fmaf(Math.fround(regY[i]! * z), z, -(z * 0.5)) + 1);
     const y2 = fmaf(Math.fround(regY2[i]! * z), v, v);
-    // The original selects with AND masks and combines with add/sub; doing the same keeps the
-    // signs of zeros identical (a masked-out lane is +0). XOR with a sign bit is a negation.
+    // The original selects with AND masks and recombines with add/sub, which amounts to
+    // (sin, cos) = (j & 2) ? (y + 0, y2 + 0) : (y2 + 0, y + 0) (adding +0 turns -0 into +0), then
+    // flips signs by XOR. Done without branches (they would be 50/50 on random angles): a swap
+    // through a two-slot array and sign flips as multiplications by +-1, which are exact.
     const j = regJ[i]!;
-    const polyIsSin = (j & 2) === 0;
-    const ysin2 = polyIsSin ? y2 : 0;
-    const ysin1 = polyIsSin ? 0 : y;
-    const s = ysin1 + ysin2;
-    const c = y - ysin1 + (y2 - ysin2);
+    const swap = (j >> 1) & 1;
+    pair[0] = y2;
+    pair[1] = y;
+    const s = pair[swap]! + 0;
+    const c = pair[swap ^ 1]! + 0;
     const x0 = x[i]!;
-    const negative = x0 < 0 || Object.is(x0, -0);
-    sin[i] = negative !== ((j & 4) !== 0) ? -s : s;
-    cos[i] = (~(j - 2) & 4) !== 0 ? -c : c;
+    const sinFlip = ((j >> 2) & 1) ^ (x0 < 0 || Object.is(x0, -0) ? 1 : 0);
+    const cosFlip = (~(j - 2) >> 2) & 1;
+    sin[i] = s * (1 - 2 * sinFlip);
+    cos[i] = c * (1 - 2 * cosFlip);
   }
 }

@@ -48,12 +48,21 @@ export function normalFill16(data: Float32Array, offset: number, blocks: number)
  * Fills `data` (length >= 16) with standard normals the way `normal_fill_AVX2` does: uniforms for
  * the whole buffer first, Box–Muller per block of 16, and when the length is not a multiple of 16
  * the last 16 values redrawn from 16 fresh uniforms and transformed again.
+ *
+ * Uniforms and transform are interleaved chunk by chunk here, which draws the same stream (a block
+ * reads only its own uniforms, and they are drawn in order) while the chunk is still in cache.
  */
 export function normalFillAvx2(data: Float32Array, engine: MT19937): void {
   const size = data.length;
-  engine.fillUniform24(data, 0, size);
-  normalFill16(data, 0, Math.floor(size / 16));
+  const blocks = Math.floor(size / 16);
+  const chunkBlocks = CHUNK_LANES / 8;
+  for (let block = 0; block < blocks; block += chunkBlocks) {
+    const count = Math.min(chunkBlocks, blocks - block);
+    engine.fillUniform24(data, block * 16, count * 16);
+    normalFill16(data, block * 16, count);
+  }
   if (size % 16 !== 0) {
+    engine.fillUniform24(data, blocks * 16, size % 16); // drawn, then overwritten: as in torch
     engine.fillUniform24(data, size - 16, 16);
     normalFill16(data, size - 16, 1);
   }
