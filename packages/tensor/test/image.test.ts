@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { imagesToTensor, imageToTensor, resize, tensorToImage } from '../src/image/index.js';
-import { fma32 } from '../src/image/fma32.js';
 import { Tensor } from '../src/tensor.js';
 
 // ---- Independent references, written out per element from diffusers' and PyTorch's formulas. ----
@@ -318,34 +317,3 @@ describe('resize', () => {
   });
 });
 
-describe('fma32', () => {
-  it('rounds a * b + c once, even where float64 lands exactly on a float32 tie', () => {
-    const u = 2 ** -23;
-    // a*b = 2^-24 - 2^-70: the float64 sum rounds to the midpoint 1 + 3·2^-24, the exact one lies below it.
-    expect(fma32(1 + u, 2 ** -24 * (1 - u), 1 + u)).toBe(1 + u);
-    // a*b = -(2^-24 - 2^-70) added to 1 + 3·2^-23: the exact sum lies just above the midpoint.
-    expect(fma32(-(1 + u), 2 ** -24 * (1 - u), 1 + 3 * u)).toBe(1 + 3 * u);
-    expect(exactFma32(1 + u, 2 ** -24 * (1 - u), 1 + u)).toBe(1 + u);
-    // Both cases defeat rounding the float64 result: it would pick the even neighbour.
-    expect(f((1 + u) * (2 ** -24 * (1 - u)) + (1 + u))).toBe(1 + 2 * u);
-    expect(f(-(1 + u) * (2 ** -24 * (1 - u)) + (1 + 3 * u))).toBe(1 + 2 * u);
-  });
-
-  it('agrees with exact integer arithmetic on random float32 triples', () => {
-    let s = 12345;
-    const next = (): number => {
-      s = (Math.imul(s, 1103515245) + 12345) >>> 0;
-      return s;
-    };
-    const randomFloat = (): number => f(((next() / 2 ** 32) * 2 - 1) * 2 ** ((next() % 40) - 20));
-    const failures: number[][] = [];
-    for (let i = 0; i < 20_000; i++) {
-      const a = randomFloat();
-      const b = randomFloat();
-      // Make c cancel most of a*b half the time, where rounding is most delicate.
-      const c = i % 2 === 0 ? randomFloat() : f(-a * b * (1 + (next() % 7) * 2 ** -22));
-      if (!Object.is(fma32(a, b, c), exactFma32(a, b, c))) failures.push([a, b, c]);
-    }
-    expect(failures).toEqual([]);
-  });
-});

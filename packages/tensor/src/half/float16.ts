@@ -4,8 +4,9 @@
  *
  * Rounding is to nearest, ties to even; values at or above 65520 (halfway past the largest finite half,
  * 65504) become infinity; subnormals are converted exactly in both directions; -0 keeps its sign.
- * NaNs keep their sign and leading payload bits and always come out quiet (quiet bit set), as the
- * x86 F16C instructions do, so a NaN can never turn into an infinity by losing its payload.
+ * NaNs keep their sign and leading payload bits and always come out quiet (quiet bit set), in both
+ * directions; setting the quiet bit also means a NaN can never narrow into an infinity by losing its
+ * payload.
  */
 
 import { float32FromBits, float64HighWord, roundHalfEven } from './float-bits.js';

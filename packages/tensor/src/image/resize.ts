@@ -13,7 +13,7 @@
  */
 
 import { Tensor } from '../tensor.js';
-import { fma32 } from './fma32.js';
+import { fmaf } from '../random/fma.js';
 import { checkImageSize } from './validate.js';
 
 export type ResizeMode = 'nearest' | 'bilinear';
@@ -49,7 +49,7 @@ function linearAxis(inSize: number, outSize: number): LinearAxis {
       axis.w0[o] = 1;
       continue;
     }
-    const real = Math.max(fma32(scale, o + 0.5, -0.5), 0);
+    const real = Math.max(fmaf(scale, o + 0.5, -0.5), 0);
     const i0 = Math.min(Math.trunc(real), inSize - 1);
     const lambda1 = Math.min(Math.max(Math.fround(real - i0), 0), 1);
     axis.i0[o] = i0;
@@ -98,9 +98,9 @@ function bilinearSeparable({ src, dst, count, inH, inW, outH, outW }: Planes): v
         const c1 = xs.i1[x]!;
         const wx0 = xs.w0[x]!;
         const wx1 = xs.w1[x]!;
-        const top = fma32(src[r0 + c0]!, wx0, Math.fround(src[r0 + c1]! * wx1));
-        const bottom = fma32(src[r1 + c0]!, wx0, Math.fround(src[r1 + c1]! * wx1));
-        dst[d++] = fma32(top, wy0, Math.fround(bottom * wy1));
+        const top = fmaf(src[r0 + c0]!, wx0, Math.fround(src[r0 + c1]! * wx1));
+        const bottom = fmaf(src[r1 + c0]!, wx0, Math.fround(src[r1 + c1]! * wx1));
+        dst[d++] = fmaf(top, wy0, Math.fround(bottom * wy1));
       }
     }
   }
@@ -124,9 +124,9 @@ function bilinearFourTap({ src, dst, count, inH, inW, outH, outW }: Planes): voi
         const w0 = xs.w0[x]!;
         const w1 = xs.w1[x]!;
         let acc = f(src[r0 + c1]! * f(h0 * w1));
-        acc = fma32(src[r0 + c0]!, f(h0 * w0), acc);
-        acc = fma32(src[r1 + c0]!, f(h1 * w0), acc);
-        dst[d++] = fma32(src[r1 + c1]!, f(h1 * w1), acc);
+        acc = fmaf(src[r0 + c0]!, f(h0 * w0), acc);
+        acc = fmaf(src[r1 + c0]!, f(h1 * w0), acc);
+        dst[d++] = fmaf(src[r1 + c1]!, f(h1 * w1), acc);
       }
     }
   }
