@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { logPs, MAX_LANES, sincosPs } from '../src/random/avx-mathfun.js';
 import { fmaf } from '../src/random/fma.js';
+import { MT19937 } from '../src/random/mt19937.js';
 import { DEFAULT_SEED, Generator, randn } from '../src/random/index.js';
 
 const CASE_DIR = fileURLToPath(new URL('../../../../shared/golden/rng-torch-randn/', import.meta.url));
@@ -201,6 +203,65 @@ describe('generator state', () => {
     expect(() => g.setState(corrupt(16, 625))).toThrow(/next/);
     expect(() => g.setState(corrupt(12, 0))).toThrow(/seeded/);
     expect(Array.from(g.getState())).toEqual(Array.from(good));
+  });
+});
+
+describe('MT19937', () => {
+  it('is the standard mt19937: the 10000th draw from seed 5489 is 4123659995 (C++ [rand.predef])', () => {
+    const mt = new MT19937(5489n);
+    let last = 0;
+    for (let i = 0; i < 10000; i++) last = mt.nextUint32();
+    expect(last).toBe(4123659995);
+  });
+
+  it('fillUniform24 continues the same stream as nextUint32, across refills', () => {
+    const a = new MT19937(99n);
+    const b = new MT19937(99n);
+    const out = new Float32Array(3000);
+    let at = 0;
+    for (const n of [1, 622, 1, 1, 700, 3, 624, 1048]) {
+      a.fillUniform24(out, at, n);
+      for (let i = at; i < at + n; i++) expect(out[i]).toBe((b.nextUint32() & 0xffffff) * 2 ** -24);
+      at += n;
+      b.nextUint32(); // interleave single draws too
+      a.nextUint32();
+    }
+  });
+});
+
+describe('AVX mathfun lanes', () => {
+  it('approximate log, sin and cos to float32 accuracy', () => {
+    const n = MAX_LANES;
+    const x = new Float32Array(n);
+    for (let i = 0; i < n; i++) x[i] = Math.fround(2 ** -24 + (i / n) * 8);
+    const log = new Float32Array(n);
+    const sin = new Float32Array(n);
+    const cos = new Float32Array(n);
+    logPs(x, log, n);
+    sincosPs(x, sin, cos, n);
+    for (let i = 0; i < n; i++) {
+      const v = x[i]!;
+      expect(Math.abs(log[i]! - Math.log(v))).toBeLessThanOrEqual(4e-7 * Math.max(1, Math.abs(Math.log(v))));
+      expect(Math.abs(sin[i]! - Math.sin(v))).toBeLessThan(2e-7);
+      expect(Math.abs(cos[i]! - Math.cos(v))).toBeLessThan(2e-7);
+    }
+  });
+
+  it('keeps log256_ps quirks: NaN for x <= 0, NaN and denormals clamped to the smallest normal', () => {
+    const x = new Float32Array([0, -1, Number.NaN, 1e-45, 2 ** -126, 1]);
+    const out = new Float32Array(6);
+    logPs(x, out, 6);
+    expect(out[0]).toBeNaN();
+    expect(out[1]).toBeNaN();
+    expect(out[2]).toBe(out[4]);
+    expect(out[3]).toBe(out[4]);
+    expect(out[5]).toBe(0);
+  });
+
+  it('refuses more lanes than its registers hold', () => {
+    const x = new Float32Array(MAX_LANES + 1);
+    expect(() => logPs(x, x, MAX_LANES + 1)).toThrow(RangeError);
+    expect(() => sincosPs(x, x, x, MAX_LANES + 1)).toThrow(RangeError);
   });
 });
 

@@ -11,9 +11,10 @@ export const DEFAULT_SEED = 67280421310721n;
 
 /**
  * A random number generator that reproduces PyTorch's CPU generator (`torch.Generator()`): same
- * seeding, same Mersenne Twister stream, and `randn` equal bit for bit to `torch.randn` in float32 on
- * an x86-64 CPU with AVX2 (the path diffusers users get), so a seed gives the same latents here as
- * in a Python pipeline.
+ * seeding, same Mersenne Twister stream, same state bytes, and `randn` equal bit for bit to
+ * `torch.randn` in float32 on an x86-64 CPU with AVX2 (what most diffusers users run), so a seed
+ * gives the same latents here as in a Python pipeline. (Torch builds without AVX2, such as on ARM,
+ * take a libm-based path and draw slightly different numbers from the same seed.)
  *
  * @example
  * const g = new Generator(42);

@@ -28,7 +28,7 @@ export function normalFill16(data: Float32Array, offset: number, blocks: number)
     for (let b = 0, lane = 0; b < count; b++) {
       for (let j = start + b * 16, end = j + 8; j < end; j++, lane++) {
         logU1[lane] = 1 - data[j]!; // exact: the uniforms are multiples of 2^-24 in [0, 1)
-        theta[lane] = TWO_PI * data[j + 8]!;
+        theta[lane] = TWO_PI * data[j + 8]!; // the Float32Array store rounds, as mul_ps does
       }
     }
     logPs(logU1, logU1, lanes);

@@ -57,7 +57,9 @@ export function encodeState(engine: MT19937, caches: NormalCaches): Uint8Array {
 export function decodeState(bytes: Uint8Array, engine: MT19937): NormalCaches {
   if (!(bytes instanceof Uint8Array)) throw new TypeError('generator state must be a Uint8Array');
   if (bytes.length !== STATE_BYTES) {
-    throw new RangeError(`generator state must be ${STATE_BYTES} bytes (torch's CPU generator layout), got ${bytes.length}`);
+    throw new RangeError(
+      `generator state must be ${STATE_BYTES} bytes (torch's CPU generator layout), got ${bytes.length}`,
+    );
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const left = view.getInt32(OFF_LEFT, true);
