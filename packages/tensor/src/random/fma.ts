@@ -20,7 +20,7 @@ export function fmaf(a: number, b: number, c: number): number {
   // t = r + 2 (s - r) mirrors r through s (exactly, as argued at `tieBreak`). When s is a float32
   // midpoint, t is the float32 on its other side; otherwise t == r (s exact) or t is no float32.
   const t = 2 * s - r;
-  if (t === r || fround(t) !== t) return r;
+  if (fround(t) !== t || t === r) return r;
   tieBreak(p, c);
   return tieResult[0]!;
 }
