@@ -37,19 +37,25 @@ function float16WidenTable(): Uint32Array {
   return WIDEN;
 }
 
-/** Half bits of float32 bits `u`, rounded to nearest even. */
+/**
+ * Half bits of float32 bits `u`, rounded to nearest even. In the normal range the exponent is rebiased
+ * (127 -> 15) and the 13 dropped bits are rounded by adding 0xfff plus the lowest kept bit; a carry out
+ * of the mantissa bumps the exponent, which also turns 65520 and above into infinity (0x7c00). Kept
+ * this small so that the loop can inline it; everything else goes to `narrowRare`.
+ */
 function narrow(u: number): number {
+  const a = u & 0x7fffffff;
+  if (a >= 0x38800000 && a < 0x47800000) return ((a - 0x37fff001 + ((a >>> 13) & 1)) >>> 13) | ((u >>> 16) & 0x8000);
+  return narrowRare(u);
+}
+
+/** `narrow` outside the normal half range: subnormals, zeros, overflow, infinities and NaNs. */
+function narrowRare(u: number): number {
   const sign = (u >>> 16) & 0x8000;
   const a = u & 0x7fffffff;
-  if (a >= 0x38800000 && a < 0x47800000) {
-    // Normal range: rebias the exponent (127 -> 15) and round the 13 dropped bits to nearest even by
-    // adding 0xfff plus the lowest kept bit; a carry out of the mantissa bumps the exponent, which
-    // also turns 65520 and above into infinity (0x7c00).
-    return ((a - 0x37fff001 + ((a >>> 13) & 1)) >>> 13) | sign;
-  }
   if (a < 0x38800000) {
-    // Below 2^-14 the result is a subnormal count of 2^-24 steps: shift the mantissa (with its
-    // implicit bit) right by 126 - exponent, rounding to nearest even. Below 2^-25 that is 0.
+    // Below 2^-14 the result is a count of 2^-24 steps: shift the mantissa (with its implicit bit)
+    // right by 126 - exponent, rounding to nearest even. Below 2^-25 that count rounds to 0.
     if (a < 0x33000000) return sign;
     const shift = 126 - (a >>> 23);
     const m = (a & 0x7fffff) | 0x800000;
@@ -105,7 +111,15 @@ export function float32ToFloat16(src: Float32Array, dst?: Uint16Array): Uint16Ar
   checkDestination(src.length, out.length);
   const bits = new Uint32Array(src.buffer, src.byteOffset, src.length);
   const n = src.length;
-  for (let i = 0; i < n; i++) out[i] = narrow(bits[i]!);
+  let i = 0;
+  // Unrolled by four, which measured best here (eight copies exceed what V8 inlines).
+  for (; i + 4 <= n; i += 4) {
+    out[i] = narrow(bits[i]!);
+    out[i + 1] = narrow(bits[i + 1]!);
+    out[i + 2] = narrow(bits[i + 2]!);
+    out[i + 3] = narrow(bits[i + 3]!);
+  }
+  for (; i < n; i++) out[i] = narrow(bits[i]!);
   return out;
 }
 
