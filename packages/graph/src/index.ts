@@ -15,3 +15,4 @@ export * from './lowering.js';
 export * from './composite/index.js';
 export { toOnnxWithExternalData, type ExternalDataOptions, type ExternalizedModel } from './onnx/external-data.js';
 export { bindSafetensors, type BindExternalOptions, type BindExternalResult, type ExternalTensorEntry } from './onnx/bind-external.js';
+export * from './grad/index.js';
