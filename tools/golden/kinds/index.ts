@@ -13,4 +13,5 @@ export const KINDS: Readonly<Record<string, KindRunner>> = {
   tokenizer: runTokenizer,
   'text-encoder': runTextEncoder,
   unet: async (c) => (await import('./unet.js')).runUNet(c),
+  canny: async (c) => (await import('./canny.js')).runCanny(c),
 };
