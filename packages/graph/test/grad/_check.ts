@@ -77,11 +77,11 @@ export async function checkGrad(c: GradCase): Promise<void> {
     if (spec.wrt ?? dtype === 'float32') wrt.push(name);
   }
   const y = c.build(values, g);
-  const r = g.input('seed', y.dtype, y.shape);
+  const r = g.input('__seed', y.dtype, y.shape);
   const yShape = y.shape.map(Number);
-  feeds['seed'] = randomTensor(yShape, s++);
+  feeds['__seed'] = randomTensor(yShape, s++);
   const grads = grad(y, wrt.map((n) => values[n]!), { seed: r });
-  g.output(y, 'y');
+  g.output(y, '__y');
   grads.forEach((d, i) => g.output(d, `d_${wrt[i]}`));
 
   const session = await ort.InferenceSession.create(toOnnx(g), { executionProviders: ['cpu'] });
@@ -100,9 +100,9 @@ export async function checkGrad(c: GradCase): Promise<void> {
       return session.run(f);
     };
     const base = await run({}, 0);
-    const rv = numbers(toOrt(feeds['seed']!));
+    const rv = numbers(toOrt(feeds['__seed']!));
     const objective = (out: ort.InferenceSession.ReturnType) => {
-      const yv = numbers(out['y']);
+      const yv = numbers(out['__y']);
       let sum = 0;
       let size = 0;
       for (let i = 0; i < yv.length; i++) {
