@@ -14,4 +14,5 @@ export const KINDS: Readonly<Record<string, KindRunner>> = {
   'text-encoder': runTextEncoder,
   unet: async (c) => (await import('./unet.js')).runUNet(c),
   canny: async (c) => (await import('./canny.js')).runCanny(c),
+  controlnet: async (c) => (await import('./controlnet.js')).runControlNet(c),
 };
