@@ -13,6 +13,8 @@ export interface FakeFile {
   lfs?: boolean;
   /** Bytes actually sent instead of `content` (a corrupted or oversized transfer); metadata still describes `content`. */
   serve?: Uint8Array;
+  /** Size announced in the listing and headers instead of the real one. */
+  claimedSize?: number;
 }
 
 export interface FakeRepo {
@@ -25,8 +27,8 @@ export interface FakeRepo {
 
 /** How the server misbehaves when sending a file's bytes (applies to the next `times` GETs of it). */
 export interface Behaviour {
-  /** Send this many bytes, then nothing more (the connection stays open). */
-  hangAfter?: number;
+  /** Stall once the file's bytes up to this offset are sent (the connection stays open); a resume past it stalls at once. */
+  hangAt?: number;
   /** Send this many bytes, then drop the connection. */
   cutAfter?: number;
   /** Answer a Range request with 200 and the whole file, as some proxies do. */
@@ -61,6 +63,10 @@ export function text(s: string): Uint8Array {
 
 export function bytes(n: number): Uint8Array {
   return new Uint8Array(randomBytes(n));
+}
+
+function sizeOf(f: FakeFile): number {
+  return f.claimedSize ?? f.content.length;
 }
 
 function commitOf(repo: FakeRepo): string {
@@ -142,7 +148,7 @@ export class FakeHub {
       const blobs = url.searchParams.get('blobs') === 'true';
       const siblings = repo.files.map((f) =>
         blobs
-          ? { rfilename: f.path, size: f.content.length, blobId: this.#blobIdOf(f), ...(f.lfs ? { lfs: { sha256: sha256(f.content), size: f.content.length, pointerSize: 130 } } : {}) }
+          ? { rfilename: f.path, size: sizeOf(f), blobId: this.#blobIdOf(f), ...(f.lfs ? { lfs: { sha256: sha256(f.content), size: sizeOf(f), pointerSize: 130 } } : {}) }
           : { rfilename: f.path },
       );
       res.writeHead(200, { 'content-type': 'application/json' });
@@ -173,13 +179,13 @@ export class FakeHub {
         location: `${this.cdn}/blobs/${sha}?sig=signed`,
         etag: `"${this.#blobIdOf(file)}"`,
         'x-linked-etag': `"${sha}"`,
-        'x-linked-size': String(file.content.length),
+        'x-linked-size': String(sizeOf(file)),
         'content-length': '0',
       });
       return void res.end();
     }
     if (req.method === 'HEAD') {
-      res.writeHead(200, { ...common, etag: `"${gitBlobId(file.content)}"`, 'content-length': String(file.content.length) });
+      res.writeHead(200, { ...common, etag: `"${gitBlobId(file.content)}"`, 'content-length': String(sizeOf(file)) });
       return void res.end();
     }
     this.#send(req, res, file, { ...common, etag: `"${gitBlobId(file.content)}"` });
@@ -233,19 +239,26 @@ export class FakeHub {
       res.writeHead(200, { ...headers, 'content-length': String(body.length) });
     }
     const rest = body.subarray(start);
-    const stopAt = Math.min(rest.length, b?.hangAfter ?? Infinity, b?.cutAfter ?? Infinity);
+    const stopAt = Math.max(0, Math.min(rest.length, (b?.hangAt ?? Infinity) - start, b?.cutAfter ?? Infinity));
     const chunk = b?.chunkBytes ?? 64 * 1024;
     let sent = 0;
+    const finish = (): void => {
+      if (sent === rest.length) res.end();
+      // Close the connection mid-body with a FIN (a reset could discard bytes the client has not read yet).
+      else if (b?.cutAfter !== undefined) res.socket?.end();
+      // else stall: leave the response open
+    };
     const pump = (): void => {
       while (sent < stopAt) {
         const n = Math.min(chunk, stopAt - sent);
-        res.write(rest.subarray(sent, sent + n));
+        const last = sent + n === stopAt;
+        // Finish only once the last bytes have reached the socket.
+        res.write(rest.subarray(sent, sent + n), last ? finish : undefined);
         sent += n;
+        if (last) return;
         if (b?.chunkDelayMs) return void setTimeout(pump, b.chunkDelayMs);
       }
-      if (sent === rest.length) res.end();
-      else if (b?.cutAfter !== undefined) res.socket?.destroy();
-      // else hang: leave the response open
+      finish();
     };
     pump();
   }

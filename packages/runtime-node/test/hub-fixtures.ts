@@ -35,7 +35,7 @@ export function pipelineFiles(): FakeFile[] {
     { path: 'unet/model.onnx', content: bytes(1000), lfs: true },
     { path: 'vae/config.json', content: json({ latent_channels: 4 }) },
     { path: 'vae/diffusion_pytorch_model.safetensors', content: bytes(30_000), lfs: true },
-    { path: 'vae_large/config.json', content: json({}) },
+    { path: 'vae_large/config.json', content: json({ large: true }) },
     { path: 'vae_large/diffusion_pytorch_model.safetensors', content: bytes(5000), lfs: true },
     { path: 'text_encoder/config.json', content: json({ hidden_size: 32 }) },
     { path: 'text_encoder/model.safetensors', content: bytes(40_000), lfs: true },
@@ -46,7 +46,7 @@ export function pipelineFiles(): FakeFile[] {
     { path: 'tokenizer/special_tokens_map.json', content: json({}) },
     { path: 'tokenizer/tokenizer_config.json', content: json({}) },
     { path: 'scheduler/scheduler_config.json', content: json({ timestep_spacing: 'trailing' }) },
-    { path: 'feature_extractor/preprocessor_config.json', content: json({}) },
+    { path: 'feature_extractor/preprocessor_config.json', content: json({ crop_size: 224 }) },
     { path: 'sdxs_single_file.safetensors', content: bytes(3000), lfs: true },
     { path: 'sdxs.ckpt', content: bytes(1000), lfs: true },
   ];

@@ -184,20 +184,27 @@ async function restart(t: Transfer, o: FetchFileOptions): Promise<void> {
   o.onBytes?.(0);
 }
 
-/** GETs until the file is whole, resuming with Range after transient failures. */
+/**
+ * GETs until the file is whole, resuming with Range after transient failures. Only bytes past the furthest
+ * point reached count as progress, so a server that keeps failing at the same place gives up after `retries`.
+ */
 async function transferAll(o: FetchFileOptions, path: string, t: Transfer): Promise<void> {
   const retries = o.retries ?? 3;
   let quiet = 0;
+  let furthest = t.pos;
   while (t.pos < o.meta.size) {
-    const before = t.pos;
+    let failure: unknown;
     try {
       await getOnce(o, path, t);
     } catch (e) {
       if (!isTransient(e) || o.client.signal?.aborted) throw e;
-      quiet = t.pos > before ? 0 : quiet + 1;
-      if (quiet > retries) throw e;
-      await sleep(Math.min(2000, 100 * 2 ** quiet), o.client.signal);
+      failure = e;
     }
+    if (t.pos >= o.meta.size) break;
+    quiet = t.pos > furthest ? 0 : quiet + 1;
+    furthest = Math.max(furthest, t.pos);
+    if (quiet > retries) throw failure ?? new HubError('network', `${o.repoId}/${path}: the server cannot resume the download at byte ${t.pos}`);
+    if (failure !== undefined) await sleep(Math.min(2000, 100 * 2 ** quiet), o.client.signal);
   }
 }
 
