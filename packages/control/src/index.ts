@@ -6,3 +6,4 @@ export { buildControlNetGraph, controlNetDownOutput, CONTROLNET_MID_OUTPUT, toUN
 export { loadControlNet, type LoadControlNetOptions, type LoadedControlNet } from './load-controlnet.js';
 export { canny, type CannyOptions } from './image/canny.js';
 export { channelsOf, toRGB, type GrayImage, type Pixels } from './image/pixels.js';
+export { controlImagePixels, prepareControlImage, type ControlImageOptions, type ControlMode, type ControlPixelsOptions, type RGBPixels } from './image/control-image.js';
