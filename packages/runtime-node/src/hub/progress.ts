@@ -91,17 +91,19 @@ export function formatBytes(n: number): string {
   return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${UNITS[unit]}`;
 }
 
-/** The bar line for a progress state, fitted to `columns`. */
+/** The bar line for a progress state, fitted to `columns`: the bar shrinks first, then the file name loses its start. */
 export function renderProgressLine(p: DownloadProgress, columns: number): string {
   const fraction = p.total > 0 ? Math.min(1, p.bytes / p.total) : 1;
   const percent = `${Math.floor(fraction * 100)}%`.padStart(4);
   const counts = `${formatBytes(p.bytes)}/${formatBytes(p.total)} ${p.filesDone}/${p.filesTotal} files`;
-  const width = Math.max(10, Math.min(30, columns - percent.length - counts.length - 30));
+  const room = columns - 1; // the last column would wrap on some terminals
+  const width = Math.max(10, Math.min(30, room - 2 - percent.length - counts.length - p.file.length - 3));
   const filled = Math.round(fraction * width);
-  const bar = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
-  let line = `${bar} ${percent} ${counts} ${p.file}`;
-  if (line.length > columns - 1) line = `${line.slice(0, Math.max(0, columns - 2))}…`;
-  return line;
+  const head = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${percent} ${counts}`;
+  const left = room - head.length - 1;
+  if (left < 2) return head.slice(0, Math.max(0, room));
+  const file = p.file.length <= left ? p.file : `…${p.file.slice(p.file.length - left + 1)}`;
+  return `${head} ${file}`;
 }
 
 /**
