@@ -23,8 +23,14 @@ export interface GradOptions {
  * The pass walks the nodes from `loss` back in reverse topological order (the order they were added in),
  * summing the cotangents of values read more than once, and visits only nodes between `wrt` and `loss`:
  * gradients of inputs that do not depend on `wrt` (a frozen network's weights) are never built. It follows
- * float values only, and stops at `stopGradient` values. Fused contrib nodes without a rule make it throw,
- * naming the op and the lowering to build the graph with instead.
+ * float values only, and stops at `stopGradient` values.
+ *
+ * Training graphs: every op the builder emits has a rule (rules.ts) except two fused contrib kernels,
+ * com.microsoft.MultiHeadAttention and com.microsoft.GroupNorm, which make `grad` throw, naming the lowering to
+ * use. The CPU and WASM default lowerings avoid both; for WebGPU or CUDA build the training graph with
+ * `new Graph({ target, lowering: { attention: 'decomposed', groupNorm: 'instance-norm' } })`.
+ * Static spatial sizes are needed for Conv weight gradients, strided Conv input gradients, Slice, Concat and
+ * Resize gradients; the batch may stay symbolic.
  *
  * @example
  * const g = new Graph({ lowering: { attention: 'decomposed' } });

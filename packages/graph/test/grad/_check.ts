@@ -11,7 +11,7 @@
 // rounding of the outputs magnified by 1/2ε. A wrong rule is off by a term of size ~Σ|∂ᵢf·vᵢ|.
 import * as ort from 'onnxruntime-node';
 import { Tensor, type DType } from '@sdxs/tensor';
-import { grad, Graph, toOnnx, type GraphOptions, type Value } from '@sdxs/graph';
+import { grad, Graph, toOnnx, type Dim, type GraphOptions, type Value } from '@sdxs/graph';
 import { expect } from 'vitest';
 import { randomTensor, rng } from '../harness.js';
 
@@ -22,6 +22,8 @@ export interface InputSpec {
   dtype?: DType;
   /** Differentiate with respect to this input (default: float32 inputs). */
   wrt?: boolean;
+  /** The shape the graph declares, with symbolic dims (default: `shape`). */
+  declared?: Dim[];
 }
 
 export interface GradCase {
@@ -32,6 +34,8 @@ export interface GradCase {
   eps?: number;
   /** Relative tolerance (default 1e-3, see above). */
   tol?: number;
+  /** The output's run-time shape, where the declared one is symbolic. */
+  outShape?: number[];
   /** Random directions to check (default 3). */
   directions?: number;
   seed?: number;
@@ -72,13 +76,13 @@ export async function checkGrad(c: GradCase): Promise<void> {
   let s = seed * 1000;
   for (const [name, spec] of Object.entries(c.inputs)) {
     const dtype = spec.data?.dtype ?? spec.dtype ?? 'float32';
-    values[name] = g.input(name, dtype, spec.shape);
+    values[name] = g.input(name, dtype, spec.declared ?? spec.shape);
     feeds[name] = spec.data ?? randomTensor(spec.shape, s++);
     if (spec.wrt ?? dtype === 'float32') wrt.push(name);
   }
   const y = c.build(values, g);
   const r = g.input('__seed', y.dtype, y.shape);
-  const yShape = y.shape.map(Number);
+  const yShape = c.outShape ?? y.shape.map(Number);
   feeds['__seed'] = randomTensor(yShape, s++);
   const grads = grad(y, wrt.map((n) => values[n]!), { seed: r });
   g.output(y, '__y');

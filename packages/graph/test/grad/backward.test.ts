@@ -150,6 +150,13 @@ describe('grad: the backward pass', () => {
     expect(() => grad(Clip(x, lo), [lo])).toThrow(/Clip .* no gradient with respect to its input 1/);
   });
 
+  it('refuses to sum a cotangent back over a symbolic dim that may or may not have been broadcast', () => {
+    const g = new Graph();
+    const x = g.input('x', 'float32', ['n', 3]);
+    const y = g.input('y', 'float32', ['m', 3]);
+    expect(() => grad(Add(x, y), [y])).toThrow(/cannot tell whether \[m, 3\] was broadcast to \[n, 3\]/);
+  });
+
   it('refuses a loss from another graph and a seed of the wrong shape', () => {
     const g = new Graph();
     const x = g.input('x', 'float32', [3]);
