@@ -106,7 +106,7 @@ export function enumField<S extends string>(
       if (options.unsupported?.includes(value)) {
         throw new FieldProblem(`${JSON.stringify(value)} is a diffusers option @sdxs/schedulers does not support (supported: ${quoteAll(values)})`);
       }
-      throw new FieldProblem(`unknown value ${JSON.stringify(value)}; expected one of ${quoteAll(values)}`);
+      throw new FieldProblem(`unknown value ${JSON.stringify(value)} (expected one of ${quoteAll(values)})`);
     },
   };
 }
