@@ -112,7 +112,7 @@ describe('a cache written by Python huggingface_hub', () => {
     const source = await resolveModel(REPO, { cacheDir: tmp.dir, env: { HF_HUB_OFFLINE: '1' }, endpoint: 'http://127.0.0.1:9' });
     expect(source.root).toBe(dir);
     expect(JSON.parse(await source.readText('unet/config.json'))).toEqual({ sample_size: 64 });
-    const snap = await downloadSnapshot(REPO, { cacheDir: tmp.dir, offline: true, env: {} });
+    const snap = await downloadSnapshot(REPO, { cacheDir: tmp.dir, offline: true, env: { HF_HOME: join(tmp.dir, 'no-hf-home') } });
     expect(snap.files).toEqual(['model_index.json', 'unet/config.json', 'unet/diffusion_pytorch_model.safetensors']);
   });
 
@@ -127,7 +127,7 @@ describe('a cache written by Python huggingface_hub', () => {
         ['unet/diffusion_pytorch_model.safetensors', { size: 1, blob_id: '2'.repeat(40), lfs_sha256: sha256(text('x')), lfs_size: 1 }],
       ]),
     );
-    await expect(downloadSnapshot(REPO, { cacheDir: tmp.dir, offline: true, env: {} })).rejects.toThrow(
+    await expect(downloadSnapshot(REPO, { cacheDir: tmp.dir, offline: true, env: { HF_HOME: join(tmp.dir, 'no-hf-home') } })).rejects.toThrow(
       /incomplete in the cache .*1 file\(s\) are missing: unet\/diffusion_pytorch_model\.safetensors/,
     );
   });

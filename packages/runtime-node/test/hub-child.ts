@@ -7,7 +7,7 @@ if (!endpoint || !cacheDir || !repo || !file) throw new Error('usage: hub-child.
 const snap = await downloadSnapshot(repo, {
   endpoint,
   cacheDir,
-  env: {},
+  env: { HF_HOME: `${cacheDir}/no-hf-home` },
   files: (p) => p === file,
   onProgress: (p) => process.stdout.write(`progress ${p.fileBytes}\n`),
 });

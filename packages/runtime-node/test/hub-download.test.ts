@@ -134,7 +134,7 @@ describe('authentication and redirects', () => {
   });
 
   it('takes the token from HF_TOKEN', async () => {
-    await downloadSnapshot('me/private', { endpoint: hub.endpoint, cacheDir: cache.dir, env: { HF_TOKEN: TOKEN } });
+    await downloadSnapshot('me/private', { endpoint: hub.endpoint, cacheDir: cache.dir, env: { HF_TOKEN: TOKEN, HF_HOME: join(cache.dir, 'no-hf-home') } });
     expect(hub.requests[0]?.authorization).toBe(`Bearer ${TOKEN}`);
   });
 

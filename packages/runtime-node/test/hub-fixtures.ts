@@ -78,7 +78,10 @@ export async function tempDir(): Promise<{ dir: string; cleanup: () => Promise<v
   return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
 }
 
-/** Options pointing a download at the fake hub and a temporary cache, with nothing read from the real environment. */
+/**
+ * Options pointing a download at the fake hub and a temporary cache, with nothing read from the real environment
+ * (HF_HOME inside the cache: no login token of the machine's user is picked up).
+ */
 export function hubOptions(endpoint: string, cacheDir: string) {
-  return { endpoint, cacheDir, env: {}, timeoutMs: 5000 } as const;
+  return { endpoint, cacheDir, env: { HF_HOME: join(cacheDir, 'no-hf-home') }, timeoutMs: 5000 } as const;
 }

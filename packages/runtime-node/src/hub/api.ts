@@ -83,7 +83,8 @@ export function treeOf(siblings: readonly RepoSibling[]): Map<string, TreeEntry>
   const tree = new Map<string, TreeEntry>();
   for (const s of siblings) {
     if (s.size === undefined || s.blobId === undefined) return undefined;
-    tree.set(s.rfilename, s.lfs ? { size: s.size, blob_id: s.blobId, lfs_sha256: s.lfs.sha256, lfs_size: s.lfs.size } : { size: s.size, blob_id: s.blobId });
+    // For an LFS file the size that matters is the content's (lfs.size), not the git pointer's.
+    tree.set(s.rfilename, s.lfs ? { size: s.lfs.size, blob_id: s.blobId, lfs_sha256: s.lfs.sha256, lfs_size: s.lfs.size } : { size: s.size, blob_id: s.blobId });
   }
   return tree;
 }

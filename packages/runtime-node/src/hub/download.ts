@@ -89,7 +89,6 @@ export async function fetchFileToCache(o: FetchFileOptions): Promise<string> {
 /** Mutable state of one blob download, shared across its retries. */
 interface Transfer {
   handle: FileHandle;
-  partial: string;
   pos: number;
   hash: Hash | undefined;
 }
@@ -107,7 +106,7 @@ async function downloadBlob(o: FetchFileOptions, path: string, blob: string): Pr
     } catch (e) {
       throw isDiskFull(e) ? diskFull(path, e) : e;
     }
-    const t: Transfer = { handle, partial, pos: 0, hash: digest?.hash() };
+    const t: Transfer = { handle, pos: 0, hash: digest?.hash() };
     let ok = false;
     try {
       await hashPrefix(t, resumedFrom, o.client.signal);

@@ -144,7 +144,8 @@ async function ensureFiles(
     // Two answers from the hub that disagree mean something in between is wrong: download nothing.
     if (meta.commit !== commit) throw new HubError('integrity', `${repoId}/${path}: the hub answered for commit ${meta.commit}, not ${commit}`);
     if (listed?.lfs && listed.lfs.sha256 !== meta.etag) throw new HubError('integrity', `${repoId}/${path}: the listing says sha256 ${listed.lfs.sha256}, the file's ETag ${meta.etag}`);
-    if (listed?.size !== undefined && listed.size !== meta.size) throw new HubError('integrity', `${repoId}/${path}: the listing says ${listed.size} bytes, the file's headers ${meta.size}`);
+    const listedSize = listed?.lfs?.size ?? listed?.size;
+    if (listedSize !== undefined && listedSize !== meta.size) throw new HubError('integrity', `${repoId}/${path}: the listing says ${listedSize} bytes, the file's headers ${meta.size}`);
     return meta;
   });
   const tracker = new ProgressTracker(
