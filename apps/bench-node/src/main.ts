@@ -1,12 +1,16 @@
 /**
- * `pnpm bench [suite...] [--json FILE]` — the sdxs benchmark. Suites: `foundation` (safetensors read
- * throughput, half-float conversion, randn). Results are medians; the machine is printed with them.
+ * `pnpm bench [suite...] [--json FILE] [--option value...]` — the sdxs benchmark. Suites: `foundation` (safetensors
+ * read throughput, half-float conversion, randn), `models` (the SDXS networks at full size: per-stage latency,
+ * images/s, memory, FLOP/s against the MatMul peak; options in models/options.ts). Results are medians; the machine
+ * is printed with them. Options other than --json take one value each and go to the suites.
  */
 import { writeFile } from 'node:fs/promises';
 import { describeMachine } from './machine.js';
+import { MODELS_USAGE } from './models/options.js';
 import { runFoundation } from './suites/foundation.js';
+import { runModels } from './suites/models.js';
 
-const SUITES = { foundation: runFoundation } as const;
+const SUITES = { foundation: (log: (s: string) => void) => runFoundation(log), models: runModels } as const;
 type SuiteName = keyof typeof SUITES;
 
 function isSuite(s: string): s is SuiteName {
@@ -16,13 +20,15 @@ function isSuite(s: string): s is SuiteName {
 async function main(argv: string[]): Promise<void> {
   let json: string | undefined;
   const suites: SuiteName[] = [];
+  const suiteArgs: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--json') {
       json = argv[++i];
       if (!json) throw new Error('--json needs a file name');
     } else if (isSuite(a)) suites.push(a);
-    else throw new Error(`unknown argument ${a} (suites: ${Object.keys(SUITES).join(', ')}; options: --json FILE)`);
+    else if (a.startsWith('--') && i + 1 < argv.length) suiteArgs.push(a, argv[++i]!);
+    else throw new Error(`unknown argument ${a} (suites: ${Object.keys(SUITES).join(', ')}; options: --json FILE; ${MODELS_USAGE})`);
   }
   if (suites.length === 0) suites.push(...(Object.keys(SUITES) as SuiteName[]));
   const machine = describeMachine();
@@ -31,7 +37,7 @@ async function main(argv: string[]): Promise<void> {
   const results: Record<string, unknown> = { machine };
   for (const s of suites) {
     log(`— ${s}`);
-    results[s] = await SUITES[s](log);
+    results[s] = await SUITES[s](log, suiteArgs);
   }
   if (json) {
     await writeFile(json, JSON.stringify(results, null, 2) + '\n');

@@ -1,0 +1,15 @@
+/** What the suite asks a child process to measure, and what comes back (over Node's IPC channel, as JSON). */
+import type { LoadJob, LoadResult, WeightsJob, WeightsResult } from './load-check.js';
+import type { ConfigJob, ConfigResult } from './measure-config.js';
+
+export type Job = ConfigJob | WeightsJob | LoadJob;
+export type JobResult = ConfigResult | WeightsResult | LoadResult;
+/** The result type for a job kind. */
+export type ResultOf<K extends Job['kind']> = Extract<JobResult, { kind: K }>;
+
+/** A child's one message: its result, or its error's message. */
+export type ChildReply = { ok: true; result: JobResult } | { ok: false; error: string };
+
+export function isResultOf<K extends Job['kind']>(r: JobResult, kind: K): r is ResultOf<K> {
+  return r.kind === kind;
+}

@@ -1,0 +1,80 @@
+/** Command-line options of the `models` suite. Every option takes a value, so `main.ts` can pass them through blindly. */
+import type { Target } from '@sdxs/graph';
+
+export const EPS = ['cpu', 'webgpu', 'cuda'] as const;
+export type Ep = (typeof EPS)[number];
+
+export interface ModelsOptions {
+  /** Image sizes (square), pixels. */
+  sizes: number[];
+  batches: number[];
+  /** Timed runs per stage after one warm-up run; the median is reported. */
+  runs: number;
+  ep: Ep;
+  /** A diffusers folder to measure instead of the synthetic full-size SDXS-512. */
+  model?: string;
+  /** Issue 3's load measure (U-Net read, session creation and RSS: inline vs external weights). */
+  loadCheck: boolean;
+  seed: number;
+}
+
+export const MODELS_USAGE =
+  'models options: --sizes 256,512 --batches 1,4 --runs 10 --ep cpu|webgpu|cuda --model DIR --load-check on|off --seed 0';
+
+function ints(flag: string, v: string, min: number): number[] {
+  const xs = v.split(',').map((s) => Number(s.trim()));
+  if (xs.length === 0 || xs.some((x) => !Number.isSafeInteger(x) || x < min)) throw new Error(`${flag} wants integers ≥ ${min}, comma-separated; got ${v}`);
+  return xs;
+}
+
+/** The graph target for an execution provider: the lowering table is keyed by target. */
+export function targetFor(ep: Ep): Target {
+  return ep;
+}
+
+/**
+ * Parse the suite's options; unknown options are errors.
+ *
+ * @example
+ * parseModelsOptions(['--sizes', '256', '--runs', '2']); // { sizes: [256], batches: [1, 4], runs: 2, ep: 'cpu', … }
+ */
+export function parseModelsOptions(args: readonly string[]): ModelsOptions {
+  const o: ModelsOptions = { sizes: [256, 512], batches: [1, 4], runs: 10, ep: 'cpu', loadCheck: true, seed: 0 };
+  for (let i = 0; i < args.length; i += 2) {
+    const flag = args[i]!;
+    const v = args[i + 1];
+    if (v === undefined) throw new Error(`${flag} needs a value (${MODELS_USAGE})`);
+    switch (flag) {
+      case '--sizes':
+        o.sizes = ints(flag, v, 32);
+        // Two stride-2 downsamplings of the latent (1/8 of the image) must come back to the same size.
+        for (const s of o.sizes) if (s % 32) throw new Error(`--sizes: ${s} is not a multiple of 32`);
+        break;
+      case '--batches':
+        o.batches = ints(flag, v, 1);
+        break;
+      case '--runs':
+        o.runs = ints(flag, v, 1)[0]!;
+        break;
+      case '--seed':
+        o.seed = ints(flag, v, 0)[0]!;
+        break;
+      case '--ep': {
+        const ep = EPS.find((e) => e === v);
+        if (!ep) throw new Error(`--ep: ${v} is not one of ${EPS.join(', ')}`);
+        o.ep = ep;
+        break;
+      }
+      case '--model':
+        o.model = v;
+        break;
+      case '--load-check':
+        if (v !== 'on' && v !== 'off') throw new Error(`--load-check wants on or off, got ${v}`);
+        o.loadCheck = v === 'on';
+        break;
+      default:
+        throw new Error(`unknown option ${flag} (${MODELS_USAGE})`);
+    }
+  }
+  return o;
+}
