@@ -16,6 +16,11 @@ describe('grad: reductions', () => {
       await checkGrad({ inputs, build: (v) => op(v['x']!, undefined, false) });
     });
   }
+  it('ReduceMean and ReduceSum over a symbolic dim (the count and the shape are read at run time)', async () => {
+    const inputs = { x: { shape: [5, 4], declared: ['n', 4] } };
+    await checkGrad({ inputs, build: (v) => ReduceMean(v['x']!, [0]), outShape: [1, 4] });
+    await checkGrad({ inputs, build: (v) => ReduceSum(v['x']!, [0], false), outShape: [4] });
+  });
   it('ReduceMax (distinct values, so the maximum does not switch within ε)', async () => {
     const inputs = { x: { shape: [3, 4, 5], data: distinct([3, 4, 5], 0.05) } };
     await checkGrad({ inputs, build: (v) => ReduceMax(v['x']!, [1]), eps: 1e-3 });
