@@ -27,7 +27,13 @@ export interface FileMetadata {
   url: string;
 }
 
-/** `{endpoint}/{repo}/resolve/{revision}/{path}`, quoted as huggingface_hub's `hf_hub_url` does. */
+/**
+ * `{endpoint}/{repo}/resolve/{revision}/{path}`, quoted as huggingface_hub's `hf_hub_url` does.
+ *
+ * @example
+ * resolveUrl('https://huggingface.co', 'IDKiro/sdxs-512-0.9', 'main', 'unet/config.json');
+ * // 'https://huggingface.co/IDKiro/sdxs-512-0.9/resolve/main/unet/config.json'
+ */
 export function resolveUrl(endpoint: string, repoId: string, revision: string, path: string): string {
   const file = checkRepoFilename(path).split('/').map(encodeURIComponent).join('/');
   return `${endpoint}/${checkRepoId(repoId)}/resolve/${encodeURIComponent(revision)}/${file}`;
@@ -49,6 +55,9 @@ function parseSibling(v: unknown): RepoSibling | undefined {
 /**
  * `GET {endpoint}/api/models/{repo}/revision/{revision}?blobs=true`: the commit a revision points to and
  * the files it holds (with sizes and LFS hashes), as huggingface_hub's `model_info(files_metadata=True)`.
+ *
+ * @example
+ * const { sha, siblings } = await fetchRevisionInfo({ endpoint, token, timeoutMs: 30_000 }, 'IDKiro/sdxs-512-0.9', 'main');
  */
 export async function fetchRevisionInfo(client: HubClient, repoId: string, revision: string): Promise<RevisionInfo> {
   const url = `${client.endpoint}/api/models/${checkRepoId(repoId)}/revision/${encodeURIComponent(revision)}?blobs=true`;
@@ -99,6 +108,10 @@ function normalizeEtag(etag: string | null): string | undefined {
  * `HEAD {endpoint}/{repo}/resolve/{commit}/{path}`, read as huggingface_hub's `get_hf_file_metadata` does:
  * the commit from `X-Repo-Commit`, the blob name from `X-Linked-Etag` (an LFS file's sha256) or `ETag`, the
  * size from `X-Linked-Size` or (when not redirected) `Content-Length`, and the download URL from `Location`.
+ *
+ * @example
+ * const meta = await fetchFileMetadata(client, 'IDKiro/sdxs-512-0.9', commit, 'unet/diffusion_pytorch_model.safetensors');
+ * // { commit, etag: '<sha256>', size: 1262…, url: 'https://cdn-lfs…' }
  */
 export async function fetchFileMetadata(client: HubClient, repoId: string, revision: string, path: string): Promise<FileMetadata> {
   const url = resolveUrl(client.endpoint, repoId, revision, path);

@@ -39,6 +39,7 @@ export function isTransient(error: unknown): boolean {
   return error instanceof HubError && (error.code === 'network' || error.code === 'timeout');
 }
 
+/** The message of an error, or the thrown value as text. */
 export function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }

@@ -91,7 +91,12 @@ export function formatBytes(n: number): string {
   return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${UNITS[unit]}`;
 }
 
-/** The bar line for a progress state, fitted to `columns`: the bar shrinks first, then the file name loses its start. */
+/**
+ * The bar line for a progress state, fitted to `columns`: the bar shrinks first, then the file name loses its start.
+ *
+ * @example
+ * renderProgressLine(progress, 80); // '[#########.....................]  30% 1.2 GB/3.9 GB 2/12 files unet/diffusion_…'
+ */
 export function renderProgressLine(p: DownloadProgress, columns: number): string {
   const fraction = p.total > 0 ? Math.min(1, p.bytes / p.total) : 1;
   const percent = `${Math.floor(fraction * 100)}%`.padStart(4);

@@ -30,7 +30,13 @@ export function checkRepoId(repoId: string): string {
   return repoId;
 }
 
-/** True when `s` is a syntactically valid `owner/name` repo id. */
+/**
+ * True when `s` is a syntactically valid `owner/name` repo id.
+ *
+ * @example
+ * isRepoId('IDKiro/sdxs-512-0.9'); // true
+ * isRepoId('./models/sdxs');       // false
+ */
 export function isRepoId(s: string): boolean {
   try {
     checkRepoId(s);
@@ -50,7 +56,12 @@ export function repoFolderName(repoId: string): string {
   return ['models', ...checkRepoId(repoId).split('/')].join('--');
 }
 
-/** True for a full 40-hex-digit commit hash (the only revisions that name a snapshot folder). */
+/**
+ * True for a full 40-hex-digit commit hash (the only revisions that name a snapshot folder).
+ *
+ * @example
+ * isCommitHash('main'); // false
+ */
 export function isCommitHash(revision: string): boolean {
   return COMMIT.test(revision);
 }
@@ -92,6 +103,10 @@ export function isSafeRepoFilename(name: string): boolean {
 /**
  * Checks a revision (branch, tag, `refs/pr/1` or commit hash): it becomes `refs/<revision>` in the cache,
  * so the same path rules as for file names apply.
+ *
+ * @example
+ * checkRevision('refs/pr/1'); // ok: refs/refs/pr/1 in the cache
+ * checkRevision('../x');      // throws HubError('unsafe-path')
  */
 export function checkRevision(revision: string): string {
   const why = unsafeReason(revision);

@@ -110,6 +110,10 @@ export function selectFiles(names: readonly string[], options: FileSelectionOpti
 /**
  * The component folders `model_index.json` names (keys whose value is a `[library, class]` pair), or undefined
  * when it is not valid JSON (then every folder is taken, and the pipeline reports the broken file itself).
+ *
+ * @example
+ * componentsOf('{"_class_name": "X", "unet": ["diffusers", "UNet2DConditionModel"], "safety_checker": [null, null]}');
+ * // Set { 'unet' }
  */
 export function componentsOf(modelIndexJson: string): Set<string> | undefined {
   let data: unknown;
