@@ -1,5 +1,9 @@
 import * as ort from 'onnxruntime-node';
 import { isDType, type DType, type Runtime, type Session, type SessionIO, type SessionOptions, type Tensor } from '@sdxs/tensor';
+import { prepareExternalData } from './external-data/prepare.js';
+import { ortExecutionProvider } from './providers/ort-options.js';
+import { resolveProvider } from './providers/resolve.js';
+import { isProviderName, PROVIDERS, type ProviderName, type ProviderSettings } from './providers/types.js';
 import { fromOrtTensor, toOrtTensor } from './tensor-convert.js';
 
 export interface NodeRuntimeOptions {
@@ -7,6 +11,28 @@ export interface NodeRuntimeOptions {
   intraOpThreads?: number;
   /** onnxruntime graph optimisation level (default 'all'). */
   graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
+  /**
+   * onnxruntime's own log level for sessions: 0 verbose … 4 fatal (default 3, errors). Its warnings (such as
+   * shape ops placed on the CPU next to a GPU provider) are routine; 0 lists where every node runs.
+   */
+  logSeverityLevel?: 0 | 1 | 2 | 3 | 4;
+  /** Told about providers that were asked for but do not work here. Nothing is printed otherwise. */
+  onWarning?: (message: string) => void;
+}
+
+export interface OpenNodeRuntimeOptions extends NodeRuntimeOptions, ProviderSettings {
+  /** The execution provider to run on (default 'cpu'). */
+  provider?: ProviderName;
+  /** Run on the CPU, after a warning, when `provider` does not work here (default true); false throws instead. */
+  fallback?: boolean;
+}
+
+/** A Runtime on onnxruntime-node, saying which provider it runs on. */
+export interface NodeRuntime extends Runtime {
+  /** The provider sessions run on: the one requested, or 'cpu' after a fallback. */
+  readonly provider: ProviderName;
+  /** The provider asked for. */
+  readonly requested: ProviderName;
 }
 
 function ioInfo(meta: readonly ort.InferenceSession.ValueMetadata[]): SessionIO[] {
@@ -45,32 +71,88 @@ class NodeSession implements Session {
   }
 }
 
+class OrtNodeRuntime implements NodeRuntime {
+  readonly name: string;
+  readonly provider: ProviderName;
+  readonly requested: ProviderName;
+  readonly #options: OpenNodeRuntimeOptions;
+  readonly #warned = new Set<string>();
+
+  constructor(provider: ProviderName, options: OpenNodeRuntimeOptions) {
+    this.provider = provider;
+    this.requested = options.provider ?? 'cpu';
+    this.name = `onnxruntime-node/${provider}`;
+    this.#options = options;
+  }
+
+  async createSession(model: Uint8Array, sessionOptions: SessionOptions = {}): Promise<Session> {
+    const label = sessionOptions.label ? `${sessionOptions.label}: ` : '';
+    try {
+      const provider = await this.#sessionProvider(sessionOptions.executionProviders);
+      const opts: ort.InferenceSession.SessionOptions = {
+        executionProviders: [ortExecutionProvider(provider, this.#options)],
+        graphOptimizationLevel: this.#options.graphOptimizationLevel ?? 'all',
+        logSeverityLevel: this.#options.logSeverityLevel ?? 3,
+      };
+      if (this.#options.intraOpThreads !== undefined) opts.intraOpNumThreads = this.#options.intraOpThreads;
+      let bytes = model;
+      if (sessionOptions.externalData?.length) {
+        const prepared = await prepareExternalData(model, sessionOptions.externalData);
+        bytes = prepared.model;
+        if (prepared.inMemory.length) opts.externalData = prepared.inMemory;
+        if (prepared.folder !== undefined) opts.extra = { session: { model_external_initializers_file_folder_path: prepared.folder } };
+      }
+      return new NodeSession(await ort.InferenceSession.create(bytes, opts));
+    } catch (e) {
+      throw new Error(`${label}onnxruntime could not create the session: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    }
+  }
+
+  /** The runtime's provider, unless the session asks for others (resolved the same way, warnings once each). */
+  async #sessionProvider(requested: readonly string[] | undefined): Promise<ProviderName> {
+    if (!requested?.length) return this.provider;
+    const known: ProviderName[] = [];
+    for (const name of requested) {
+      if (isProviderName(name)) known.push(name);
+      else this.#warn(`onnxruntime-node has no ${JSON.stringify(name)} execution provider (it has ${PROVIDERS.join(', ')}); ignored`);
+    }
+    if (known.length === 0) return this.provider;
+    return resolveProvider(known, { ...this.#options, onWarning: (m) => this.#warn(m) });
+  }
+
+  #warn(message: string): void {
+    if (this.#warned.has(message)) return;
+    this.#warned.add(message);
+    this.#options.onWarning?.(message);
+  }
+}
+
 /**
- * The onnxruntime-node backend. CPU today; WebGPU and CUDA providers with fallback come with the pipeline.
+ * The onnxruntime-node backend on the CPU, ready at once. For a GPU use {@link openNodeRuntime}, which first
+ * checks that the provider works here.
  *
  * @example
  * const rt = createNodeRuntime();
  * const session = await rt.createSession(toOnnx(graph));
  * const { y } = await session.run({ x });
  */
-export function createNodeRuntime(options: NodeRuntimeOptions = {}): Runtime {
-  return {
-    name: 'onnxruntime-node/cpu',
-    async createSession(model: Uint8Array, sessionOptions: SessionOptions = {}): Promise<Session> {
-      const opts: ort.InferenceSession.SessionOptions = {
-        executionProviders: ['cpu'],
-        graphOptimizationLevel: options.graphOptimizationLevel ?? 'all',
-      };
-      if (options.intraOpThreads !== undefined) opts.intraOpNumThreads = options.intraOpThreads;
-      if (sessionOptions.externalData) {
-        opts.externalData = sessionOptions.externalData.map((e) => ({ path: e.path, data: e.data }));
-      }
-      try {
-        return new NodeSession(await ort.InferenceSession.create(model, opts));
-      } catch (e) {
-        const label = sessionOptions.label ? `${sessionOptions.label}: ` : '';
-        throw new Error(`${label}onnxruntime could not create the session: ${e instanceof Error ? e.message : String(e)}`);
-      }
-    },
-  };
+export function createNodeRuntime(options: NodeRuntimeOptions = {}): NodeRuntime {
+  return new OrtNodeRuntime('cpu', { ...options, provider: 'cpu' });
+}
+
+/**
+ * The onnxruntime-node backend on `options.provider` ('cpu', 'webgpu' or 'cuda'). The provider is tried first
+ * (a one-node model is created and run with it, once per process); if it does not work here the runtime runs
+ * on the CPU and `onWarning` is told why and how to get the provider — or, with `fallback: false`, this rejects
+ * with a ProviderUnavailableError. `runtime.name` and `runtime.provider` say what actually runs.
+ *
+ * @example
+ * const rt = await openNodeRuntime({ provider: 'webgpu', onWarning: (m) => console.warn(m) });
+ * rt.name; // 'onnxruntime-node/webgpu', or 'onnxruntime-node/cpu' after a fallback
+ */
+export async function openNodeRuntime(options: OpenNodeRuntimeOptions = {}): Promise<NodeRuntime> {
+  const requested = options.provider ?? 'cpu';
+  if (!isProviderName(requested)) throw new TypeError(`openNodeRuntime: unknown provider ${JSON.stringify(requested)}; choose cpu, webgpu or cuda`);
+  const provider = await resolveProvider([requested], options);
+  return new OrtNodeRuntime(provider, options);
 }

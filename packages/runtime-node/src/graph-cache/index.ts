@@ -1,0 +1,2 @@
+export { DiskGraphCache, type DiskGraphCacheOptions } from './disk-graph-cache.js';
+export { defaultGraphCacheDir } from './cache-dir.js';
