@@ -6,6 +6,7 @@ export { Cast } from './cast.js';
 export { Clip } from './clip.js';
 export { Concat } from './concat.js';
 export { Conv, type ConvAttrs } from './conv.js';
+export { ConvTranspose, type ConvTransposeAttrs } from './conv-transpose.js';
 export { Cos } from './cos.js';
 export { Div } from './div.js';
 export { Equal } from './equal.js';
