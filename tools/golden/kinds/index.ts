@@ -14,5 +14,6 @@ export const KINDS: Readonly<Record<string, KindRunner>> = {
   'text-encoder': runTextEncoder,
   unet: async (c) => (await import('./unet.js')).runUNet(c),
   canny: async (c) => (await import('./canny.js')).runCanny(c),
+  'pipeline-t2i': async (c) => (await import('./pipeline-t2i.js')).runPipelineT2I(c),
   controlnet: async (c) => (await import('./controlnet.js')).runControlNet(c),
 };

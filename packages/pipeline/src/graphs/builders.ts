@@ -1,0 +1,144 @@
+/**
+ * The graphs a pipeline runs. Every graph's inputs and outputs are float32 (or int64 ids / uint8 pixels)
+ * whatever the compute dtype, so the TypeScript side never converts halves:
+ *
+ * - `text-encoder`: input_ids [batch, 77] → prompt_embeds (CLIP's last_hidden_state);
+ * - `one-step`: latents (already × init_noise_sigma) + prompt embeddings → image and RGBA: scale, U-Net,
+ *   guidance, the scheduler step folded into constants, decode, postprocess — the whole SDXS step;
+ * - `unet-step`: one U-Net evaluation with guidance (multi-step sampling runs the scheduler in TypeScript);
+ * - `decode`: final latents → image and RGBA.
+ */
+import { Cast, Div, Graph, Params, type LoweringOverrides, type Target, type Value } from '@sdxs/graph';
+import { clipTextModel, type CLIPTextConfig } from '@sdxs/clip';
+import { Tensor } from '@sdxs/tensor';
+import type { UNet2DConditionConfig } from '@sdxs/unet';
+import type { PipelineVae } from '../model/vae.js';
+import { foldedStep, guidedNoisePrediction, type FoldedStep } from './denoise.js';
+import { postprocessImages } from './postprocess.js';
+import type { ComponentPrefix } from './packed-graph.js';
+
+/** Backend and precision of the graphs. */
+export interface BuildSettings {
+  readonly target: Target;
+  /** Compute dtype of the U-Net and decoder (the text encoder stays float32). */
+  readonly dtype: 'float32' | 'float16';
+  readonly lowering?: LoweringOverrides;
+}
+
+/** Static sizes of an image graph. */
+export interface ImageGraphShape {
+  /** Images per run (prompts × images per prompt). */
+  readonly batch: number;
+  readonly latentHeight: number;
+  readonly latentWidth: number;
+  /** Classifier-free guidance: embeddings come as [2·batch, …] and a guidance_scale input is added. */
+  readonly guidance: boolean;
+}
+
+/** Parameter prefixes of the image graphs' components (the text encoder graph uses the checkpoint's own root). */
+export const UNET_COMPONENTS: readonly ComponentPrefix[] = [{ component: 'unet', prefix: 'unet.' }];
+export const VAE_COMPONENTS: readonly ComponentPrefix[] = [{ component: 'vae', prefix: 'vae.' }];
+export const IMAGE_COMPONENTS: readonly ComponentPrefix[] = [...UNET_COMPONENTS, ...VAE_COMPONENTS];
+export const TEXT_COMPONENTS: readonly ComponentPrefix[] = [{ component: 'text_encoder', prefix: '' }];
+
+function newGraph(name: string, s: BuildSettings): Graph {
+  return new Graph({ name, target: s.target, ...(s.lowering ? { lowering: s.lowering } : {}) });
+}
+
+function vaeDType(vae: PipelineVae, s: BuildSettings): 'float32' | 'float16' {
+  return s.dtype === 'float16' && !vae.forceUpcast ? 'float16' : 'float32';
+}
+
+/**
+ * CLIP text encoder: `input_ids` int64 [batch, length] → `prompt_embeds` float32 [batch, length, hidden].
+ *
+ * @example
+ * const g = textEncoderGraph(config, 77, { target: 'cpu', dtype: 'float32' });
+ */
+export function textEncoderGraph(config: CLIPTextConfig, length: number, s: BuildSettings): Graph {
+  const g = newGraph('text_encoder', s);
+  const out = clipTextModel(g, g.input('input_ids', 'int64', ['batch', length]), config);
+  g.output(out.lastHiddenState, 'prompt_embeds');
+  return g;
+}
+
+interface UNetSide {
+  readonly config: UNet2DConditionConfig;
+  /** encoder_hidden_states width (the text encoder's hidden size). */
+  readonly contextDim: number;
+  readonly contextLength: number;
+}
+
+function unetInputs(g: Graph, u: UNetSide, shape: ImageGraphShape, sampleName: string): { sample: Value; context: Value; guidanceScale?: Value } {
+  const { batch, latentHeight: h, latentWidth: w } = shape;
+  const sample = g.input(sampleName, 'float32', [batch, u.config.in_channels, h, w]);
+  const context = g.input('encoder_hidden_states', 'float32', [shape.guidance ? 2 * batch : batch, u.contextLength, u.contextDim]);
+  return shape.guidance ? { sample, context, guidanceScale: g.input('guidance_scale', 'float32', []) } : { sample, context };
+}
+
+function decodeAndPostprocess(g: Graph, vae: PipelineVae, latents: Value, s: BuildSettings): void {
+  const dtype = vaeDType(vae, s);
+  // StableDiffusionPipeline: vae.decode(latents / vae.config.scaling_factor); a float32 division, as in torch.
+  const scaled = vae.scalingFactor === 1 ? latents : Div(latents, vae.scalingFactor);
+  const decoded = vae.decode(new Params(g, 'vae', dtype), dtype === 'float32' ? scaled : Cast(scaled, dtype));
+  const { image, rgba } = postprocessImages(decoded.dtype === 'float32' ? decoded : Cast(decoded, 'float32'));
+  g.output(image, 'image');
+  g.output(rgba, 'rgba');
+}
+
+/** The folded step with the timestep it runs at. */
+export interface OneStep extends FoldedStep {
+  readonly timestep: number;
+}
+
+/**
+ * The whole one-step text-to-image path: `latents` [B, 4, h, w] (z · init_noise_sigma), `encoder_hidden_states`
+ * ([2B, …] with guidance, plus `guidance_scale`), `noise` when the step is stochastic → `image` [B, H, W, 3]
+ * float32 in [0, 1] and `rgba` [B, H, W, 4] uint8. The timestep is a constant, so the runtime folds the
+ * time embedding away.
+ *
+ * @example
+ * const g = oneStepGraph({ config, contextDim: 768, contextLength: 77 }, vae, step, { batch: 1, latentHeight: 64, latentWidth: 64, guidance: false }, settings);
+ */
+export function oneStepGraph(u: UNetSide, vae: PipelineVae, step: OneStep, shape: ImageGraphShape, s: BuildSettings): Graph {
+  const g = newGraph('one_step', s);
+  const { sample: latents, context, guidanceScale } = unetInputs(g, u, shape, 'latents');
+  const noise = step.prevCoef.noise !== 0 ? g.input('noise', 'float32', [...latents.shape]) : undefined;
+  // scale_model_input: sample / divisor, in float32 (Euler: / sqrt(σ² + 1)).
+  const modelInput = step.inputDivisor === 1 ? latents : Div(latents, step.inputDivisor);
+  const timestep = g.constant(new Tensor('float32', [], Float32Array.of(step.timestep)), 'timestep');
+  const eps = guidedNoisePrediction(new Params(g, 'unet', s.dtype), u.config, {
+    sample: modelInput,
+    timestep,
+    encoderHiddenStates: context,
+    ...(guidanceScale ? { guidanceScale } : {}),
+  });
+  decodeAndPostprocess(g, vae, foldedStep(step, latents, eps, noise), s);
+  return g;
+}
+
+/**
+ * One guided U-Net evaluation for multi-step sampling: `sample` (the scaled model input), `timestep` float32 [],
+ * `encoder_hidden_states` (+ `guidance_scale`) → `noise_pred` float32 [B, C, h, w].
+ */
+export function unetStepGraph(u: UNetSide, shape: ImageGraphShape, s: BuildSettings): Graph {
+  const g = newGraph('unet_step', s);
+  const { sample, context, guidanceScale } = unetInputs(g, u, shape, 'sample');
+  const timestep = g.input('timestep', 'float32', []);
+  const eps = guidedNoisePrediction(new Params(g, 'unet', s.dtype), u.config, {
+    sample,
+    timestep,
+    encoderHiddenStates: context,
+    ...(guidanceScale ? { guidanceScale } : {}),
+  });
+  g.output(eps, 'noise_pred');
+  return g;
+}
+
+/** Final latents [B, C, h, w] → `image` and `rgba`, as the one-step graph ends. */
+export function decodeGraph(vae: PipelineVae, shape: Omit<ImageGraphShape, 'guidance'>, s: BuildSettings): Graph {
+  const g = newGraph('decode', s);
+  const latents = g.input('latents', 'float32', [shape.batch, vae.latentChannels, shape.latentHeight, shape.latentWidth]);
+  decodeAndPostprocess(g, vae, latents, s);
+  return g;
+}

@@ -1,0 +1,31 @@
+// @sdxs/pipeline: a diffusers folder in, images out, on any Runtime (Node, browser) — environment-neutral.
+export { StableDiffusionPipeline, type GenerateResult, type GenerateTimings, type LoadOptions } from './pipeline.js';
+export { checkRequest, MAX_BATCH, MAX_BATCH_PIXELS, MAX_SIDE, MAX_STEPS, type CheckedRequest, type GenerateRequest, type RequestDefaults } from './request.js';
+export type { ProgressCallback, ProgressEvent } from './progress.js';
+export type { ComponentInfo, PipelineInfo } from './info.js';
+export { PromptEmbeddingCache } from './prompt-cache.js';
+export { MemoryGraphCache, type GraphCache } from './cache/graph-cache.js';
+export { canonicalJson, graphKey, GRAPH_FORMAT_VERSION, type GraphKeyParts, type WeightFileIdentity } from './cache/graph-key.js';
+export { sha256, sha256Hex, toHex } from './cache/sha256.js';
+export { parseModelIndex, SUPPORTED_PIPELINES, type ComponentSpec, type ModelIndex } from './model/model-index.js';
+export { loadComponents, newScheduler, type ComponentOptions, type PipelineComponents } from './model/components.js';
+export { pipelineVae, VAE_CLASSES, type PipelineVae, type VaeClass } from './model/vae.js';
+export { openComponentWeights, type ComponentWeights } from './model/weights.js';
+export {
+  decodeGraph,
+  oneStepGraph,
+  textEncoderGraph,
+  unetStepGraph,
+  IMAGE_COMPONENTS,
+  TEXT_COMPONENTS,
+  UNET_COMPONENTS,
+  VAE_COMPONENTS,
+  type BuildSettings,
+  type ImageGraphShape,
+  type OneStep,
+} from './graphs/builders.js';
+export { foldedStep, guidedNoisePrediction, linearCombination, type FoldedStep, type GuidedUNetInputs } from './graphs/denoise.js';
+export { postprocessImages, type PostprocessedImages } from './graphs/postprocess.js';
+export { decodePackedGraph, encodePackedGraph, packGraph, type ComponentPrefix, type PackedBlob, type PackedGraph, type PackedManifest, type PackedTensor } from './graphs/packed-graph.js';
+export { assembleWeights } from './graphs/assemble-weights.js';
+export { concatRows, repeatRows, scaleTensor, splitImages } from './tensors.js';

@@ -1,0 +1,141 @@
+/**
+ * Reading a diffusers folder into what StableDiffusionPipeline holds: configs (validated), the tokenizer, the
+ * scheduler's config and the open weight files. Cross-component mismatches (a text encoder narrower than the
+ * U-Net's cross-attention, a VAE with other latent channels) are refused here, naming both files.
+ */
+import { CLIPTokenizer, clipBindOptions, parseCLIPTextConfig, type CLIPTextConfig } from '@sdxs/clip';
+import { parsePythonJson, SCHEDULERS, schedulerFromConfig, type AnyScheduler, type SchedulerClassName } from '@sdxs/schedulers';
+import type { ModelSource } from '@sdxs/tensor';
+import { parseUNetConfig, type UNet2DConditionConfig } from '@sdxs/unet';
+import type { ProgressCallback } from '../progress.js';
+import { parseModelIndex, type ModelIndex } from './model-index.js';
+import { pipelineVae, type PipelineVae } from './vae.js';
+import { closeWeights, openComponentWeights, type ComponentWeights } from './weights.js';
+
+export interface ComponentOptions {
+  /** Prefer `*.<variant>.safetensors` weight files (e.g. 'fp16'). */
+  readonly variant?: string | undefined;
+  /** The decoder folder: `vae` (default; SDXS's tiny decoder) or `vae_large` (SDXS's full AutoencoderKL). */
+  readonly vae?: 'vae' | 'vae_large' | undefined;
+  /** Load the folder's scheduler config into another class, as diffusers' `Other.from_config(pipe.scheduler.config)`. */
+  readonly scheduler?: SchedulerClassName | undefined;
+  readonly onProgress?: ProgressCallback | undefined;
+}
+
+/** Everything loaded from a model folder. */
+export interface PipelineComponents {
+  readonly source: ModelSource;
+  readonly index: ModelIndex;
+  readonly tokenizer: CLIPTokenizer;
+  readonly textConfig: CLIPTextConfig;
+  readonly unetConfig: UNet2DConditionConfig;
+  readonly vae: PipelineVae;
+  /** Parsed scheduler_config.json and the class to build from it (a fresh scheduler per generate call). */
+  readonly schedulerConfig: unknown;
+  readonly schedulerFile: string;
+  readonly schedulerClass: SchedulerClassName;
+  /** Open weight files by component: `unet`, `vae`, `text_encoder`. */
+  readonly weights: Readonly<Record<'unet' | 'vae' | 'text_encoder', ComponentWeights>>;
+}
+
+async function readJsonFile(source: ModelSource, path: string): Promise<unknown> {
+  const where = `${source.id}/${path}`;
+  let text: string;
+  try {
+    text = await source.readText(path);
+  } catch (e) {
+    throw new Error(`${where}: cannot read (${e instanceof Error ? e.message : String(e)})`);
+  }
+  try {
+    // Python's json writes Infinity/NaN (e.g. a scheduler's s_tmax); parsePythonJson accepts them.
+    return parsePythonJson(text);
+  } catch (e) {
+    throw new Error(`${where}: not valid JSON (${e instanceof Error ? e.message : String(e)})`);
+  }
+}
+
+function isSchedulerClass(name: string): name is SchedulerClassName {
+  return Object.hasOwn(SCHEDULERS, name);
+}
+
+/** A new scheduler from the loaded config (each generate call gets its own, so calls never share step state). */
+export function newScheduler(c: PipelineComponents): AnyScheduler {
+  return schedulerFromConfig(c.schedulerConfig, c.schedulerFile, { className: c.schedulerClass });
+}
+
+/**
+ * Load a StableDiffusionPipeline folder's components; on any error, files already opened are closed.
+ *
+ * @example
+ * const components = await loadComponents(new LocalFolderSource('./sdxs-512-dreamshaper'));
+ */
+export async function loadComponents(source: ModelSource, options: ComponentOptions = {}): Promise<PipelineComponents> {
+  const where = (path: string) => `${source.id}/${path}`;
+  const progress = options.onProgress;
+  const timed = async <T>(component: string, fn: () => Promise<T>): Promise<T> => {
+    const t0 = performance.now();
+    progress?.({ stage: 'load', component });
+    const out = await fn();
+    progress?.({ stage: 'load', component, ms: performance.now() - t0 });
+    return out;
+  };
+  const index = await timed('model_index', async () => parseModelIndex(await readJsonFile(source, 'model_index.json'), where('model_index.json')));
+
+  const tokenizer = await timed('tokenizer', () => CLIPTokenizer.fromSource(source, 'tokenizer'));
+  const textConfig = parseCLIPTextConfig(await readJsonFile(source, 'text_encoder/config.json'), where('text_encoder/config.json'));
+  const unetConfig = parseUNetConfig(await readJsonFile(source, 'unet/config.json'), where('unet/config.json'));
+  const vaeDir = options.vae ?? 'vae';
+  const vaeJson = await readJsonFile(source, `${vaeDir}/config.json`);
+  // vae_large is not listed in model_index.json: its config's own _class_name says what it is.
+  const vaeClass = vaeDir === 'vae' ? index.vae.className : (vaeJson as { _class_name?: unknown })._class_name;
+  const vae = pipelineVae(typeof vaeClass === 'string' ? vaeClass : String(vaeClass), vaeJson, where(`${vaeDir}/config.json`));
+
+  const schedulerFile = where('scheduler/scheduler_config.json');
+  const schedulerConfig = await readJsonFile(source, 'scheduler/scheduler_config.json');
+  const schedulerName = options.scheduler ?? index.scheduler.className;
+  if (!isSchedulerClass(schedulerName)) {
+    throw new Error(`${where('model_index.json')}: field "scheduler" is class ${schedulerName}, which sdxs does not implement; supported: ${Object.keys(SCHEDULERS).join(', ')}`);
+  }
+  // Built once now so that a bad config fails the load, not the first generate call.
+  schedulerFromConfig(schedulerConfig, schedulerFile, { className: schedulerName });
+
+  const crossDim = typeof unetConfig.cross_attention_dim === 'number' ? unetConfig.cross_attention_dim : unetConfig.cross_attention_dim[0];
+  if (crossDim !== textConfig.hidden_size) {
+    throw new Error(`${where('unet/config.json')}: cross_attention_dim ${crossDim} does not match the text encoder's hidden_size ${textConfig.hidden_size} (${where('text_encoder/config.json')})`);
+  }
+  if (vae.latentChannels !== unetConfig.in_channels || vae.latentChannels !== unetConfig.out_channels) {
+    throw new Error(
+      `${where(`${vaeDir}/config.json`)}: latent_channels ${vae.latentChannels} does not match the U-Net's in/out channels ${unetConfig.in_channels}/${unetConfig.out_channels} (${where('unet/config.json')})`,
+    );
+  }
+  if (tokenizer.maxLength > textConfig.max_position_embeddings) {
+    throw new Error(`${where('tokenizer')}: model_max_length ${tokenizer.maxLength} exceeds the text encoder's max_position_embeddings ${textConfig.max_position_embeddings}`);
+  }
+
+  const opened: ComponentWeights[] = [];
+  try {
+    const open = async (dir: string, bind: Parameters<typeof openComponentWeights>[3]) => {
+      const w = await timed(dir, () => openComponentWeights(source, dir, { ...(options.variant ? { variant: options.variant } : {}) }, bind));
+      opened.push(w);
+      return w;
+    };
+    const textEncoder = await open('text_encoder', clipBindOptions);
+    const unet = await open('unet', () => ({}));
+    const vaeWeights = await open(vaeDir, () => ({ ignore: vae.ignore }));
+    return {
+      source,
+      index,
+      tokenizer,
+      textConfig,
+      unetConfig,
+      vae,
+      schedulerConfig,
+      schedulerFile,
+      schedulerClass: schedulerName,
+      weights: { unet, vae: vaeWeights, text_encoder: textEncoder },
+    };
+  } catch (e) {
+    await closeWeights(opened);
+    throw e;
+  }
+}

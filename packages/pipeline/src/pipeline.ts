@@ -1,0 +1,289 @@
+/**
+ * diffusers' `StableDiffusionPipeline` (pipelines/stable_diffusion/pipeline_stable_diffusion.py) for any
+ * runtime: a diffusers folder in, RGBA images out, the same numbers as diffusers for the same seed.
+ *
+ * One step (SDXS, SD-Turbo) runs as a single fused graph — U-Net, the scheduler step folded into constants,
+ * decoder, postprocessing to bytes. More steps run the U-Net graph once per step with the scheduler in
+ * TypeScript, then a decode graph. The text encoder is its own graph, and its outputs are cached per prompt.
+ */
+import type { Graph, LoweringOverrides, Target } from '@sdxs/graph';
+import type { AnyScheduler, SchedulerClassName } from '@sdxs/schedulers';
+import { Tensor, type ModelSource, type RawImage, type Runtime, type Session } from '@sdxs/tensor';
+import type { GraphCache } from './cache/graph-cache.js';
+import { canonicalJson, type GraphKeyParts } from './cache/graph-key.js';
+import {
+  decodeGraph,
+  IMAGE_COMPONENTS,
+  oneStepGraph,
+  TEXT_COMPONENTS,
+  textEncoderGraph,
+  UNET_COMPONENTS,
+  unetStepGraph,
+  VAE_COMPONENTS,
+  type BuildSettings,
+  type ImageGraphShape,
+} from './graphs/builders.js';
+import type { ComponentPrefix } from './graphs/packed-graph.js';
+import { loadComponents, newScheduler, type PipelineComponents } from './model/components.js';
+import { closeWeights } from './model/weights.js';
+import { pipelineInfo, type PipelineInfo } from './info.js';
+import type { ProgressCallback } from './progress.js';
+import { PromptEmbeddingCache } from './prompt-cache.js';
+import { PromptEncoder } from './prompt-encoder.js';
+import { checkRequest, type CheckedRequest, type GenerateRequest } from './request.js';
+import { GraphSessions, type GraphSessionStats } from './runtime/graph-sessions.js';
+import { concatRows, repeatRows, scaleTensor, splitImages } from './tensors.js';
+
+export interface LoadOptions {
+  /** Backend the graphs are built for (default 'cpu'). */
+  readonly target?: Target;
+  /** Compute dtype of the U-Net and decoder (default float32); the text encoder stays float32. */
+  readonly dtype?: 'float32' | 'float16';
+  /** Where built graphs are kept across loads (see MemoryGraphCache; runtime-node has a disk one). */
+  readonly cache?: GraphCache;
+  /** Prefer `*.<variant>.safetensors` weight files, e.g. 'fp16'. */
+  readonly variant?: string;
+  /** Decoder folder: `vae` (default) or `vae_large` (SDXS's full AutoencoderKL). */
+  readonly vae?: 'vae' | 'vae_large';
+  /** Use another scheduler class with the folder's scheduler config. */
+  readonly scheduler?: SchedulerClassName;
+  /** Execution providers passed to the runtime (default: the target's). */
+  readonly executionProviders?: readonly string[];
+  /** Force composite-op lowerings (see @sdxs/graph's lowering). */
+  readonly lowering?: LoweringOverrides;
+  /** Share a prompt-embedding cache between pipelines, or size this one's (default 256 prompts). */
+  readonly promptCache?: PromptEmbeddingCache;
+  readonly onProgress?: ProgressCallback;
+}
+
+export interface GenerateTimings {
+  /** Tokenizing and the text encoder (0 when every prompt was cached). */
+  readonly encodeMs: number;
+  /** U-Net evaluations and scheduler steps; for one step, the fused graph (decode included). */
+  readonly denoiseMs: number;
+  /** The decode graph (0 for one step, whose graph decodes too). */
+  readonly decodeMs: number;
+  /** Everything, session creation on first use included. */
+  readonly totalMs: number;
+}
+
+export interface GenerateResult {
+  /** RGBA images, prompt-major: prompt 0's images, then prompt 1's… (views of one buffer). */
+  readonly images: RawImage[];
+  /** [N, H, W, 3] float32 in [0, 1], as diffusers' `output_type="np"`; only when the request asked for `float`. */
+  readonly float?: Tensor<'float32'>;
+  /** The seed used (absent when the request passed a generator). */
+  readonly seed?: bigint;
+  /** Whether one fused graph did the whole step (num_inference_steps 1). */
+  readonly fused: boolean;
+  readonly timings: GenerateTimings;
+}
+
+function defaultExecutionProviders(target: Target): string[] {
+  return [target];
+}
+
+/**
+ * Text-to-image with a Stable Diffusion / SDXS model folder.
+ *
+ * @example
+ * const pipe = await StableDiffusionPipeline.load(new LocalFolderSource('./sdxs-512-dreamshaper'), createNodeRuntime());
+ * const { images } = await pipe.generate({ prompt: 'a photo of a cat', seed: 42 }); // 1 step, no guidance
+ * const sd15 = await pipe2.generate({ prompt: 'a cat', negativePrompt: 'blurry', steps: 25, guidanceScale: 7.5 });
+ */
+export class StableDiffusionPipeline {
+  readonly components: PipelineComponents;
+  readonly runtime: Runtime;
+  readonly settings: BuildSettings;
+  readonly #sessions: GraphSessions;
+  readonly #prompts: PromptEncoder;
+  readonly #onProgress: ProgressCallback | undefined;
+  #disposed = false;
+
+  private constructor(components: PipelineComponents, runtime: Runtime, options: LoadOptions) {
+    this.components = components;
+    this.runtime = runtime;
+    this.settings = { target: options.target ?? 'cpu', dtype: options.dtype ?? 'float32', ...(options.lowering ? { lowering: options.lowering } : {}) };
+    this.#onProgress = options.onProgress;
+    this.#sessions = new GraphSessions(runtime, components.weights, {
+      cache: options.cache,
+      executionProviders: options.executionProviders ?? defaultExecutionProviders(this.settings.target),
+      onProgress: options.onProgress,
+    });
+    const w = components.weights.text_encoder.identity.map((f) => f.headerSha256).join('+');
+    this.#prompts = new PromptEncoder(components.tokenizer, () => this.#textEncoderSession(), options.promptCache ?? new PromptEmbeddingCache(), `${components.source.id}#${w}`, options.onProgress);
+  }
+
+  /**
+   * Load a diffusers folder (`model_index.json`, unet, text_encoder, tokenizer, vae, scheduler). Graphs are
+   * built lazily, on the first generate call of each batch and size.
+   */
+  static async load(source: ModelSource, runtime: Runtime, options: LoadOptions = {}): Promise<StableDiffusionPipeline> {
+    const components = await loadComponents(source, options);
+    return new StableDiffusionPipeline(components, runtime, options);
+  }
+
+  /** Default width and height: the U-Net's sample_size × the VAE's scale factor (512 for SDXS-512), if known. */
+  get defaultSize(): { width: number; height: number } | undefined {
+    const s = this.components.unetConfig.sample_size;
+    const f = this.components.vae.spatialFactor;
+    if (s === null) return undefined;
+    const [h, w] = typeof s === 'number' ? [s, s] : [s[0], s[1] ?? s[0]];
+    return h === undefined || w === undefined ? undefined : { width: w * f, height: h * f };
+  }
+
+  /** Graph builds, cache hits and sessions so far. */
+  get graphStats(): Readonly<GraphSessionStats> {
+    return { ...this.#sessions.stats };
+  }
+
+  /**
+   * `prompt_embeds` [prompts, 77, hidden]: the text encoder's last hidden state per prompt (cached).
+   *
+   * @example
+   * const embeds = await pipe.encodePrompt(['a photo of a cat']);
+   */
+  async encodePrompt(prompt: string | readonly string[]): Promise<Tensor<'float32'>> {
+    this.#alive();
+    return this.#prompts.encode(typeof prompt === 'string' ? [prompt] : prompt);
+  }
+
+  /** Components, parameter counts, dtypes, scheduler: what `sdxs info` prints. */
+  info(): PipelineInfo {
+    return pipelineInfo(this.components, this.runtime, this.settings, this.#sessions.stats);
+  }
+
+  /**
+   * Generate images, as `pipe(prompt, num_inference_steps=steps, guidance_scale=…, generator=…)` in diffusers.
+   *
+   * @example
+   * const { images, seed } = await pipe.generate({ prompt: ['a cat', 'a dog'], seed: 0, numImagesPerPrompt: 2 });
+   */
+  async generate(request: GenerateRequest): Promise<GenerateResult> {
+    this.#alive();
+    const t0 = performance.now();
+    const size = this.defaultSize;
+    const r = checkRequest(request, { width: size?.width ?? NaN, height: size?.height ?? NaN, spatialFactor: this.components.vae.spatialFactor });
+    const scheduler = newScheduler(this.components);
+    scheduler.setTimesteps(r.steps);
+
+    const tEncode = performance.now();
+    const context = await this.#context(r);
+    const encodeMs = performance.now() - tEncode;
+
+    const f = this.components.vae.spatialFactor;
+    const shape: ImageGraphShape = { batch: r.batch, latentHeight: r.height / f, latentWidth: r.width / f, guidance: r.guidance };
+    // prepare_latents: randn(generator) of [B, C, H/8, W/8], then × init_noise_sigma (a float32 multiply).
+    const noise = r.generator.randn([r.batch, this.components.unetConfig.in_channels, shape.latentHeight, shape.latentWidth]);
+    const latents = scaleTensor(noise, scheduler.initNoiseSigma);
+    const outputs = r.float ? ['rgba', 'image'] : ['rgba'];
+
+    let result: Record<string, Tensor>;
+    let denoiseMs: number;
+    let decodeMs = 0;
+    const fused = r.steps === 1;
+    if (fused) {
+      const tRun = performance.now();
+      result = await this.#oneStep(scheduler, r, shape, latents, context, outputs);
+      denoiseMs = performance.now() - tRun;
+    } else {
+      const tRun = performance.now();
+      const final = await this.#sample(scheduler, r, shape, latents, context);
+      denoiseMs = performance.now() - tRun;
+      const tDecode = performance.now();
+      const session = await this.#session('decode', shape, () => decodeGraph(this.components.vae, shape, this.settings), VAE_COMPONENTS);
+      result = await session.run({ latents: final }, outputs);
+      decodeMs = performance.now() - tDecode;
+      this.#onProgress?.({ stage: 'decode', ms: decodeMs });
+    }
+    const rgba = result.rgba;
+    if (!rgba || rgba.dtype !== 'uint8') throw new Error(`the image graph returned ${rgba ? rgba.dtype : 'no'} rgba output`);
+    const image = result.image?.data;
+    return {
+      images: splitImages(rgba),
+      ...(r.float && image instanceof Float32Array ? { float: new Tensor('float32', result.image!.shape, image) } : {}),
+      ...(r.seed !== undefined ? { seed: r.seed } : {}),
+      fused,
+      timings: { encodeMs, denoiseMs, decodeMs, totalMs: performance.now() - t0 },
+    };
+  }
+
+  /** Release the sessions and close the weight files. The pipeline cannot be used afterwards. */
+  async dispose(): Promise<void> {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    await this.#sessions.dispose();
+    await closeWeights(Object.values(this.components.weights));
+  }
+
+  #alive(): void {
+    if (this.#disposed) throw new Error('StableDiffusionPipeline: used after dispose()');
+  }
+
+  /** encoder_hidden_states for the batch: [negatives × N, prompts × N] with guidance, else prompts × N. */
+  async #context(r: CheckedRequest): Promise<Tensor<'float32'>> {
+    const cond = repeatRows(await this.#prompts.encode(r.prompts), r.numImagesPerPrompt);
+    if (!r.guidance) return cond;
+    const uncond = repeatRows(await this.#prompts.encode(r.negativePrompts), r.numImagesPerPrompt);
+    return concatRows(uncond, cond);
+  }
+
+  #unetSide() {
+    return { config: this.components.unetConfig, contextDim: this.components.textConfig.hidden_size, contextLength: this.components.tokenizer.maxLength };
+  }
+
+  #keyParts(kind: string, extra: object, components: readonly ComponentPrefix[]): GraphKeyParts {
+    const c = this.components;
+    const configs: Record<string, unknown> = {};
+    const weights: Record<string, unknown> = {};
+    for (const { component } of components) {
+      weights[component] = c.weights[component as keyof typeof c.weights].identity;
+      configs[component] = component === 'unet' ? c.unetConfig : component === 'vae' ? { className: c.vae.className, config: c.vae.config } : c.textConfig;
+    }
+    return { kind, configs, weights: weights as GraphKeyParts['weights'], options: { ...this.settings, ...extra } };
+  }
+
+  #session(kind: string, shape: object, build: () => Graph, components: readonly ComponentPrefix[]): Promise<Session> {
+    return this.#sessions.session({ parts: this.#keyParts(kind, shape, components), components, build });
+  }
+
+  #textEncoderSession(): Promise<Session> {
+    const length = this.components.tokenizer.maxLength;
+    return this.#session('text-encoder', { length }, () => textEncoderGraph(this.components.textConfig, length, this.settings), TEXT_COMPONENTS);
+  }
+
+  async #oneStep(scheduler: AnyScheduler, r: CheckedRequest, shape: ImageGraphShape, latents: Tensor<'float32'>, context: Tensor<'float32'>, outputs: string[]) {
+    const t = scheduler.timesteps[0]!;
+    const c = scheduler.stepCoefficients(t);
+    const step = { timestep: c.timestep, inputDivisor: c.inputDivisor, x0Coef: c.x0Coef, prevCoef: c.prevCoef };
+    // Identical coefficients give identical graphs whatever scheduler produced them: key on the numbers.
+    const session = await this.#session('one-step', { ...shape, step: JSON.parse(canonicalJson(step)) }, () => oneStepGraph(this.#unetSide(), this.components.vae, step, shape, this.settings), IMAGE_COMPONENTS);
+    const feeds: Record<string, Tensor> = { latents, encoder_hidden_states: context };
+    if (r.guidance) feeds.guidance_scale = new Tensor('float32', [], Float32Array.of(r.guidanceScale));
+    // A stochastic step draws its noise after the latents, from the same generator, as diffusers' step() does.
+    if (c.prevCoef.noise !== 0) feeds.noise = r.generator.randn([...latents.shape]);
+    const t0 = performance.now();
+    const out = await session.run(feeds, outputs);
+    this.#onProgress?.({ stage: 'step', step: 1, steps: 1, timestep: t, ms: performance.now() - t0 });
+    return out;
+  }
+
+  async #sample(scheduler: AnyScheduler, r: CheckedRequest, shape: ImageGraphShape, latents: Tensor<'float32'>, context: Tensor<'float32'>): Promise<Tensor<'float32'>> {
+    const session = await this.#session('unet-step', { ...shape }, () => unetStepGraph(this.#unetSide(), shape, this.settings), UNET_COMPONENTS);
+    const guidance: Record<string, Tensor> = r.guidance ? { guidance_scale: new Tensor('float32', [], Float32Array.of(r.guidanceScale)) } : {};
+    const timesteps = scheduler.timesteps;
+    let x = latents;
+    for (let i = 0; i < timesteps.length; i++) {
+      if (r.signal?.aborted) throw r.signal.reason instanceof Error ? r.signal.reason : new Error('generate: aborted');
+      const t = timesteps[i]!;
+      const t0 = performance.now();
+      const sample = scheduler.scaleModelInput(x, t);
+      const out = await session.run({ sample, timestep: new Tensor('float32', [], Float32Array.of(t)), encoder_hidden_states: context, ...guidance }, ['noise_pred']);
+      const eps = out.noise_pred;
+      if (!eps || !(eps.data instanceof Float32Array)) throw new Error('the U-Net graph returned no float32 noise_pred');
+      x = scheduler.step(new Tensor('float32', eps.shape, eps.data), t, x, { generator: r.generator }).prevSample;
+      this.#onProgress?.({ stage: 'step', step: i + 1, steps: timesteps.length, timestep: t, ms: performance.now() - t0 });
+    }
+    return x;
+  }
+}

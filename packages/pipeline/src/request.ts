@@ -1,0 +1,151 @@
+/**
+ * `generate()` arguments, checked before any work: sizes the graphs cannot take or that would exhaust
+ * memory are refused with the field named, as diffusers' `check_inputs` does (and a little stricter).
+ */
+import { Generator, type Seed } from '@sdxs/tensor';
+
+/** Limits of one call. */
+export const MAX_SIDE = 4096;
+export const MAX_BATCH = 64;
+export const MAX_STEPS = 1000;
+/** Images × pixels per call (64 images of 1024²): the float output alone is 12 bytes a pixel. */
+export const MAX_BATCH_PIXELS = 64 * 1024 * 1024;
+
+export interface GenerateRequest {
+  /** One prompt or several (each gives `numImagesPerPrompt` images). Long prompts are truncated to 77 tokens. */
+  readonly prompt: string | readonly string[];
+  /** Used with guidance (guidanceScale > 1): one for all prompts or one per prompt; default "". */
+  readonly negativePrompt?: string | readonly string[];
+  /**
+   * Seed of a fresh `torch.Generator().manual_seed(seed)`-equivalent generator. Not with `generator`. Without
+   * either, a random seed is drawn (and returned with the images, so the run can be repeated).
+   */
+  readonly seed?: Seed;
+  /** A generator to draw from (its stream continues, as with diffusers' `generator=`). Not with `seed`. */
+  readonly generator?: Generator;
+  /** num_inference_steps; default 1 (SDXS, SD-Turbo). */
+  readonly steps?: number;
+  /** guidance_scale; default 0 (no guidance). Classifier-free guidance is on above 1, as in diffusers. */
+  readonly guidanceScale?: number;
+  /** Image size in pixels; default the U-Net's sample_size × the VAE's scale factor. */
+  readonly width?: number;
+  readonly height?: number;
+  /** Images per prompt (default 1). */
+  readonly numImagesPerPrompt?: number;
+  /** Also return the float image diffusers returns for `output_type="np"`. */
+  readonly float?: boolean;
+  /** Stops a multi-step run between steps. */
+  readonly signal?: AbortSignal;
+}
+
+/** A request with every default applied and every field checked. */
+export interface CheckedRequest {
+  readonly prompts: readonly string[];
+  /** One per prompt; empty strings when none were given. */
+  readonly negativePrompts: readonly string[];
+  readonly generator: Generator;
+  /** The seed the generator was made from; undefined when the caller passed a generator. */
+  readonly seed?: bigint;
+  readonly steps: number;
+  readonly guidanceScale: number;
+  /** guidanceScale > 1. */
+  readonly guidance: boolean;
+  readonly width: number;
+  readonly height: number;
+  readonly numImagesPerPrompt: number;
+  /** prompts × numImagesPerPrompt. */
+  readonly batch: number;
+  readonly float: boolean;
+  readonly signal?: AbortSignal;
+}
+
+export interface RequestDefaults {
+  readonly width: number;
+  readonly height: number;
+  /** Pixels per latent: sizes must be multiples of it. */
+  readonly spatialFactor: number;
+}
+
+function bad(field: string, message: string): never {
+  throw new RangeError(`generate: "${field}" ${message}`);
+}
+
+function int(field: string, v: unknown, min: number, max: number): number {
+  if (typeof v !== 'number' || !Number.isInteger(v)) bad(field, `must be an integer, got ${JSON.stringify(v)}`);
+  if (v < min || v > max) bad(field, `must be between ${min} and ${max}, got ${v}`);
+  return v;
+}
+
+function strings(field: string, v: unknown): string[] {
+  const list: unknown[] = typeof v === 'string' ? [v] : Array.isArray(v) ? v : bad(field, 'must be a string or a list of strings');
+  if (list.length === 0) bad(field, 'must not be an empty list');
+  list.forEach((s, i) => {
+    if (typeof s !== 'string') bad(`${field}[${i}]`, `must be a string, got ${typeof s}`);
+  });
+  return list as string[];
+}
+
+/**
+ * Apply defaults and check every field of a generate request.
+ *
+ * @example
+ * checkRequest({ prompt: 'a cat', seed: 0 }, { width: 512, height: 512, spatialFactor: 8 });
+ */
+export function checkRequest(r: GenerateRequest, d: RequestDefaults): CheckedRequest {
+  if (typeof r !== 'object' || r === null) throw new TypeError('generate: expected a request object');
+  const prompts = strings('prompt', r.prompt);
+  if (prompts.length > MAX_BATCH) bad('prompt', `has ${prompts.length} prompts; at most ${MAX_BATCH} per call`);
+  const numImagesPerPrompt = int('numImagesPerPrompt', r.numImagesPerPrompt ?? 1, 1, MAX_BATCH);
+  const batch = prompts.length * numImagesPerPrompt;
+  if (batch > MAX_BATCH) bad('numImagesPerPrompt', `gives ${prompts.length} × ${numImagesPerPrompt} = ${batch} images; at most ${MAX_BATCH} per call`);
+  const side = (field: 'width' | 'height', v: number | undefined, fallback: number): number => {
+    const x = int(field, v ?? fallback, d.spatialFactor, MAX_SIDE);
+    if (x % d.spatialFactor !== 0) bad(field, `must be a multiple of ${d.spatialFactor} (the VAE's scale factor), got ${x}`);
+    return x;
+  };
+  const width = side('width', r.width, d.width);
+  const height = side('height', r.height, d.height);
+  if (batch * width * height > MAX_BATCH_PIXELS) {
+    bad('numImagesPerPrompt', `× width × height is ${batch} × ${width} × ${height}, over ${MAX_BATCH_PIXELS} pixels per call`);
+  }
+  const steps = int('steps', r.steps ?? 1, 1, MAX_STEPS);
+  const guidanceScale = r.guidanceScale ?? 0;
+  if (typeof guidanceScale !== 'number' || !Number.isFinite(guidanceScale) || guidanceScale < 0) {
+    bad('guidanceScale', `must be a finite number ≥ 0, got ${JSON.stringify(guidanceScale)}`);
+  }
+  let negativePrompts: string[] = prompts.map(() => '');
+  if (r.negativePrompt !== undefined) {
+    const neg = strings('negativePrompt', r.negativePrompt);
+    if (neg.length !== 1 && neg.length !== prompts.length) bad('negativePrompt', `has ${neg.length} entries for ${prompts.length} prompts; give one, or one per prompt`);
+    negativePrompts = neg.length === 1 ? prompts.map(() => neg[0]!) : neg;
+  }
+  if (r.seed !== undefined && r.generator !== undefined) bad('seed', 'and "generator" cannot both be given');
+  if (r.generator !== undefined && !(r.generator instanceof Generator)) bad('generator', 'must be a Generator from @sdxs/tensor');
+  let generator = r.generator;
+  let seed: bigint | undefined;
+  if (generator === undefined) {
+    // A random seed below 2^53 when none is given: diffusers would draw from torch's global RNG.
+    try {
+      generator = new Generator(r.seed ?? Math.floor(Math.random() * 2 ** 53));
+    } catch (e) {
+      bad('seed', e instanceof Error ? e.message : String(e));
+    }
+    seed = generator.initialSeed();
+  }
+  if (r.signal?.aborted) throw r.signal.reason instanceof Error ? r.signal.reason : new Error('generate: aborted');
+  return {
+    prompts,
+    negativePrompts,
+    generator,
+    ...(seed !== undefined ? { seed } : {}),
+    steps,
+    guidanceScale,
+    guidance: guidanceScale > 1,
+    width,
+    height,
+    numImagesPerPrompt,
+    batch,
+    float: r.float === true,
+    ...(r.signal ? { signal: r.signal } : {}),
+  };
+}
