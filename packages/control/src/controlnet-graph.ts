@@ -27,7 +27,12 @@ export interface ControlNetGraphOptions extends GraphOptions {
   guessMode?: boolean;
 }
 
-/** Output name of the i-th down residual (diffusers' `down_block_res_samples[i]`). */
+/**
+ * Output name of the i-th down residual (diffusers' `down_block_res_samples[i]`).
+ *
+ * @example
+ * const first = outputs[controlNetDownOutput(0)]; // 'down_block_res_samples.0'
+ */
 export function controlNetDownOutput(i: number): string {
   return `down_block_res_samples.${i}`;
 }
