@@ -173,7 +173,7 @@ export class DDPMScheduler implements Scheduler<DDPMOutput, DDPMStepOptions> {
       case 'fixed_large':
         return sqrtF32(currentBetaT);
       case 'fixed_small_log':
-        // exp(0.5 · log β̃): float32 log/exp of glibc, here correctly rounded (see docs/numerics.md).
+        // exp(0.5 · log β̃): float32 log/exp of glibc, here correctly rounded (README, "Numerics").
         return expF32(f32(0.5 * logF32(variance)));
     }
   }

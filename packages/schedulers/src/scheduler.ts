@@ -74,4 +74,9 @@ export interface Scheduler<Result extends SchedulerOutput = SchedulerOutput, Opt
   addNoise(originalSamples: Tensor<'float32'>, noise: Tensor<'float32'>, timesteps: number | readonly number[]): Tensor<'float32'>;
   /** The step at `timestep` as scalars (see {@link StepCoefficients}); does not change the scheduler's state. */
   stepCoefficients(timestep: number): StepCoefficients;
+  /**
+   * Where an img2img run starts in `timesteps` (diffusers' `set_begin_index`); only the schedulers that
+   * track a step index have it, as in diffusers.
+   */
+  setBeginIndex?(beginIndex: number): void;
 }

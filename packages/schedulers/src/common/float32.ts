@@ -34,7 +34,7 @@ export function fmaf(a: number, b: number, c: number): number {
  * `torch.linspace(start, end, steps, dtype=torch.float32)` on the CPU (aten/src/ATen/native/cpu/
  * RangeFactoriesKernel.cpp): the first half counts up from `start`, the second half down from `end`, with a
  * float32 step. PyTorch's AVX2 kernels are built with `-mfma` and GCC's default `-ffp-contract=fast`, so
- * `start + step * idx` is one fused multiply-add (see docs/numerics.md for how sure this is).
+ * `start + step * idx` is one fused multiply-add (the package README, "Numerics", says how sure this is).
  *
  * @example
  * torchLinspaceF32(Math.sqrt(0.00085), Math.sqrt(0.012), 1000); // the scaled_linear betas before squaring
