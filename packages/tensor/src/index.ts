@@ -6,3 +6,4 @@ export * from './half/index.js';
 export * from './random/index.js';
 export * from './safetensors/index.js';
 export * from './image/index.js';
+export { fmaf } from './random/fma.js';

@@ -1,3 +1,5 @@
+import { fmaf } from '@sdxs/tensor';
+
 /**
  * Float32 arithmetic as PyTorch's CPU kernels do it: every tensor op rounds its result to float32 once.
  * A float64 `+ - * / sqrt` of float32 operands rounded with `Math.fround` is that correctly rounded float32
@@ -7,28 +9,8 @@
 /** Rounds to the nearest float32 (`Math.fround`, short name because schedulers chain it per op). */
 export const f32 = Math.fround;
 
-/**
- * `a * b + c` rounded once to float32, as an x86 `vfmadd` computes it. `a`, `b`, `c` must be float32 values
- * and `|a * b|` exact in float64 (true for float32 factors: 48 significant bits at most).
- *
- * Why a fix-up: `a * b + c` in float64 rounds once there and again to float32; that double rounding is wrong
- * only when the float64 sum lands exactly on a float32 midpoint while the exact sum does not. TwoSum gives the
- * float64 sum's error, whose sign says which float32 neighbour the exact sum is nearer to.
- *
- * @example
- * fmaf(f32(0.1), 3, f32(-0.3)); // one rounding, like the hardware instruction
- */
-export function fmaf(a: number, b: number, c: number): number {
-  const p = a * b;
-  const s = p + c;
-  const r = f32(s);
-  const mirror = 2 * s - r; // the float32 on the other side of s when s is a float32 midpoint
-  if (mirror === r || f32(mirror) !== mirror) return r;
-  const bp = s - c;
-  const err = p - bp + (c - (s - bp)); // TwoSum: p + c == s + err exactly
-  if (err === 0) return r; // an exact tie: ties-to-even already chose r
-  return err > 0 ? Math.max(r, mirror) : Math.min(r, mirror);
-}
+/** `a * b + c` rounded once to float32, as an x86 `vfmadd` computes it (the exact emulation @sdxs/tensor's RNG uses). */
+export { fmaf };
 
 /**
  * `torch.linspace(start, end, steps, dtype=torch.float32)` on the CPU (aten/src/ATen/native/cpu/
