@@ -9,9 +9,11 @@
  * - `measureLoad('external-memory')`: the graph points into the safetensors file (bindSafetensors); the model
  *   bytes are small; the file is read into one buffer handed to onnxruntime as `externalData` (the Runtime
  *   interface's only way to give external data today).
- * - `measureLoad('external-file')`: the same model written beside the file and loaded by path, so onnxruntime
- *   resolves the external data relative to the model and reads (on CPU: memory-maps) the file itself. The
- *   Runtime interface takes bytes only, so this variant calls onnxruntime-node directly.
+ * - `measureLoad('external-file')`: the same model bytes, with the file's path as `externalData`: the runtime
+ *   hands onnxruntime the folder, and onnxruntime reads (on CPU: memory-maps) the file itself.
+ * - `measureLoad('external-path')`: the model written beside the file and loaded by path with onnxruntime-node
+ *   directly (the Runtime interface takes bytes), which resolves external data relative to the model file:
+ *   the plain onnxruntime way, to check that the runtime's path is as good.
  */
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -19,7 +21,7 @@ import * as ort from 'onnxruntime-node';
 import { bindCheckpoint, bindSafetensors, bindSynthetic, toOnnx, type Graph } from '@sdxs/graph';
 import { DTYPE_BYTES, shapeSize, Tensor } from '@sdxs/tensor';
 import { loadSafetensorsFile, openSafetensorsFile, writeSafetensorsFile } from '@sdxs/tensor/node';
-import { createNodeRuntime, toOrtTensor } from '@sdxs/runtime-node';
+import { openNodeRuntime, toOrtTensor } from '@sdxs/runtime-node';
 import { buildUNetGraph } from '@sdxs/unet';
 import { median } from '../stats.js';
 import { SDXS512_UNET } from './full-size-configs.js';
@@ -31,8 +33,8 @@ const MODEL_FILE = 'unet.onnx';
 /** 512×512 images: 64×64 latents. */
 const LATENT = 64;
 
-export type LoadVariant = 'inline' | 'external-memory' | 'external-file';
-export const LOAD_VARIANTS: readonly LoadVariant[] = ['inline', 'external-memory', 'external-file'];
+export type LoadVariant = 'inline' | 'external-memory' | 'external-file' | 'external-path';
+export const LOAD_VARIANTS: readonly LoadVariant[] = ['inline', 'external-memory', 'external-file', 'external-path'];
 
 export interface WeightsJob {
   kind: 'write-weights';
@@ -64,7 +66,7 @@ export interface LoadResult {
   build_ms: number;
   /** Weights into the graph: every tensor read (inline), or the header read and offsets bound (+ the file read into memory for external-memory). */
   bind_ms: number;
-  /** toOnnx (+ writing the model file for external-file). */
+  /** toOnnx (+ writing the model file for external-path). */
   serialize_ms: number;
   /** Session creation. */
   session_ms: number;
@@ -132,13 +134,17 @@ interface LoadedSession {
 
 /** Create the variant's session; the caller drops `model` and `buffer` once this returns. */
 async function openSession(job: LoadJob, model: Uint8Array, buffer: Uint8Array | undefined, feeds: Record<string, Tensor>): Promise<LoadedSession> {
-  if (job.variant === 'external-file') {
+  const weights = join(job.dir, WEIGHTS_FILE);
+  if (job.variant === 'external-path') {
     const session = await ort.InferenceSession.create(join(job.dir, MODEL_FILE), { executionProviders: [job.ep], graphOptimizationLevel: 'all' });
     const ortFeeds = Object.fromEntries(Object.entries(feeds).map(([k, v]) => [k, toOrtTensor(v)]));
     return { run: () => session.run(ortFeeds), dispose: () => session.release() };
   }
-  const options = { executionProviders: [job.ep], label: `unet (${job.variant})` };
-  const session = await createNodeRuntime().createSession(model, buffer ? { ...options, externalData: [{ path: WEIGHTS_FILE, data: buffer }] } : options);
+  const runtime = await openNodeRuntime({ provider: job.ep, fallback: false });
+  const label = `unet (${job.variant})`;
+  const externalData =
+    job.variant === 'external-memory' && buffer ? [{ path: WEIGHTS_FILE, data: buffer }] : job.variant === 'external-file' ? [{ path: WEIGHTS_FILE, data: weights }] : undefined;
+  const session = await runtime.createSession(model, externalData ? { label, externalData } : { label });
   return { run: () => session.run(feeds), dispose: () => session.dispose() };
 }
 
@@ -181,7 +187,7 @@ export async function measureLoad(job: LoadJob, log: (s: string) => void): Promi
     bindMs = lap();
     peak.bind = sampleRss().peakMiB;
     bytes = toOnnx(graph);
-    if (job.variant === 'external-file') await writeFile(join(job.dir, MODEL_FILE), bytes);
+    if (job.variant === 'external-path') await writeFile(join(job.dir, MODEL_FILE), bytes);
     serializeMs = lap();
     peak.serialize = sampleRss().peakMiB;
   }

@@ -5,7 +5,7 @@
  */
 import { toOnnx } from '@sdxs/graph';
 import type { Session, Tensor } from '@sdxs/tensor';
-import { createNodeRuntime, LocalFolderSource } from '@sdxs/runtime-node';
+import { LocalFolderSource, openNodeRuntime } from '@sdxs/runtime-node';
 import { median } from '../stats.js';
 import { countFlops } from './flops.js';
 import { targetFor, type Ep } from './options.js';
@@ -98,9 +98,10 @@ async function prepareStage(net: Networks, name: StageName, spec: StageSpec): Pr
 
 /** Measure one configuration; `log` gets a line per phase. */
 export async function measureConfig(job: ConfigJob, log: (s: string) => void): Promise<ConfigResult> {
-  const runtime = createNodeRuntime();
+  // No fallback: a benchmark asked for a GPU must not quietly measure the CPU.
+  const runtime = await openNodeRuntime({ provider: job.ep, fallback: false });
   const net = job.model ? await folderNetworks(new LocalFolderSource(job.model)) : syntheticNetworks();
-  const spec = { batch: job.batch, width: job.width, height: job.height, target: targetFor(job.ep), seed: job.seed };
+  const spec = { batch: job.batch, width: job.width, height: job.height, target: targetFor(runtime.provider), seed: job.seed };
   const sessions: { name: StageName; session: Session; feeds: Record<string, Tensor> }[] = [];
   const partial = new Map<StageName, Omit<StageResult, 'median_ms' | 'samples_ms' | 'gflops' | 'fraction_of_peak'>>();
   try {
@@ -109,7 +110,7 @@ export async function measureConfig(job: ConfigJob, log: (s: string) => void): P
       // The graph and its JS-side weights are unreachable now: collect them before onnxruntime copies the bytes.
       gc();
       const t = performance.now();
-      const session = await runtime.createSession(bytes, { executionProviders: [job.ep], label: name });
+      const session = await runtime.createSession(bytes, { label: name });
       const sessionMs = performance.now() - t;
       sessions.push({ name, session, feeds });
       partial.set(name, { ...info, session_ms: sessionMs });

@@ -1,8 +1,9 @@
 /** Command-line options of the `models` suite. Every option takes a value, so `main.ts` can pass them through blindly. */
 import type { Target } from '@sdxs/graph';
+import { isProviderName, PROVIDERS, type ProviderName } from '@sdxs/runtime-node';
 
-export const EPS = ['cpu', 'webgpu', 'cuda'] as const;
-export type Ep = (typeof EPS)[number];
+/** An onnxruntime-node execution provider. */
+export type Ep = ProviderName;
 
 export interface ModelsOptions {
   /** Image sizes (square), pixels. */
@@ -59,12 +60,10 @@ export function parseModelsOptions(args: readonly string[]): ModelsOptions {
       case '--seed':
         o.seed = ints(flag, v, 0)[0]!;
         break;
-      case '--ep': {
-        const ep = EPS.find((e) => e === v);
-        if (!ep) throw new Error(`--ep: ${v} is not one of ${EPS.join(', ')}`);
-        o.ep = ep;
+      case '--ep':
+        if (!isProviderName(v)) throw new Error(`--ep: ${v} is not one of ${PROVIDERS.join(', ')}`);
+        o.ep = v;
         break;
-      }
       case '--model':
         o.model = v;
         break;

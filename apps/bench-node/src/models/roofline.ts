@@ -15,11 +15,11 @@ export interface MatmulPeak {
   input_b: { median_ms: number; gflops: number };
 }
 
-async function timeMatmul(runtime: Runtime, ep: string, target: Target, n: number, b: Tensor, weight: boolean, runs: number): Promise<number> {
+async function timeMatmul(runtime: Runtime, target: Target, n: number, b: Tensor, weight: boolean, runs: number): Promise<number> {
   const g = new Graph({ name: 'matmul_roofline', target });
   const a = g.input('a', 'float32', [n, n]);
   g.output(MatMul(a, weight ? g.constant(b, 'b') : g.input('b', 'float32', [n, n])), 'y');
-  const session = await runtime.createSession(toOnnx(g), { executionProviders: [ep], label: 'matmul roofline' });
+  const session = await runtime.createSession(toOnnx(g), { label: 'matmul roofline' });
   try {
     const feeds: Record<string, Tensor> = { a: new Generator(1).randn([n, n]) };
     if (!weight) feeds.b = b;
@@ -33,13 +33,13 @@ async function timeMatmul(runtime: Runtime, ep: string, target: Target, n: numbe
  * Median time of an n×n MatMul (default 2048) in ONNX Runtime, as GFLOP/s (2·n³ FLOPs per run).
  *
  * @example
- * const { gflops } = await matmulPeak(createNodeRuntime(), 'cpu', 'cpu'); // ≈ 420 on the 2-core EPYC machines
+ * const { gflops } = await matmulPeak(createNodeRuntime(), 'cpu'); // ≈ 420 on the 2-core EPYC machines
  */
-export async function matmulPeak(runtime: Runtime, ep: string, target: Target, runs = 20, n = 2048): Promise<MatmulPeak> {
+export async function matmulPeak(runtime: Runtime, target: Target, runs = 20, n = 2048): Promise<MatmulPeak> {
   const b = new Generator(0).randn([n, n]);
   const flop = 2 * n ** 3;
   const form = (ms: number) => ({ median_ms: ms, gflops: flop / (ms / 1000) / 1e9 });
-  const weightB = form(await timeMatmul(runtime, ep, target, n, b, true, runs));
-  const inputB = form(await timeMatmul(runtime, ep, target, n, b, false, runs));
+  const weightB = form(await timeMatmul(runtime, target, n, b, true, runs));
+  const inputB = form(await timeMatmul(runtime, target, n, b, false, runs));
   return { n, gflops: Math.max(weightB.gflops, inputB.gflops), weight_b: weightB, input_b: inputB };
 }
