@@ -51,6 +51,11 @@ export interface LoadOptions {
   readonly executionProviders?: readonly string[];
   /** Force composite-op lowerings (see @sdxs/graph's lowering). */
   readonly lowering?: LoweringOverrides;
+  /**
+   * Run one-step requests as one fused graph (default true). false runs them like multi-step ones (U-Net
+   * graph, scheduler step in TypeScript, decode graph): slower, for checking the fold.
+   */
+  readonly fuseOneStep?: boolean;
   /** Share a prompt-embedding cache between pipelines, or size this one's (default 256 prompts). */
   readonly promptCache?: PromptEmbeddingCache;
   readonly onProgress?: ProgressCallback;
@@ -98,6 +103,7 @@ export class StableDiffusionPipeline {
   readonly #sessions: GraphSessions;
   readonly #prompts: PromptEncoder;
   readonly #onProgress: ProgressCallback | undefined;
+  readonly #fuse: boolean;
   #disposed = false;
 
   private constructor(components: PipelineComponents, runtime: Runtime, options: LoadOptions) {
@@ -105,6 +111,7 @@ export class StableDiffusionPipeline {
     this.runtime = runtime;
     this.settings = { target: options.target ?? 'cpu', dtype: options.dtype ?? 'float32', ...(options.lowering ? { lowering: options.lowering } : {}) };
     this.#onProgress = options.onProgress;
+    this.#fuse = options.fuseOneStep ?? true;
     this.#sessions = new GraphSessions(runtime, components.weights, {
       cache: options.cache,
       executionProviders: options.executionProviders ?? defaultExecutionProviders(this.settings.target),
@@ -181,7 +188,7 @@ export class StableDiffusionPipeline {
     let result: Record<string, Tensor>;
     let denoiseMs: number;
     let decodeMs = 0;
-    const fused = r.steps === 1;
+    const fused = r.steps === 1 && this.#fuse;
     if (fused) {
       const tRun = performance.now();
       result = await this.#oneStep(scheduler, r, shape, latents, context, outputs);
