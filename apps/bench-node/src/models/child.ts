@@ -5,11 +5,14 @@
 import type { ChildReply, Job, JobResult } from './jobs.js';
 import { measureLoad, writeWeights } from './load-check.js';
 import { measureConfig } from './measure-config.js';
+import { measureFused } from './measure-fused.js';
 
 function run(job: Job, log: (s: string) => void): Promise<JobResult> {
   switch (job.kind) {
     case 'config':
       return measureConfig(job, log);
+    case 'fused':
+      return measureFused(job, log);
     case 'write-weights':
       return writeWeights(job, log);
     case 'load':

@@ -59,3 +59,15 @@ export const EXPECTED_PARAMETERS = {
   text_encoder: 123_060_480,
   unet: 315_746_244,
 } as const;
+
+/** SDXS-512's scheduler/scheduler_config.json (EulerDiscreteScheduler, "trailing": one step at t = 999, σ = 14.6146). */
+export const SDXS_SCHEDULER_CONFIG = {
+  _class_name: 'EulerDiscreteScheduler',
+  num_train_timesteps: 1000,
+  beta_start: 0.00085,
+  beta_end: 0.012,
+  beta_schedule: 'scaled_linear',
+  prediction_type: 'epsilon',
+  timestep_spacing: 'trailing',
+  steps_offset: 1,
+} as const;

@@ -1,9 +1,10 @@
 /** What the suite asks a child process to measure, and what comes back (over Node's IPC channel, as JSON). */
 import type { LoadJob, LoadResult, WeightsJob, WeightsResult } from './load-check.js';
 import type { ConfigJob, ConfigResult } from './measure-config.js';
+import type { FusedJob, FusedResult } from './measure-fused.js';
 
-export type Job = ConfigJob | WeightsJob | LoadJob;
-export type JobResult = ConfigResult | WeightsResult | LoadResult;
+export type Job = ConfigJob | FusedJob | WeightsJob | LoadJob;
+export type JobResult = ConfigResult | FusedResult | WeightsResult | LoadResult;
 /** The result type for a job kind. */
 export type ResultOf<K extends Job['kind']> = Extract<JobResult, { kind: K }>;
 

@@ -8,6 +8,7 @@ import type { Session, Tensor } from '@sdxs/tensor';
 import { LocalFolderSource, openNodeRuntime } from '@sdxs/runtime-node';
 import { median } from '../stats.js';
 import { countFlops } from './flops.js';
+import type { FusedResult } from './measure-fused.js';
 import { targetFor, type Ep } from './options.js';
 import { sampleRss } from './rss.js';
 import { buildStage, folderNetworks, STAGES, syntheticNetworks, type Networks, type StageName, type StageSpec } from './stages.js';
@@ -58,18 +59,26 @@ export interface ConfigResult {
   weights: 'synthetic' | 'checkpoint';
   model?: string;
   stages_ms: Record<StageName, number>;
+  /**
+   * Prompt to pixels, ms: the text encoder plus the fused one-step graph (`step_source: 'fused'`, filled in by the
+   * suite from a FusedResult), or the sum of the three stage medians (`'sum-of-stages'`) when that was not run.
+   */
   step_ms: number;
-  /** How step_ms was obtained: the sum of the stage medians until the fused one-step graph lands. */
-  step_source: 'sum-of-stages';
+  step_source: 'sum-of-stages' | 'fused';
+  step_sum_of_stages_ms: number;
   images_per_s: number;
-  /** Peak RSS of the child process (graphs built, sessions created, all runs done), MiB. */
+  /** Peak RSS, MiB: of the fused child (the pipeline's two sessions) when it ran, else of this child. */
   peak_rss_mb: number;
+  /** Peak RSS of the per-stage child (graphs built, three sessions created, all runs done), MiB. */
+  peak_rss_stages_mb: number;
   /** Peak RSS once the three sessions exist, before the first run, MiB. */
   peak_rss_after_sessions_mb: number;
   /** RSS at the end, with only the sessions alive, MiB. */
   rss_end_mb: number;
   matmul_peak_gflops: number;
   stages: Record<StageName, StageResult>;
+  /** The fused step's own measurement, when it ran. */
+  fused?: FusedResult;
 }
 
 function gc(): void {
@@ -77,10 +86,10 @@ function gc(): void {
   globalThis.gc?.();
 }
 
-type Prepared = Omit<StageResult, 'session_ms' | 'median_ms' | 'samples_ms' | 'gflops' | 'fraction_of_peak'>;
+export type Prepared = Omit<StageResult, 'session_ms' | 'median_ms' | 'samples_ms' | 'gflops' | 'fraction_of_peak'>;
 
 /** Build, bind, count and serialize one stage; only the model bytes and the inputs outlive this call. */
-async function prepareStage(net: Networks, name: StageName, spec: StageSpec): Promise<{ bytes: Uint8Array; feeds: Record<string, Tensor>; info: Prepared }> {
+export async function prepareStage(net: Networks, name: StageName, spec: StageSpec): Promise<{ bytes: Uint8Array; feeds: Record<string, Tensor>; info: Prepared }> {
   const built = await buildStage(net, name, spec);
   const flops = countFlops(built.graph);
   if (flops.symbolic.length) throw new Error(`${name}: ${flops.symbolic.length} nodes have symbolic shapes; FLOPs cannot be counted`);
@@ -154,8 +163,10 @@ export async function measureConfig(job: ConfigJob, log: (s: string) => void): P
       stages_ms: stagesMs,
       step_ms: stepMs,
       step_source: 'sum-of-stages',
+      step_sum_of_stages_ms: stepMs,
       images_per_s: job.batch / (stepMs / 1000),
       peak_rss_mb: rss.peakMiB,
+      peak_rss_stages_mb: rss.peakMiB,
       peak_rss_after_sessions_mb: afterSessions,
       rss_end_mb: rss.currentMiB,
       matmul_peak_gflops: job.matmulPeakGflops,

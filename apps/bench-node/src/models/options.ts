@@ -14,18 +14,25 @@ export interface ModelsOptions {
   ep: Ep;
   /** A diffusers folder to measure instead of the synthetic full-size SDXS-512. */
   model?: string;
+  /** Also time the fused one-step graph (@sdxs/pipeline) in a child of its own; step_ms then comes from it. */
+  fused: boolean;
   /** Issue 3's load measure (U-Net read, session creation and RSS: inline vs external weights). */
   loadCheck: boolean;
   seed: number;
 }
 
 export const MODELS_USAGE =
-  'models options: --sizes 256,512 --batches 1,4 --runs 10 --ep cpu|webgpu|cuda --model DIR --load-check on|off --seed 0';
+  'models options: --sizes 256,512 --batches 1,4 --runs 10 --ep cpu|webgpu|cuda --model DIR --fused on|off --load-check on|off --seed 0';
 
 function ints(flag: string, v: string, min: number): number[] {
   const xs = v.split(',').map((s) => Number(s.trim()));
   if (xs.length === 0 || xs.some((x) => !Number.isSafeInteger(x) || x < min)) throw new Error(`${flag} wants integers ≥ ${min}, comma-separated; got ${v}`);
   return xs;
+}
+
+function onOff(flag: string, v: string): boolean {
+  if (v !== 'on' && v !== 'off') throw new Error(`${flag} wants on or off, got ${v}`);
+  return v === 'on';
 }
 
 /** The graph target for an execution provider: the lowering table is keyed by target. */
@@ -40,7 +47,7 @@ export function targetFor(ep: Ep): Target {
  * parseModelsOptions(['--sizes', '256', '--runs', '2']); // { sizes: [256], batches: [1, 4], runs: 2, ep: 'cpu', … }
  */
 export function parseModelsOptions(args: readonly string[]): ModelsOptions {
-  const o: ModelsOptions = { sizes: [256, 512], batches: [1, 4], runs: 10, ep: 'cpu', loadCheck: true, seed: 0 };
+  const o: ModelsOptions = { sizes: [256, 512], batches: [1, 4], runs: 10, ep: 'cpu', fused: true, loadCheck: true, seed: 0 };
   for (let i = 0; i < args.length; i += 2) {
     const flag = args[i]!;
     const v = args[i + 1];
@@ -67,9 +74,11 @@ export function parseModelsOptions(args: readonly string[]): ModelsOptions {
       case '--model':
         o.model = v;
         break;
+      case '--fused':
+        o.fused = onOff(flag, v);
+        break;
       case '--load-check':
-        if (v !== 'on' && v !== 'off') throw new Error(`--load-check wants on or off, got ${v}`);
-        o.loadCheck = v === 'on';
+        o.loadCheck = onOff(flag, v);
         break;
       default:
         throw new Error(`unknown option ${flag} (${MODELS_USAGE})`);

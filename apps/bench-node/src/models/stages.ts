@@ -79,7 +79,7 @@ function crossAttentionDim(c: UNet2DConditionConfig): number {
 }
 
 /** Latent height and width for an image of `spec`'s size. */
-export function latentSize(net: Networks, spec: StageSpec): { h: number; w: number } {
+export function latentSize(net: Networks, spec: { width: number; height: number }): { h: number; w: number } {
   const f = net.vae.spatialFactor;
   if (spec.width % f || spec.height % f) throw new Error(`image size ${spec.width}×${spec.height} is not a multiple of the decoder's ${f}`);
   return { h: spec.height / f, w: spec.width / f };

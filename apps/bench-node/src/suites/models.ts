@@ -8,8 +8,10 @@
  *   maxRSS off Linux) is its own: the three graphs built and their sessions created one after another (a stage's
  *   JS weights and model bytes are dropped before the next is built), then the stages run interleaved as a
  *   pipeline does (text encoder, U-Net, decoder), one warm-up step and `--runs` timed steps; medians reported.
- * - step_ms is the sum of the stage medians (`step_source: 'sum-of-stages'`) until the fused one-step graph
- *   (packages/pipeline) lands; images/s = batch / step.
+ * - The fused step (@sdxs/pipeline's one-step graph: U-Net + x0 + decoder + RGBA in one session) runs in a
+ *   second fresh child beside the text encoder, as the pipeline runs: step_ms = text encoder + one-step
+ *   (`step_source: 'fused'`), and peak_rss_mb is that child's. With `--fused off`, step_ms is the sum of the
+ *   stage medians (`'sum-of-stages'`) and peak_rss_mb the stage child's. images/s = batch / step.
  * - FLOPs are counted from each graph (models/flops.ts: MatMul, Gemm, Conv, attention; elementwise ignored).
  * - The roofline is a 2048×2048 f32 MatMul in ONNX Runtime, measured in this process before the children run.
  */
@@ -65,6 +67,13 @@ function logConfig(log: (s: string) => void, r: ConfigResult): void {
     `  ${r.width}×${r.height} batch ${r.batch}: text encoder ${f1(r.stages_ms.text_encoder)} ms, U-Net ${f1(r.stages_ms.unet)} ms, decoder ${f1(r.stages_ms.decoder)} ms; ` +
       `step ${f1(r.step_ms)} ms (${r.step_source}), ${r.images_per_s.toFixed(2)} images/s; peak RSS ${f0(r.peak_rss_mb)} MiB`,
   );
+  if (r.fused) {
+    const f = r.fused;
+    log(
+      `    fused one-step graph ${f1(f.one_step_ms)} ms (U-Net + decoder as stages: ${f1(r.stages_ms.unet + r.stages_ms.decoder)} ms), ${f0(f.one_step.gflops)} GFLOP/s; ` +
+        `session ${f0(f.one_step.session_ms)} ms; peak RSS ${f0(f.peak_rss_mb)} MiB (stages child ${f0(r.peak_rss_stages_mb)} MiB)`,
+    );
+  }
   log(
     `    GFLOP ${f1(s.text_encoder.gflop)} / ${f1(s.unet.gflop)} / ${f1(s.decoder.gflop)} → ${f0(s.text_encoder.gflops)} / ${f0(s.unet.gflops)} / ${f0(s.decoder.gflops)} GFLOP/s ` +
       `(${f0(100 * s.unet.fraction_of_peak)}% of the MatMul peak in the U-Net); sessions ${f0(s.text_encoder.session_ms)} / ${f0(s.unet.session_ms)} / ${f0(s.decoder.session_ms)} ms, ` +
@@ -128,7 +137,12 @@ export async function runModels(log: (s: string) => void, args: readonly string[
   const configurations: ConfigResult[] = [];
   for (const size of opts.sizes) {
     for (const batch of opts.batches) {
-      const r = await runInChild({ kind: 'config', ep: opts.ep, width: size, height: size, batch, runs: opts.runs, seed: opts.seed, matmulPeakGflops: matmul.gflops, ...(opts.model ? { model: opts.model } : {}) });
+      const job = { ep: opts.ep, width: size, height: size, batch, runs: opts.runs, seed: opts.seed, matmulPeakGflops: matmul.gflops, ...(opts.model ? { model: opts.model } : {}) };
+      let r = await runInChild({ kind: 'config', ...job });
+      if (opts.fused) {
+        const fused = await runInChild({ kind: 'fused', ...job });
+        r = { ...r, step_ms: fused.step_ms, step_source: 'fused', images_per_s: batch / (fused.step_ms / 1000), peak_rss_mb: fused.peak_rss_mb, fused };
+      }
       logConfig(log, r);
       configurations.push(r);
     }
