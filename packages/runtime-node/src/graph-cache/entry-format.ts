@@ -29,5 +29,6 @@ export function decodeEntry(file: Uint8Array): { payload: Uint8Array } | { probl
   const payload = file.subarray(HEADER_BYTES);
   const digest = createHash('sha256').update(payload).digest();
   for (let i = 0; i < 32; i++) if (digest[i] !== file[16 + i]) return { problem: 'sha256 mismatch' };
-  return { payload };
+  // A plain Uint8Array of its own: not a Buffer, and not a view that could expose a shared pool's bytes.
+  return { payload: new Uint8Array(payload) };
 }
