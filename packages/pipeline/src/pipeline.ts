@@ -10,7 +10,7 @@ import type { Graph, LoweringOverrides, Target } from '@sdxs/graph';
 import type { AnyScheduler, SchedulerClassName } from '@sdxs/schedulers';
 import { Tensor, type ModelSource, type RawImage, type Runtime, type Session } from '@sdxs/tensor';
 import type { GraphCache } from './cache/graph-cache.js';
-import { canonicalJson, type GraphKeyParts } from './cache/graph-key.js';
+import { canonicalJson, type GraphKeyParts, type WeightFileIdentity } from './cache/graph-key.js';
 import {
   decodeGraph,
   IMAGE_COMPONENTS,
@@ -242,12 +242,17 @@ export class StableDiffusionPipeline {
   #keyParts(kind: string, extra: object, components: readonly ComponentPrefix[]): GraphKeyParts {
     const c = this.components;
     const configs: Record<string, unknown> = {};
-    const weights: Record<string, unknown> = {};
+    const weights: Record<string, readonly WeightFileIdentity[]> = {};
     for (const { component } of components) {
-      weights[component] = c.weights[component as keyof typeof c.weights].identity;
+      const w = Object.entries(c.weights).find(([name]) => name === component)?.[1];
+      if (!w) throw new Error(`no weights loaded for component ${component}`);
+      weights[component] = w.identity;
       configs[component] = component === 'unet' ? c.unetConfig : component === 'vae' ? { className: c.vae.className, config: c.vae.config } : c.textConfig;
     }
-    return { kind, configs, weights: weights as GraphKeyParts['weights'], options: { ...this.settings, ...extra } };
+    // The text encoder is always float32: its key leaves the dtype out, so float16 pipelines share it.
+    const { dtype, ...rest } = this.settings;
+    const settings = components === TEXT_COMPONENTS ? rest : { dtype, ...rest };
+    return { kind, configs, weights, options: { ...settings, ...extra } };
   }
 
   #session(kind: string, shape: object, build: () => Graph, components: readonly ComponentPrefix[]): Promise<Session> {

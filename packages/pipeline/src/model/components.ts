@@ -87,8 +87,9 @@ export async function loadComponents(source: ModelSource, options: ComponentOpti
   const vaeDir = options.vae ?? 'vae';
   const vaeJson = await readJsonFile(source, `${vaeDir}/config.json`);
   // vae_large is not listed in model_index.json: its config's own _class_name says what it is.
-  const vaeClass = vaeDir === 'vae' ? index.vae.className : (vaeJson as { _class_name?: unknown })._class_name;
-  const vae = pipelineVae(typeof vaeClass === 'string' ? vaeClass : String(vaeClass), vaeJson, where(`${vaeDir}/config.json`));
+  const ownClass = typeof vaeJson === 'object' && vaeJson !== null && !Array.isArray(vaeJson) ? (vaeJson as Record<string, unknown>)._class_name : undefined;
+  const vaeClass = vaeDir === 'vae' ? index.vae.className : typeof ownClass === 'string' ? ownClass : JSON.stringify(ownClass ?? null);
+  const vae = pipelineVae(vaeClass, vaeJson, where(`${vaeDir}/config.json`));
 
   const schedulerFile = where('scheduler/scheduler_config.json');
   const schedulerConfig = await readJsonFile(source, 'scheduler/scheduler_config.json');
