@@ -56,6 +56,8 @@ export interface LoadOptions {
    * graph, scheduler step in TypeScript, decode graph): slower, for checking the fold.
    */
   readonly fuseOneStep?: boolean;
+  /** Runtime sessions kept alive, least recently used released first (default 4; each image graph holds its weights). */
+  readonly maxSessions?: number;
   /** Share a prompt-embedding cache between pipelines, or size this one's (default 256 prompts). */
   readonly promptCache?: PromptEmbeddingCache;
   readonly onProgress?: ProgressCallback;
@@ -116,9 +118,11 @@ export class StableDiffusionPipeline {
       cache: options.cache,
       executionProviders: options.executionProviders ?? defaultExecutionProviders(this.settings.target),
       onProgress: options.onProgress,
+      maxSessions: options.maxSessions,
     });
     const w = components.weights.text_encoder.identity.map((f) => f.headerSha256).join('+');
-    this.#prompts = new PromptEncoder(components.tokenizer, () => this.#textEncoderSession(), options.promptCache ?? new PromptEmbeddingCache(), `${components.source.id}#${w}`, options.onProgress);
+    const encode = (ids: Tensor<'int64'>) => this.#textEncoder((s) => s.run({ input_ids: ids }, ['prompt_embeds'])).then((o) => o.prompt_embeds);
+    this.#prompts = new PromptEncoder(components.tokenizer, encode, options.promptCache ?? new PromptEmbeddingCache(), `${components.source.id}#${w}`, options.onProgress);
   }
 
   /**
@@ -198,8 +202,7 @@ export class StableDiffusionPipeline {
       const final = await this.#sample(scheduler, r, shape, latents, context);
       denoiseMs = performance.now() - tRun;
       const tDecode = performance.now();
-      const session = await this.#session('decode', shape, () => decodeGraph(this.components.vae, shape, this.settings), VAE_COMPONENTS);
-      result = await session.run({ latents: final }, outputs);
+      result = await this.#use('decode', shape, () => decodeGraph(this.components.vae, shape, this.settings), VAE_COMPONENTS, (s) => s.run({ latents: final }, outputs));
       decodeMs = performance.now() - tDecode;
       this.#onProgress?.({ stage: 'decode', ms: decodeMs });
     }
@@ -255,13 +258,14 @@ export class StableDiffusionPipeline {
     return { kind, configs, weights, options: { ...settings, ...extra } };
   }
 
-  #session(kind: string, shape: object, build: () => Graph, components: readonly ComponentPrefix[]): Promise<Session> {
-    return this.#sessions.session({ parts: this.#keyParts(kind, shape, components), components, build });
+  /** Run `fn` with the session of a graph (built, or taken from the cache, on first use). */
+  #use<T>(kind: string, shape: object, build: () => Graph, components: readonly ComponentPrefix[], fn: (s: Session) => Promise<T>): Promise<T> {
+    return this.#sessions.use({ parts: this.#keyParts(kind, shape, components), components, build }, fn);
   }
 
-  #textEncoderSession(): Promise<Session> {
+  #textEncoder<T>(fn: (s: Session) => Promise<T>): Promise<T> {
     const length = this.components.tokenizer.maxLength;
-    return this.#session('text-encoder', { length }, () => textEncoderGraph(this.components.textConfig, length, this.settings), TEXT_COMPONENTS);
+    return this.#use('text-encoder', { length }, () => textEncoderGraph(this.components.textConfig, length, this.settings), TEXT_COMPONENTS, fn);
   }
 
   async #oneStep(scheduler: AnyScheduler, r: CheckedRequest, shape: ImageGraphShape, latents: Tensor<'float32'>, context: Tensor<'float32'>, outputs: string[]) {
@@ -269,19 +273,23 @@ export class StableDiffusionPipeline {
     const c = scheduler.stepCoefficients(t);
     const step = { timestep: c.timestep, inputDivisor: c.inputDivisor, x0Coef: c.x0Coef, prevCoef: c.prevCoef };
     // Identical coefficients give identical graphs whatever scheduler produced them: key on the numbers.
-    const session = await this.#session('one-step', { ...shape, step: JSON.parse(canonicalJson(step)) }, () => oneStepGraph(this.#unetSide(), this.components.vae, step, shape, this.settings), IMAGE_COMPONENTS);
+    const build = () => oneStepGraph(this.#unetSide(), this.components.vae, step, shape, this.settings);
     const feeds: Record<string, Tensor> = { latents, encoder_hidden_states: context };
     if (r.guidance) feeds.guidance_scale = new Tensor('float32', [], Float32Array.of(r.guidanceScale));
     // A stochastic step draws its noise after the latents, from the same generator, as diffusers' step() does.
     if (c.prevCoef.noise !== 0) feeds.noise = r.generator.randn([...latents.shape]);
     const t0 = performance.now();
-    const out = await session.run(feeds, outputs);
+    const out = await this.#use('one-step', { ...shape, step: JSON.parse(canonicalJson(step)) }, build, IMAGE_COMPONENTS, (s) => s.run(feeds, outputs));
     this.#onProgress?.({ stage: 'step', step: 1, steps: 1, timestep: t, ms: performance.now() - t0 });
     return out;
   }
 
-  async #sample(scheduler: AnyScheduler, r: CheckedRequest, shape: ImageGraphShape, latents: Tensor<'float32'>, context: Tensor<'float32'>): Promise<Tensor<'float32'>> {
-    const session = await this.#session('unet-step', { ...shape }, () => unetStepGraph(this.#unetSide(), shape, this.settings), UNET_COMPONENTS);
+  #sample(scheduler: AnyScheduler, r: CheckedRequest, shape: ImageGraphShape, latents: Tensor<'float32'>, context: Tensor<'float32'>): Promise<Tensor<'float32'>> {
+    const build = () => unetStepGraph(this.#unetSide(), shape, this.settings);
+    return this.#use('unet-step', { ...shape }, build, UNET_COMPONENTS, (session) => this.#steps(session, scheduler, r, latents, context));
+  }
+
+  async #steps(session: Session, scheduler: AnyScheduler, r: CheckedRequest, latents: Tensor<'float32'>, context: Tensor<'float32'>): Promise<Tensor<'float32'>> {
     const guidance: Record<string, Tensor> = r.guidance ? { guidance_scale: new Tensor('float32', [], Float32Array.of(r.guidanceScale)) } : {};
     const timesteps = scheduler.timesteps;
     let x = latents;

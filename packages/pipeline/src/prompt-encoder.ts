@@ -4,21 +4,24 @@
  * a prompt seen before (or one that tokenizes the same) never reruns the text encoder.
  */
 import type { CLIPTokenizer } from '@sdxs/clip';
-import { Tensor, type Session } from '@sdxs/tensor';
+import { Tensor } from '@sdxs/tensor';
 import type { ProgressCallback } from './progress.js';
 import { PromptEmbeddingCache } from './prompt-cache.js';
 
+/** Runs the text encoder graph: input_ids [n, length] → prompt_embeds [n, length, hidden]. */
+export type TextEncoderRun = (inputIds: Tensor<'int64'>) => Promise<Tensor | undefined>;
+
 export class PromptEncoder {
   readonly #tokenizer: CLIPTokenizer;
-  readonly #session: () => Promise<Session>;
+  readonly #run: TextEncoderRun;
   readonly #cache: PromptEmbeddingCache;
   /** Identity of tokenizer + text encoder in cache keys. */
   readonly #scope: string;
   readonly #onProgress: ProgressCallback | undefined;
 
-  constructor(tokenizer: CLIPTokenizer, session: () => Promise<Session>, cache: PromptEmbeddingCache, scope: string, onProgress?: ProgressCallback) {
+  constructor(tokenizer: CLIPTokenizer, run: TextEncoderRun, cache: PromptEmbeddingCache, scope: string, onProgress?: ProgressCallback) {
     this.#tokenizer = tokenizer;
-    this.#session = session;
+    this.#run = run;
     this.#cache = cache;
     this.#scope = scope;
     this.#onProgress = onProgress;
@@ -41,8 +44,7 @@ export class PromptEncoder {
         const r = keys.indexOf(k);
         ids.set(inputIds.data.subarray(r * length, (r + 1) * length), j * length);
       });
-      const session = await this.#session();
-      const out = (await session.run({ input_ids: new Tensor('int64', [todo.length, length], ids) }, ['prompt_embeds'])).prompt_embeds;
+      const out = await this.#run(new Tensor('int64', [todo.length, length], ids));
       if (!out || !(out.data instanceof Float32Array) || out.shape[0] !== todo.length || out.shape[1] !== length) {
         throw new Error(`text encoder returned ${out ? `${out.dtype}[${out.shape.join(', ')}]` : 'nothing'} for ${todo.length} prompts`);
       }

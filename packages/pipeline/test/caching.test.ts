@@ -119,4 +119,24 @@ describe('graph cache', () => {
       await again.dispose();
     }
   });
+
+  it('keeps at most maxSessions sessions, releasing the least recently used (never one in use)', async () => {
+    const runtime = countingRuntime();
+    const pipe = await StableDiffusionPipeline.load(goldenSource(model), runtime, { maxSessions: 2 });
+    try {
+      const small = { prompt: 'a cat', seed: 0, width: 64, height: 64 } as const;
+      const first = await pipe.generate(small);
+      await pipe.generate({ ...small, height: 96 }); // the text encoder session (least recently used) goes
+      expect(pipe.graphStats).toMatchObject({ sessions: 3, released: 1 });
+      const again = await pipe.generate(small); // still held: no new session
+      expect(pipe.graphStats).toMatchObject({ sessions: 3, released: 1 });
+      expect(Array.from(again.images[0]!.data)).toEqual(Array.from(first.images[0]!.data));
+      await pipe.generate({ ...small, prompt: 'a dog' }); // the text encoder comes back, the 96-pixel graph goes
+      expect(pipe.graphStats).toMatchObject({ sessions: 4, released: 2 });
+      expect(runtime.created).toEqual(['text-encoder', 'one-step', 'one-step', 'text-encoder']);
+    } finally {
+      await pipe.dispose();
+    }
+    await expect(StableDiffusionPipeline.load(goldenSource(model), countingRuntime(), { maxSessions: 0 })).rejects.toThrow(/maxSessions must be an integer ≥ 1/);
+  });
 });

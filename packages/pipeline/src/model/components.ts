@@ -95,7 +95,7 @@ export async function loadComponents(source: ModelSource, options: ComponentOpti
   const schedulerConfig = await readJsonFile(source, 'scheduler/scheduler_config.json');
   const schedulerName = options.scheduler ?? index.scheduler.className;
   if (!isSchedulerClass(schedulerName)) {
-    throw new Error(`${where('model_index.json')}: field "scheduler" is class ${schedulerName}, which sdxs does not implement; supported: ${Object.keys(SCHEDULERS).join(', ')}`);
+    throw new Error(`${where('model_index.json')}: field "scheduler" is class ${schedulerName}, which sdxs does not implement; supported: ${Object.keys(SCHEDULERS).join(', ')} (the \`scheduler\` load option runs this config with one of them)`);
   }
   // Built once now so that a bad config fails the load, not the first generate call.
   schedulerFromConfig(schedulerConfig, schedulerFile, { className: schedulerName });

@@ -22,6 +22,11 @@ export interface GraphSessionOptions {
   readonly cache?: GraphCache | undefined;
   readonly executionProviders?: readonly string[] | undefined;
   readonly onProgress?: ProgressCallback | undefined;
+  /**
+   * Sessions kept alive (default 4), least recently used released first. Each image graph holds its own copy
+   * of the U-Net weights inside the runtime, so a pipeline cycling through many sizes must not keep them all.
+   */
+  readonly maxSessions?: number | undefined;
 }
 
 /** Counts, for `info()` and tests. */
@@ -29,32 +34,101 @@ export interface GraphSessionStats {
   built: number;
   cacheHits: number;
   sessions: number;
+  released: number;
+}
+
+/** A session in use: it is not released (even if evicted) until `release()` is called. */
+export interface SessionLease {
+  readonly session: Session;
+  release(): void;
+}
+
+interface Entry {
+  readonly session: Promise<Session>;
+  users: number;
+  evicted: boolean;
 }
 
 export class GraphSessions {
-  readonly stats: GraphSessionStats = { built: 0, cacheHits: 0, sessions: 0 };
+  readonly stats: GraphSessionStats = { built: 0, cacheHits: 0, sessions: 0, released: 0 };
   readonly #runtime: Runtime;
   readonly #weights: Readonly<Record<string, ComponentWeights>>;
   readonly #options: GraphSessionOptions;
-  readonly #sessions = new Map<string, Promise<Session>>();
+  readonly #max: number;
+  /** Insertion order is recency order: the first entry is the least recently used. */
+  readonly #entries = new Map<string, Entry>();
 
   constructor(runtime: Runtime, weights: Readonly<Record<string, ComponentWeights>>, options: GraphSessionOptions) {
     this.#runtime = runtime;
     this.#weights = weights;
     this.#options = options;
+    this.#max = options.maxSessions ?? 4;
+    if (!Number.isInteger(this.#max) || this.#max < 1) throw new RangeError(`maxSessions must be an integer ≥ 1, got ${options.maxSessions}`);
   }
 
-  /** The session for `request`, created on first use. */
-  async session(request: GraphRequest): Promise<Session> {
+  /** The session for `request`, created on first use; call `release()` when done with it. */
+  async acquire(request: GraphRequest): Promise<SessionLease> {
     const key = await graphKey(request.parts);
-    let pending = this.#sessions.get(key);
-    if (!pending) {
-      pending = this.#create(key, request);
-      this.#sessions.set(key, pending);
+    let entry = this.#entries.get(key);
+    if (entry) this.#entries.delete(key);
+    else {
+      const created: Entry = { session: this.#create(key, request), users: 0, evicted: false };
       // A failed creation is not remembered: the next request tries again.
-      pending.catch(() => this.#sessions.delete(key));
+      created.session.catch(() => {
+        if (this.#entries.get(key) === created) this.#entries.delete(key);
+      });
+      entry = created;
     }
-    return pending;
+    this.#entries.set(key, entry);
+    entry.users++;
+    this.#evict();
+    let session: Session;
+    try {
+      session = await entry.session;
+    } catch (e) {
+      entry.users--;
+      throw e;
+    }
+    let released = false;
+    const held = entry;
+    return {
+      session,
+      release: () => {
+        if (released) return;
+        released = true;
+        held.users--;
+        if (held.evicted && held.users === 0) this.#dispose(held);
+      },
+    };
+  }
+
+  /** Run `fn` with the session for `request` leased. */
+  async use<T>(request: GraphRequest, fn: (session: Session) => Promise<T>): Promise<T> {
+    const lease = await this.acquire(request);
+    try {
+      return await fn(lease.session);
+    } finally {
+      lease.release();
+    }
+  }
+
+  #evict(): void {
+    for (const [key, entry] of this.#entries) {
+      if (this.#entries.size <= this.#max) break;
+      this.#entries.delete(key);
+      entry.evicted = true;
+      if (entry.users === 0) this.#dispose(entry);
+    }
+  }
+
+  #dispose(entry: Entry): void {
+    entry.session.then(
+      (s) => {
+        this.stats.released++;
+        return s.dispose();
+      },
+      () => undefined,
+    ).catch(() => undefined);
   }
 
   async #packed(key: string, request: GraphRequest): Promise<PackedGraph> {
@@ -99,8 +173,8 @@ export class GraphSessions {
 
   /** Release every session (those still being created are released when they finish). */
   async dispose(): Promise<void> {
-    const all = [...this.#sessions.values()];
-    this.#sessions.clear();
-    await Promise.all(all.map((p) => p.then((s) => s.dispose(), () => undefined)));
+    const all = [...this.#entries.values()];
+    this.#entries.clear();
+    await Promise.all(all.map((e) => e.session.then((s) => s.dispose(), () => undefined)));
   }
 }
