@@ -28,7 +28,8 @@ export interface PreparedExternalData {
  * mapped) by onnxruntime straight from the user's files, never copied through the JS heap.
  *
  * Every location the model references must be named by an entry: with a folder set, onnxruntime would
- * otherwise read whatever file the location names under it.
+ * otherwise read whatever file the location names under it. Entries are all files or all bytes: onnxruntime reads
+ * no file at all once it has an in-memory table.
  *
  * @example
  * const prepared = await prepareExternalData(model, [{ path: 'unet.safetensors', data: '/models/sdxs/unet/diffusion_pytorch_model.safetensors' }]);
@@ -46,20 +47,22 @@ export async function prepareExternalData(model: Uint8Array, entries: readonly E
     else throw new TypeError(`externalData ${JSON.stringify(e.path)}: data must be a file path or a Uint8Array`);
   }
   if (files.size === 0) return { model, inMemory };
+  if (inMemory.length > 0) {
+    // Once given any in-memory entry, onnxruntime looks every location up in that table and reads no file.
+    throw new Error(
+      `externalData: onnxruntime-node cannot mix in-memory data (${inMemory.map((e) => JSON.stringify(e.path)).join(', ')}) with files ` +
+        `(${[...files.keys()].map((l) => JSON.stringify(l)).join(', ')}); give all as files, or all as bytes`,
+    );
+  }
 
   const folder = commonFolder([...files.values()].map((f) => dirname(f)));
   const renamed = new Map([...files].map(([location, real]) => [location, relative(folder, real).split(sep).join('/')]));
-  const memoryNames = new Set(inMemory.map((e) => e.path));
-  for (const [location, name] of renamed) {
-    if (memoryNames.has(name)) throw new Error(`externalData: file ${JSON.stringify(location)} would be renamed ${JSON.stringify(name)}, the location of an in-memory entry; rename one of them`);
-  }
   const rewritten = rewriteExternalLocations(model, (location) => {
     const name = renamed.get(location);
-    if (name !== undefined) return name;
-    if (memoryNames.has(location)) return location;
-    throw new Error(`the model's external data location ${JSON.stringify(location)} is not given in externalData`);
+    if (name === undefined) throw new Error(`the model's external data location ${JSON.stringify(location)} is not given in externalData`);
+    return name;
   });
-  return { model: rewritten, inMemory, folder };
+  return { model: rewritten, inMemory: [], folder };
 }
 
 async function realFile(location: string, path: string): Promise<string> {
