@@ -174,7 +174,7 @@ export class StableDiffusionPipeline {
     this.#alive();
     const t0 = performance.now();
     const size = this.defaultSize;
-    const r = checkRequest(request, { width: size?.width ?? NaN, height: size?.height ?? NaN, spatialFactor: this.components.vae.spatialFactor });
+    const r = checkRequest(request, { ...size, spatialFactor: this.components.vae.spatialFactor });
     const scheduler = newScheduler(this.components);
     scheduler.setTimesteps(r.steps);
 
@@ -202,7 +202,8 @@ export class StableDiffusionPipeline {
       const final = await this.#sample(scheduler, r, shape, latents, context);
       denoiseMs = performance.now() - tRun;
       const tDecode = performance.now();
-      result = await this.#use('decode', shape, () => decodeGraph(this.components.vae, shape, this.settings), VAE_COMPONENTS, (s) => s.run({ latents: final }, outputs));
+      const decodeShape = { batch: shape.batch, latentHeight: shape.latentHeight, latentWidth: shape.latentWidth };
+      result = await this.#use('decode', decodeShape, () => decodeGraph(this.components.vae, decodeShape, this.settings), VAE_COMPONENTS, (s) => s.run({ latents: final }, outputs));
       decodeMs = performance.now() - tDecode;
       this.#onProgress?.({ stage: 'decode', ms: decodeMs });
     }

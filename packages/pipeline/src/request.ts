@@ -60,8 +60,9 @@ export interface CheckedRequest {
 }
 
 export interface RequestDefaults {
-  readonly width: number;
-  readonly height: number;
+  /** Default size; undefined when the model does not say (the request must then give it). */
+  readonly width?: number | undefined;
+  readonly height?: number | undefined;
   /** Pixels per latent: sizes must be multiples of it. */
   readonly spatialFactor: number;
 }
@@ -98,7 +99,8 @@ export function checkRequest(r: GenerateRequest, d: RequestDefaults): CheckedReq
   const numImagesPerPrompt = int('numImagesPerPrompt', r.numImagesPerPrompt ?? 1, 1, MAX_BATCH);
   const batch = prompts.length * numImagesPerPrompt;
   if (batch > MAX_BATCH) bad('numImagesPerPrompt', `gives ${prompts.length} × ${numImagesPerPrompt} = ${batch} images; at most ${MAX_BATCH} per call`);
-  const side = (field: 'width' | 'height', v: number | undefined, fallback: number): number => {
+  const side = (field: 'width' | 'height', v: number | undefined, fallback: number | undefined): number => {
+    if (v === undefined && fallback === undefined) bad(field, "is required: the U-Net's config.json has no sample_size");
     const x = int(field, v ?? fallback, d.spatialFactor, MAX_SIDE);
     if (x % d.spatialFactor !== 0) bad(field, `must be a multiple of ${d.spatialFactor} (the VAE's scale factor), got ${x}`);
     return x;

@@ -44,6 +44,11 @@ describe('request validation', () => {
     expect(() => checkRequest(request as GenerateRequest, defaults)).toThrow(message);
   });
 
+  it('needs a size when the model has no default', () => {
+    expect(() => checkRequest({ prompt: 'x' }, { spatialFactor: 8 })).toThrow(/"width" is required: the U-Net's config.json has no sample_size/);
+    expect(checkRequest({ prompt: 'x', width: 64, height: 32 }, { spatialFactor: 8 })).toMatchObject({ width: 64, height: 32 });
+  });
+
   it('refuses a prompt that is not a string', () => {
     // As JavaScript callers (or JSON from a form) can send it.
     const fromJson: unknown = JSON.parse('{"prompt": ["ok", 3]}');
