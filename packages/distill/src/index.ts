@@ -1,0 +1,11 @@
+export * from './losses/index.js';
+export { adamw, type AdamWOptions } from './optim/adamw.js';
+export { sgd, type SgdOptions } from './optim/sgd.js';
+export { scheduleAt, type GraphUpdate, type Optimizer, type Schedule } from './optim/types.js';
+export { LossScaler, type LossScalerOptions, type LossScalerState } from './loss-scaler.js';
+export { Ema, type EmaOptions } from './ema.js';
+export { makeTrainable, type ParamSelector, type TrainableParam } from './params/trainable.js';
+export { addLoRA, mergeLoRA, LORA_ATTENTION_TARGETS, type LoraAdapters, type LoraOptions } from './params/lora.js';
+export { replaceReads } from './params/graph-edit.js';
+export { buildStepGraph, STEP, type StepGraphOptions, type UpdateMode } from './step-graph.js';
+export { Trainer, type Batch, type StepResult, type TrainerOptions, type TrainerState } from './trainer.js';

@@ -1,0 +1,5 @@
+export { avgPool2d } from './avg-pool.js';
+export { hingeDiscriminatorLoss, hingeGeneratorLoss, nonSaturatingDiscriminatorLoss, nonSaturatingGeneratorLoss, softplus } from './gan.js';
+export { l1DownsampledLoss, l1Loss } from './l1.js';
+export { mseLoss } from './mse.js';
+export { gaussianWindow, ssim, type SsimOptions } from './ssim.js';
