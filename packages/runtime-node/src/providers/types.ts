@@ -3,7 +3,12 @@ export type ProviderName = 'cpu' | 'webgpu' | 'cuda';
 
 export const PROVIDERS: readonly ProviderName[] = ['cpu', 'webgpu', 'cuda'];
 
-/** Type guard for provider names coming from users (CLI flags, configs). */
+/**
+ * Type guard for provider names coming from users (CLI flags, configs).
+ *
+ * @example
+ * if (!isProviderName(flag)) throw new Error(`--provider must be one of ${PROVIDERS.join(', ')}`);
+ */
 export function isProviderName(name: string): name is ProviderName {
   return (PROVIDERS as readonly string[]).includes(name);
 }
