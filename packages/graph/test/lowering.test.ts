@@ -16,8 +16,8 @@ describe('lowering table', () => {
     expect(loweringFor(new Graph({ target: 'cuda', lowering: { groupNorm: 'decomposed' } }), 'groupNorm')).toBe('decomposed');
     const perTarget: LoweringOverrides = { attention: { cpu: 'contrib-mha' } };
     expect(loweringFor(new Graph({ target: 'cpu', lowering: perTarget }), 'attention')).toBe('contrib-mha');
-    // The override names only cpu: webgpu keeps its table entry.
-    expect(loweringFor(new Graph({ target: 'webgpu', lowering: perTarget }), 'attention')).toBe('contrib-mha');
+    // The override names only cpu: cuda keeps its table entry, wasm the default.
+    expect(loweringFor(new Graph({ target: 'cuda', lowering: perTarget }), 'attention')).toBe('contrib-mha');
     expect(loweringFor(new Graph({ target: 'wasm', lowering: perTarget }), 'attention')).toBe('decomposed');
   });
 
