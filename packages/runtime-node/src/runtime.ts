@@ -18,6 +18,11 @@ export interface NodeRuntimeOptions {
   logSeverityLevel?: 0 | 1 | 2 | 3 | 4;
   /** Told about providers that were asked for but do not work here. Nothing is printed otherwise. */
   onWarning?: (message: string) => void;
+  /**
+   * Further onnxruntime session options, laid over the ones above (profiling, memory pattern, session config
+   * entries under `extra`): for benchmarks that try a setting before it becomes a default.
+   */
+  ortSessionOptions?: Readonly<ort.InferenceSession.SessionOptions>;
 }
 
 export interface OpenNodeRuntimeOptions extends NodeRuntimeOptions, ProviderSettings {
@@ -95,12 +100,17 @@ class OrtNodeRuntime implements NodeRuntime {
         logSeverityLevel: this.#options.logSeverityLevel ?? 3,
       };
       if (this.#options.intraOpThreads !== undefined) opts.intraOpNumThreads = this.#options.intraOpThreads;
+      Object.assign(opts, this.#options.ortSessionOptions);
       let bytes = model;
       if (sessionOptions.externalData?.length) {
         const prepared = await prepareExternalData(model, sessionOptions.externalData);
         bytes = prepared.model;
         if (prepared.inMemory.length) opts.externalData = prepared.inMemory;
-        if (prepared.folder !== undefined) opts.extra = { session: { model_external_initializers_file_folder_path: prepared.folder } };
+        if (prepared.folder !== undefined) {
+          // Kept beside any session config entries ortSessionOptions brought.
+          const session: unknown = opts.extra?.['session'];
+          opts.extra = { ...opts.extra, session: { ...(typeof session === 'object' ? session : {}), model_external_initializers_file_folder_path: prepared.folder } };
+        }
       }
       return new NodeSession(await ort.InferenceSession.create(bytes, opts));
     } catch (e) {

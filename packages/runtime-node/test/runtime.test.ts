@@ -1,3 +1,6 @@
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Add, Graph, toOnnx } from '@sdxs/graph';
 import { Tensor } from '@sdxs/tensor';
@@ -29,5 +32,24 @@ describe('node runtime (cpu)', () => {
     const bytes = toOnnx(g).slice();
     for (let i = 0; i < bytes.length; i += 3) bytes[i] = 0xff;
     await expect(rt.createSession(bytes, { label: 'mutated.onnx' })).rejects.toThrow(/mutated\.onnx: onnxruntime could not create the session/);
+  });
+
+  it('lays ortSessionOptions over its own: profiling writes a trace with one event per node run', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sdxs-profile-'));
+    try {
+      const g = new Graph();
+      const x = g.input('x', 'float32', [2]);
+      g.output(Add(x, 1), 'y');
+      const rt = createNodeRuntime({ ortSessionOptions: { enableProfiling: true, profileFilePrefix: join(dir, 'run') } });
+      const session = await rt.createSession(toOnnx(g));
+      await session.run({ x: Tensor.zeros('float32', [2]) });
+      await session.dispose();
+      const files = await readdir(dir);
+      expect(files).toHaveLength(1);
+      const events: unknown = JSON.parse(await readFile(join(dir, files[0]!), 'utf8'));
+      expect(events).toEqual(expect.arrayContaining([expect.objectContaining({ cat: 'Node', args: expect.objectContaining({ op_name: 'Add' }) })]));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
