@@ -9,3 +9,7 @@ export { addLoRA, mergeLoRA, LORA_ATTENTION_TARGETS, type LoraAdapters, type Lor
 export { replaceReads } from './params/graph-edit.js';
 export { buildStepGraph, STEP, type StepGraphOptions, type UpdateMode } from './step-graph.js';
 export { Trainer, type Batch, type StepResult, type TrainerOptions, type TrainerState } from './trainer.js';
+export { checkpointName, CHECKPOINT_FILES, latestCheckpoint, loadCheckpoint, saveCheckpoint, type CheckpointContents, type LoadedCheckpoint } from './checkpoint.js';
+export { bindRandom, type RandomInitOptions } from './params/init.js';
+export { mapStore } from './params/store.js';
+export { decoderDistillGraph, TRAINING_LOWERING, type DecoderDistillGraph, type DecoderDistillOptions, type DecoderLoss } from './recipes/decoder.js';

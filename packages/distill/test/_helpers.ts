@@ -23,8 +23,14 @@ export function f32(shape: readonly number[], values: ArrayLike<number>): Tensor
   return new Tensor('float32', shape, Float32Array.from(values));
 }
 
+function numbers(v: ArrayLike<number> | Tensor): ArrayLike<number> {
+  return v instanceof Tensor ? v.toArray() : v;
+}
+
 /** Max |a − e| / max |e| over the elements. */
-export function relError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
+export function relError(actualIn: ArrayLike<number> | Tensor, expectedIn: ArrayLike<number> | Tensor): number {
+  const actual = numbers(actualIn);
+  const expected = numbers(expectedIn);
   expect(actual.length).toBe(expected.length);
   let err = 0;
   let scale = 0;
