@@ -1,0 +1,86 @@
+/**
+ * Command-line parsing on Node's `util.parseArgs` (strict: an unknown flag or a missing value is a usage
+ * error), plus the value checks every command shares.
+ */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { isProviderName, PROVIDERS, type ProviderName } from '../providers/index.js';
+import { UsageError } from './errors.js';
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+/** Flags every command takes. */
+export const COMMON_OPTIONS = {
+  help: { type: 'boolean', short: 'h' },
+  verbose: { type: 'boolean', short: 'v' },
+  quiet: { type: 'boolean', short: 'q' },
+} as const satisfies Options;
+
+/**
+ * Parse `argv` against a command's options (with {@link COMMON_OPTIONS} added). util.parseArgs's own errors
+ * become UsageErrors naming the command.
+ *
+ * @example
+ * const { values, positionals } = parseCommand('info', ['./model', '--json'], { json: { type: 'boolean' } });
+ */
+export function parseCommand<O extends Options>(command: string, argv: readonly string[], options: O) {
+  try {
+    return parseArgs({ args: [...argv], options: { ...COMMON_OPTIONS, ...options }, allowPositionals: true, strict: true });
+  } catch (e) {
+    // parseArgs's messages are good but mention `--` and `-` tricks in their own words; keep the first sentence.
+    const message = e instanceof Error ? e.message.split('\n')[0]!.replace(/\. To specify a positional argument.*$/, '') : String(e);
+    throw new UsageError(message, command);
+  }
+}
+
+/** `value` as a finite number; the range is the caller's (the pipeline's checkRequest names the limits). */
+export function numberFlag(command: string, flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = value.trim() === '' ? NaN : Number(value);
+  if (!Number.isFinite(n)) throw new UsageError(`--${flag}: expected a number, got ${JSON.stringify(value)}`, command);
+  return n;
+}
+
+/** An integer flag within [min, max]. */
+export function intFlag(command: string, flag: string, value: string | undefined, min: number, max: number): number | undefined {
+  const n = numberFlag(command, flag, value);
+  if (n === undefined) return undefined;
+  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${flag} must be an integer from ${min} to ${max}, got ${value}`, command);
+  return n;
+}
+
+/** A seed: a decimal integer from 0 to 2^64 − 1 (torch's manual_seed range), kept exact as a bigint. */
+export function seedFlag(command: string, value: string | undefined): bigint | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d{1,20}$/.test(value.trim()) || BigInt(value.trim()) >= 2n ** 64n) {
+    throw new UsageError(`--seed: expected an integer from 0 to 18446744073709551615, got ${JSON.stringify(value)}`, command);
+  }
+  return BigInt(value.trim());
+}
+
+/** One of a fixed set of words. */
+export function choiceFlag<T extends string>(command: string, flag: string, value: string | undefined, choices: readonly T[]): T | undefined {
+  if (value === undefined) return undefined;
+  const found = choices.find((c) => c === value);
+  if (found === undefined) throw new UsageError(`--${flag}: expected one of ${choices.join(', ')}, got ${JSON.stringify(value)}`, command);
+  return found;
+}
+
+/** `--ep`: the execution provider. */
+export function providerFlag(command: string, value: string | undefined): ProviderName {
+  if (value === undefined) return 'cpu';
+  if (!isProviderName(value)) throw new UsageError(`--ep: expected one of ${PROVIDERS.join(', ')}, got ${JSON.stringify(value)}`, command);
+  return value;
+}
+
+/** Exactly `names.length` positional arguments, or a usage error naming the first missing one. */
+export function positionals(command: string, given: readonly string[], names: readonly string[]): string[] {
+  if (given.length < names.length) throw new UsageError(`missing ${names[given.length]}`, command);
+  if (given.length > names.length) throw new UsageError(`unexpected argument ${JSON.stringify(given[names.length])}`, command);
+  return [...given];
+}
+
+/** Help lines of {@link COMMON_OPTIONS}. */
+export const COMMON_HELP = `Other options:
+  -q, --quiet              no progress output (warnings are still printed)
+  -v, --verbose            more progress, and the stack trace on errors
+  -h, --help               this help`;

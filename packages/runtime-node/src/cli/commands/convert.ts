@@ -1,0 +1,229 @@
+/**
+ * `sdxs convert <model> --out <dir>`: the pipeline's ONNX graphs as files for other tools (onnxruntime in
+ * Python or C++, Netron): the text encoder and the fused one-step graph, each an `.onnx` file whose weights
+ * are ONNX external data in `<component>.weights` beside it, plus `sdxs-onnx.json` saying how to call them.
+ * The folder appears whole or not at all (built in a temporary sibling, then renamed).
+ */
+import { randomBytes } from 'node:crypto';
+import { copyFile, mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { dumpGraph, TARGETS, type Graph, type Target } from '@sdxs/graph';
+import {
+  assembleWeights,
+  IMAGE_COMPONENTS,
+  newScheduler,
+  oneStepGraph,
+  packGraph,
+  StableDiffusionPipeline,
+  TEXT_COMPONENTS,
+  textEncoderGraph,
+  type ComponentPrefix,
+  type PackedManifest,
+} from '@sdxs/pipeline';
+import { createNodeRuntime } from '../../runtime.js';
+import { choiceFlag, COMMON_HELP, intFlag, parseCommand, positionals } from '../args.js';
+import { CliError, errnoCode, UsageError } from '../errors.js';
+import type { CliIO } from '../io.js';
+import { MODEL_HELP, MODEL_OPTIONS, modelFlags, openModelSource } from '../model.js';
+import { formatMs, Reporter } from '../progress.js';
+import { cliVersion } from '../version.js';
+
+export const CONVERT_HELP = `Usage: sdxs convert <dir|repo> --out <dir> [options]
+
+Write the model's ONNX graphs for other tools: text_encoder.onnx (input_ids → prompt_embeds) and
+one_step.onnx (noise × init_noise_sigma and prompt embeddings → image and RGBA bytes: U-Net, scheduler step,
+decoder). Weights are ONNX external data files (<component>.weights) in the same folder, so onnxruntime
+loads the .onnx files from there. sdxs-onnx.json lists inputs, outputs and constants; the tokenizer files
+are copied beside them.
+
+Options:
+  -o, --out <dir>          output folder (must not exist, or be empty; --force replaces it)
+      --width <px>         image width of the one-step graph (default: the model's)
+      --height <px>        image height
+      --batch <n>          images per run (default 1; the text encoder takes any batch)
+      --guidance           build the one-step graph with classifier-free guidance (a guidance_scale input)
+      --target <t>         lower the graphs for cpu (default), webgpu, cuda or wasm
+      --dump               also write a readable text dump of each graph (<name>.onnx.txt)
+      --force              replace --out if it exists
+
+Model options:
+${MODEL_HELP.split('\n').filter((l) => !/--(ep|threads|no-cache)\b/.test(l)).join('\n')}
+
+${COMMON_HELP}
+
+Example:
+  sdxs convert IDKiro/sdxs-512-dreamshaper --out sdxs-onnx --dtype float16 --target webgpu`;
+
+const { ep: _ep, threads: _threads, 'no-cache': _noCache, ...CONVERT_MODEL_OPTIONS } = MODEL_OPTIONS;
+const OPTIONS = {
+  ...CONVERT_MODEL_OPTIONS,
+  out: { type: 'string', short: 'o' },
+  width: { type: 'string' },
+  height: { type: 'string' },
+  batch: { type: 'string' },
+  guidance: { type: 'boolean' },
+  target: { type: 'string' },
+  dump: { type: 'boolean' },
+  force: { type: 'boolean' },
+} as const;
+
+/** One graph as written: file names and its interface. */
+interface WrittenGraph {
+  readonly file: string;
+  readonly externalData: readonly string[];
+  readonly inputs: readonly { name: string; dtype: string; shape: readonly (number | string)[] }[];
+  readonly outputs: readonly { name: string; dtype: string; shape: readonly (number | string)[] }[];
+}
+
+function io(graph: Graph): Pick<WrittenGraph, 'inputs' | 'outputs'> {
+  const v = (x: { name: string; dtype: string; shape: readonly (number | string)[] }) => ({ name: x.name, dtype: x.dtype, shape: [...x.shape] });
+  return { inputs: graph.inputs.map(v), outputs: graph.outputs.map(v) };
+}
+
+async function isEmptyDir(path: string): Promise<boolean | undefined> {
+  try {
+    if (!(await stat(path)).isDirectory()) return false;
+    return (await readdir(path)).length === 0;
+  } catch (e) {
+    if (errnoCode(e) === 'ENOENT') return undefined;
+    throw e;
+  }
+}
+
+/**
+ * Run `sdxs convert`; returns the exit code.
+ *
+ * @example
+ * await runConvert(['./sdxs-512-dreamshaper', '--out', './sdxs-onnx'], processIO());
+ */
+export async function runConvert(argv: readonly string[], cli: CliIO): Promise<number> {
+  const { values, positionals: given } = parseCommand('convert', argv, OPTIONS);
+  if (values.help) {
+    cli.stdout.write(`${CONVERT_HELP}\n`);
+    return 0;
+  }
+  const [model] = positionals('convert', given, ['the model (a diffusers folder or a Hugging Face repo id)']);
+  if (values.out === undefined) throw new UsageError('--out is required (the folder to write)', 'convert');
+  const flags = modelFlags('convert', values, model!);
+  const target: Target = choiceFlag('convert', 'target', values.target, TARGETS) ?? 'cpu';
+  const width = intFlag('convert', 'width', values.width, 8, 4096);
+  const height = intFlag('convert', 'height', values.height, 8, 4096);
+  const batch = intFlag('convert', 'batch', values.batch, 1, 64) ?? 1;
+  const out = resolve(cli.cwd, values.out);
+  const empty = await isEmptyDir(out);
+  if (empty === false && !values.force) throw new UsageError(`--out ${values.out} exists and is not an empty folder (--force replaces it)`, 'convert');
+
+  const progress = new Reporter(cli.stderr, { quiet: values.quiet === true, verbose: values.verbose === true });
+  const opened = await openModelSource(flags, cli, progress);
+  // Nothing runs here: the runtime is only what the pipeline's loader asks for.
+  const pipe = await StableDiffusionPipeline.load(opened.source, createNodeRuntime(), { target, dtype: flags.dtype, vae: flags.vae, ...(flags.variant ? { variant: flags.variant } : {}), onProgress: progress.pipeline });
+  const stage = join(dirname(out), `.${basename(out)}.partial-${process.pid}-${randomBytes(4).toString('hex')}`);
+  try {
+    const c = pipe.components;
+    const size = { width: width ?? pipe.defaultSize?.width, height: height ?? pipe.defaultSize?.height };
+    if (size.width === undefined || size.height === undefined) throw new UsageError("the U-Net's config.json has no sample_size: give --width and --height", 'convert');
+    const f = c.vae.spatialFactor;
+    if (size.width % f || size.height % f) throw new UsageError(`--width and --height must be multiples of ${f} (the VAE's scale factor), got ${size.width}×${size.height}`, 'convert');
+    const settings = { target, dtype: flags.dtype };
+    const scheduler = newScheduler(c);
+    scheduler.setTimesteps(1);
+    const t = scheduler.timesteps[0]!;
+    const k = scheduler.stepCoefficients(t);
+    const step = { timestep: k.timestep, inputDivisor: k.inputDivisor, x0Coef: k.x0Coef, prevCoef: k.prevCoef };
+    const shape = { batch, latentHeight: size.height / f, latentWidth: size.width / f, guidance: values.guidance === true };
+
+    await mkdir(stage, { recursive: true });
+    const written: Record<string, WrittenGraph> = {};
+    const blobs = new Set<string>();
+    const emit = async (name: string, build: () => Graph, components: readonly ComponentPrefix[]): Promise<void> => {
+      const t0 = performance.now();
+      progress.status(`building the ${name} graph…`);
+      const graph = build();
+      const shapes = io(graph);
+      if (values.dump) await writeFile(join(stage, `${name}.onnx.txt`), dumpGraph(graph));
+      const packed = packGraph(graph, components);
+      await writeFile(join(stage, `${name}.onnx`), packed.model);
+      progress.status(`writing the ${name} weights…`);
+      for (const blob of await assembleWeights(packed.manifest, c.weights)) {
+        // A blob's layout is its graph's own (tensors in graph order): two graphs must not share a name.
+        if (blobs.has(blob.path)) throw new Error(`internal: two graphs write ${blob.path}`);
+        blobs.add(blob.path);
+        await writeFile(join(stage, blob.path), blob.data);
+      }
+      written[name] = { file: `${name}.onnx`, externalData: externalFiles(packed.manifest), ...shapes };
+      progress.line(`wrote ${name}.onnx in ${formatMs(performance.now() - t0)}`);
+    };
+    await emit('text_encoder', () => textEncoderGraph(c.textConfig, c.tokenizer.maxLength, settings), TEXT_COMPONENTS);
+    const unetSide = { config: c.unetConfig, contextDim: c.textConfig.hidden_size, contextLength: c.tokenizer.maxLength };
+    await emit('one_step', () => oneStepGraph(unetSide, c.vae, step, shape, settings), IMAGE_COMPONENTS);
+    const tokenizerFiles = await copyTokenizer(opened.source.root, stage);
+    const manifest = {
+      format: 1,
+      generator: `sdxs ${cliVersion()}`,
+      model: opened.name,
+      target,
+      dtype: flags.dtype,
+      graphs: written,
+      tokenizer: { files: tokenizerFiles, maxLength: c.tokenizer.maxLength, padTokenId: c.tokenizer.padTokenId },
+      oneStep: {
+        // How to call one_step.onnx: latents = randn([batch, C, h, w]) × initNoiseSigma.
+        initNoiseSigma: scheduler.initNoiseSigma,
+        timestep: t,
+        scheduler: c.schedulerClass,
+        width: size.width,
+        height: size.height,
+        batch,
+        guidance: shape.guidance,
+      },
+    };
+    await writeFile(join(stage, 'sdxs-onnx.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+    await publish(stage, out, empty);
+    cli.stdout.write(`${out}\n`);
+    return 0;
+  } catch (e) {
+    await rm(stage, { recursive: true, force: true });
+    throw e;
+  } finally {
+    progress.done();
+    await pipe.dispose();
+  }
+}
+
+function externalFiles(manifest: PackedManifest): string[] {
+  return manifest.blobs.map((b) => b.location);
+}
+
+/** Copy the tokenizer folder's small files (vocab, merges, configs) so the folder is usable on its own. */
+async function copyTokenizer(root: string, stage: string): Promise<string[]> {
+  const from = join(root, 'tokenizer');
+  const names = await readdir(from).catch(() => [] as string[]);
+  const copied: string[] = [];
+  for (const name of names.sort()) {
+    const src = join(from, name);
+    const st = await stat(src);
+    if (!st.isFile() || st.size > 64 * 1024 * 1024) continue;
+    await mkdir(join(stage, 'tokenizer'), { recursive: true });
+    await copyFile(src, join(stage, 'tokenizer', name));
+    copied.push(`tokenizer/${name}`);
+  }
+  if (copied.length === 0) throw new CliError(`${from}: no tokenizer files to copy`);
+  return copied;
+}
+
+/** Move the finished folder into place: a rename when `out` is absent (or empty); with --force the old one goes last. */
+async function publish(stage: string, out: string, empty: boolean | undefined): Promise<void> {
+  if (empty === undefined) return rename(stage, out);
+  if (empty) {
+    await rm(out, { recursive: true });
+    return rename(stage, out);
+  }
+  const old = `${stage}.old`;
+  await rename(out, old);
+  try {
+    await rename(stage, out);
+  } catch (e) {
+    await rename(old, out).catch(() => undefined);
+    throw e;
+  }
+  await rm(old, { recursive: true, force: true });
+}

@@ -1,0 +1,95 @@
+#!/usr/bin/env node
+/**
+ * The `sdxs` command: generate, info, convert (and train, when @sdxs/distill provides it). `main(argv, io)`
+ * runs one command line and resolves to its exit code, so tests call it in-process; run as a script, it
+ * uses the process's streams and sets process.exitCode.
+ */
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { runConvert } from './commands/convert.js';
+import { runGenerate } from './commands/generate.js';
+import { runInfo } from './commands/info.js';
+import { errorDetails, errorLine, exitCodeOf, UsageError } from './errors.js';
+import { processIO, type CliIO } from './io.js';
+import { cliVersion } from './version.js';
+
+type Command = (argv: readonly string[], io: CliIO) => Promise<number>;
+
+const COMMANDS: Readonly<Record<string, { run: Command; summary: string }>> = {
+  generate: { run: runGenerate, summary: 'text to image: write PNGs with their generation parameters' },
+  info: { run: runInfo, summary: 'describe a model: components, parameters, dtypes, scheduler, where it runs' },
+  convert: { run: runConvert, summary: 'write the ONNX graphs (text encoder, fused one-step) for other tools' },
+};
+
+export const MAIN_HELP = `Usage: sdxs <command> [options]
+
+Real-time one-step diffusion (SDXS) in Node, on onnxruntime (cpu, webgpu, cuda).
+
+Commands:
+${Object.entries(COMMANDS)
+  .map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`)
+  .join('\n')}
+
+Run \`sdxs <command> --help\` for a command's options.
+      --version            print the version
+  -h, --help               this help
+
+Example:
+  sdxs generate "a photo of a cat" --model IDKiro/sdxs-512-dreamshaper --out cat.png`;
+
+/**
+ * Run one `sdxs` command line (without the program name); resolves to the exit code: 0, 1 on failure, 2 on a
+ * usage error. Never throws: failures are reported on `io.stderr` as one line (plus the stack with --verbose).
+ *
+ * @example
+ * process.exitCode = await main(['info', './sdxs-512-dreamshaper']);
+ */
+export async function main(argv: readonly string[], io: CliIO = processIO()): Promise<number> {
+  const [first, ...rest] = argv;
+  const verbose = argv.includes('--verbose') || argv.includes('-v');
+  const command = first !== undefined && Object.hasOwn(COMMANDS, first) ? first : '';
+  try {
+    if (first === undefined) {
+      io.stderr.write(`${MAIN_HELP}\n`);
+      return 2;
+    }
+    if (first === '--help' || first === '-h' || first === 'help') {
+      const topic = rest[0];
+      if (first === 'help' && topic !== undefined) return await main([topic, '--help'], io);
+      io.stdout.write(`${MAIN_HELP}\n`);
+      return 0;
+    }
+    if (first === '--version') {
+      io.stdout.write(`sdxs ${cliVersion()}\n`);
+      return 0;
+    }
+    const entry = COMMANDS[command];
+    if (!entry) throw new UsageError(first.startsWith('-') ? `unknown option ${first} before the command` : `unknown command ${JSON.stringify(first)}; commands: ${Object.keys(COMMANDS).join(', ')}`);
+    return await entry.run(rest, io);
+  } catch (e) {
+    io.stderr.write(`${errorLine(e, command)}\n`);
+    if (verbose) io.stderr.write(`${errorDetails(e)}\n`);
+    return exitCodeOf(e);
+  }
+}
+
+/** True when this module is the program node started (not imported by a test or a bundle's other entry). */
+function isEntryPoint(): boolean {
+  const script = process.argv[1];
+  if (script === undefined) return false;
+  try {
+    return realpathSync(script) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) {
+  const controller = new AbortController();
+  // The first Ctrl-C stops between steps and cleans up temporary files; a second one ends the process at once.
+  process.once('SIGINT', () => {
+    controller.abort(new Error('interrupted'));
+    process.once('SIGINT', () => process.exit(130));
+  });
+  process.exitCode = await main(process.argv.slice(2), processIO(controller.signal));
+}

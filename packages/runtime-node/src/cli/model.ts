@@ -1,0 +1,146 @@
+/** The model flags shared by generate, info and convert, and opening what they name. */
+import { existsSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
+import type { Target } from '@sdxs/graph';
+import { StableDiffusionPipeline } from '@sdxs/pipeline';
+import { DiskGraphCache, defaultGraphCacheDir } from '../graph-cache/index.js';
+import { resolveModel } from '../hub/index.js';
+import type { ProviderName } from '../providers/index.js';
+import { openNodeRuntime, type NodeRuntime } from '../runtime.js';
+import type { LocalFolderSource } from '../sources/local-folder.js';
+import { choiceFlag, intFlag, providerFlag } from './args.js';
+import type { CliIO } from './io.js';
+import type { Reporter } from './progress.js';
+
+/** util.parseArgs options for choosing and loading a model. */
+export const MODEL_OPTIONS = {
+  revision: { type: 'string' },
+  variant: { type: 'string' },
+  vae: { type: 'string' },
+  dtype: { type: 'string' },
+  ep: { type: 'string' },
+  threads: { type: 'string' },
+  'no-cache': { type: 'boolean' },
+} as const;
+
+/** Help line of --model (info and convert take the model as their argument instead). */
+export const MODEL_FLAG_HELP = '  -m, --model <dir|repo>   a diffusers folder, or a Hugging Face repo id (downloaded into the HF cache)';
+
+/** Help lines of the other model options. */
+export const MODEL_HELP = `      --revision <rev>     branch, tag or commit of a repo id (default main)
+      --variant <name>     prefer *.<name>.safetensors weights, e.g. fp16
+      --vae <folder>       vae (default) or vae_large (SDXS's full AutoencoderKL)
+      --dtype <type>       float32 (default) or float16 compute for the U-Net and decoder
+      --ep <provider>      cpu (default), webgpu or cuda; falls back to cpu with a warning
+      --threads <n>        CPU threads for onnxruntime (default: one per core)
+      --no-cache           do not read or write built graphs in the graph cache ($SDXS_CACHE/graphs)`;
+
+/** Parsed model flags. */
+export interface ModelFlags {
+  readonly model: string;
+  readonly revision?: string | undefined;
+  readonly variant?: string | undefined;
+  readonly vae: 'vae' | 'vae_large';
+  readonly dtype: 'float32' | 'float16';
+  readonly ep: ProviderName;
+  readonly threads?: number | undefined;
+  readonly cache: boolean;
+}
+
+interface ModelValues {
+  model?: string | undefined;
+  revision?: string | undefined;
+  variant?: string | undefined;
+  vae?: string | undefined;
+  dtype?: string | undefined;
+  ep?: string | undefined;
+  threads?: string | undefined;
+  'no-cache'?: boolean | undefined;
+}
+
+/** Check the model flags of `command`; `model` is the flag or the positional that named the model. */
+export function modelFlags(command: string, values: ModelValues, model: string): ModelFlags {
+  return {
+    model,
+    revision: values.revision,
+    variant: values.variant,
+    vae: choiceFlag(command, 'vae', values.vae, ['vae', 'vae_large'] as const) ?? 'vae',
+    dtype: choiceFlag(command, 'dtype', values.dtype, ['float32', 'float16'] as const) ?? 'float32',
+    ep: providerFlag(command, values.ep),
+    threads: intFlag(command, 'threads', values.threads, 1, 1024),
+    cache: values['no-cache'] !== true,
+  };
+}
+
+/** The graph target for a provider: lowerings differ per execution provider (docs/DESIGN.md). */
+export function targetFor(provider: ProviderName): Target {
+  return provider;
+}
+
+/** The model's name in image metadata: the repo id as given, or the folder's name. */
+export function modelName(model: string, source: LocalFolderSource, fromHub: boolean): string {
+  return fromHub ? model : basename(source.root);
+}
+
+/** A folder path relative to the run's cwd when it exists there; otherwise the text as given (maybe a repo id). */
+function modelLocation(model: string, io: CliIO): { location: string; local: boolean } {
+  const path = resolve(io.cwd, model);
+  return existsSync(path) ? { location: path, local: true } : { location: model, local: false };
+}
+
+export interface OpenedModel {
+  readonly source: LocalFolderSource;
+  readonly name: string;
+  readonly fromHub: boolean;
+}
+
+/**
+ * The model folder `flags.model` names: a local folder, or a repo id resolved through the Hugging Face cache
+ * (downloading what is missing, with progress).
+ */
+export async function openModelSource(flags: ModelFlags, io: CliIO, progress: Reporter): Promise<OpenedModel> {
+  const { location, local } = modelLocation(flags.model, io);
+  if (!local) progress.status(`resolving ${flags.model}…`);
+  try {
+    const source = await resolveModel(location, {
+      ...(flags.revision ? { revision: flags.revision } : {}),
+      ...(flags.variant ? { variant: flags.variant } : {}),
+      onProgress: progress.download,
+      env: io.env,
+      ...(io.signal ? { signal: io.signal } : {}),
+    });
+    return { source, name: modelName(flags.model, source, !local), fromHub: !local };
+  } finally {
+    progress.done();
+  }
+}
+
+/** The onnxruntime-node runtime for `--ep`, warning (not failing) when the provider is unavailable here. */
+export function openRuntime(flags: ModelFlags, progress: Reporter): Promise<NodeRuntime> {
+  return openNodeRuntime({
+    provider: flags.ep,
+    onWarning: (m) => progress.warn(m),
+    ...(flags.threads !== undefined ? { intraOpThreads: flags.threads } : {}),
+  });
+}
+
+export interface LoadedPipeline extends OpenedModel {
+  readonly pipe: StableDiffusionPipeline;
+  readonly runtime: NodeRuntime;
+}
+
+/** Resolve the model, open the runtime and load the pipeline (graphs are built on first use). */
+export async function loadPipeline(flags: ModelFlags, io: CliIO, progress: Reporter): Promise<LoadedPipeline> {
+  const opened = await openModelSource(flags, io, progress);
+  const runtime = await openRuntime(flags, progress);
+  const cache = flags.cache ? new DiskGraphCache({ dir: defaultGraphCacheDir(io.env), onWarning: (m) => progress.warn(m) }) : undefined;
+  const pipe = await StableDiffusionPipeline.load(opened.source, runtime, {
+    target: targetFor(runtime.provider),
+    dtype: flags.dtype,
+    vae: flags.vae,
+    ...(flags.variant ? { variant: flags.variant } : {}),
+    ...(cache ? { cache } : {}),
+    onProgress: progress.pipeline,
+  });
+  return { ...opened, pipe, runtime };
+}
