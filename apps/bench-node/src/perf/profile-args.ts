@@ -1,0 +1,117 @@
+/** Command-line options of perf/profile-cpu.ts (documented there). */
+import { IMPLS, type CompositeImpls, type CompositeName, type LoweringOverrides } from '@sdxs/graph';
+
+export interface ProfileArgs {
+  nets: ('unet' | 'decoder')[];
+  size: number;
+  runs: number;
+  /** Runs of each MatMul roofline measurement. */
+  peakRuns: number;
+  lowering: LoweringOverrides;
+  opt: 'all' | 'extended' | 'basic' | 'disabled';
+  threads?: number;
+  /** Session config entries (onnxruntime's `session.*` keys). */
+  config: Record<string, string>;
+  memPattern: boolean;
+  profile: boolean;
+  /** Slowest nodes listed per network. */
+  top: number;
+  json?: string;
+}
+
+type MutableOverrides = { -readonly [C in CompositeName]?: CompositeImpls[C] };
+
+function isComposite(name: string): name is CompositeName {
+  return Object.hasOwn(IMPLS, name);
+}
+
+function setImpl<C extends CompositeName>(o: MutableOverrides, composite: C, value: string): void {
+  const impl = IMPLS[composite].find((i) => i === value);
+  if (impl === undefined) throw new Error(`--lowering ${composite}: ${value} is not one of ${IMPLS[composite].join(', ')}`);
+  o[composite] = impl;
+}
+
+function pairs(flag: string, v: string): [string, string][] {
+  return v.split(',').map((kv) => {
+    const i = kv.indexOf('=');
+    if (i <= 0) throw new Error(`${flag} wants key=value pairs, comma-separated; got ${kv}`);
+    return [kv.slice(0, i).trim(), kv.slice(i + 1).trim()];
+  });
+}
+
+function int(flag: string, v: string, min: number): number {
+  const x = Number(v);
+  if (!Number.isSafeInteger(x) || x < min) throw new Error(`${flag} wants an integer ≥ ${min}, got ${v}`);
+  return x;
+}
+
+function onOff(flag: string, v: string): boolean {
+  if (v !== 'on' && v !== 'off') throw new Error(`${flag} wants on or off, got ${v}`);
+  return v === 'on';
+}
+
+/**
+ * Parse profile-cpu's options; unknown options are errors.
+ *
+ * @example
+ * parseProfileArgs(['--nets', 'decoder', '--lowering', 'groupNorm=decomposed']);
+ */
+export function parseProfileArgs(argv: readonly string[]): ProfileArgs {
+  const a: ProfileArgs = { nets: ['unet', 'decoder'], size: 512, runs: 3, peakRuns: 10, lowering: {}, opt: 'all', config: {}, memPattern: true, profile: true, top: 12 };
+  const lowering: MutableOverrides = {};
+  for (let i = 0; i < argv.length; i += 2) {
+    const flag = argv[i]!;
+    const v = argv[i + 1];
+    if (v === undefined) throw new Error(`${flag} needs a value`);
+    switch (flag) {
+      case '--nets':
+        a.nets = v.split(',').map((n) => {
+          if (n !== 'unet' && n !== 'decoder') throw new Error(`--nets: ${n} is not unet or decoder`);
+          return n;
+        });
+        break;
+      case '--size':
+        a.size = int(flag, v, 64);
+        if (a.size % 32) throw new Error(`--size: ${a.size} is not a multiple of 32`);
+        break;
+      case '--runs':
+        a.runs = int(flag, v, 1);
+        break;
+      case '--peak-runs':
+        a.peakRuns = int(flag, v, 1);
+        break;
+      case '--threads':
+        a.threads = int(flag, v, 1);
+        break;
+      case '--top':
+        a.top = int(flag, v, 0);
+        break;
+      case '--lowering':
+        for (const [k, impl] of pairs(flag, v)) {
+          if (!isComposite(k)) throw new Error(`--lowering: ${k} is not one of ${Object.keys(IMPLS).join(', ')}`);
+          setImpl(lowering, k, impl);
+        }
+        break;
+      case '--opt':
+        if (v !== 'all' && v !== 'extended' && v !== 'basic' && v !== 'disabled') throw new Error(`--opt: ${v} is not all, extended, basic or disabled`);
+        a.opt = v;
+        break;
+      case '--config':
+        for (const [k, value] of pairs(flag, v)) a.config[k] = value;
+        break;
+      case '--mem-pattern':
+        a.memPattern = onOff(flag, v);
+        break;
+      case '--profile':
+        a.profile = onOff(flag, v);
+        break;
+      case '--json':
+        a.json = v;
+        break;
+      default:
+        throw new Error(`unknown option ${flag} (see the comment at the top of perf/profile-cpu.ts)`);
+    }
+  }
+  a.lowering = lowering;
+  return a;
+}
