@@ -13,3 +13,6 @@ export { checkpointName, CHECKPOINT_FILES, latestCheckpoint, loadCheckpoint, sav
 export { bindRandom, type RandomInitOptions } from './params/init.js';
 export { mapStore } from './params/store.js';
 export { decoderDistillGraph, TRAINING_LOWERING, type DecoderDistillGraph, type DecoderDistillOptions, type DecoderLoss } from './recipes/decoder.js';
+export { runTrainCommand, type TrainIO } from './cli/train-command.js';
+export { parseTrainArgs, TRAIN_USAGE, UsageError, type TrainArgs } from './cli/args.js';
+export { formatDuration, progressLine, type ProgressInfo } from './cli/progress.js';
