@@ -29,3 +29,23 @@ export { postprocessImages, type PostprocessedImages } from './graphs/postproces
 export { decodePackedGraph, encodePackedGraph, packGraph, type ComponentPrefix, type PackedBlob, type PackedGraph, type PackedManifest, type PackedTensor } from './graphs/packed-graph.js';
 export { assembleWeights } from './graphs/assemble-weights.js';
 export { concatRows, repeatRows, scaleTensor, splitImages } from './tensors.js';
+export { ControlNetPipeline, type ControlNetLoadOptions, type ControlNetLocation, type ControlNetRequest } from './controlnet-pipeline.js';
+export {
+  CONTROLNET_COMPONENTS,
+  CONTROLNET_IMAGE_COMPONENTS,
+  CONTROLNET_UNET_COMPONENTS,
+  controlImageFactor,
+  controlNetOneStepGraph,
+  controlNetUNetStepGraph,
+  type ControlledUNetSide,
+} from './graphs/controlnet-step.js';
+export {
+  createRealtimeStream,
+  LatestFrameLoop,
+  type RealtimeFrame,
+  type RealtimeImage,
+  type RealtimeOptions,
+  type RealtimeStats,
+  type RealtimeStream,
+  type ResolvedRealtimeOptions,
+} from './realtime.js';

@@ -25,7 +25,7 @@ import {
 } from './graphs/builders.js';
 import type { ComponentPrefix } from './graphs/packed-graph.js';
 import { loadComponents, newScheduler, type PipelineComponents } from './model/components.js';
-import { closeWeights } from './model/weights.js';
+import { closeWeights, type ComponentWeights } from './model/weights.js';
 import { pipelineInfo, type PipelineInfo } from './info.js';
 import type { ProgressCallback } from './progress.js';
 import { PromptEmbeddingCache } from './prompt-cache.js';
@@ -90,6 +90,12 @@ function defaultExecutionProviders(target: Target): string[] {
   return [target];
 }
 
+/** Weight files by component name, the extra components' (a ControlNet's) included. */
+function allWeights(c: PipelineComponents): Readonly<Record<string, ComponentWeights>> {
+  const extra = Object.entries(c.extra ?? {}).map(([name, e]) => [name, e.weights] as const);
+  return { ...c.weights, ...Object.fromEntries(extra) };
+}
+
 /**
  * Text-to-image with a Stable Diffusion / SDXS model folder.
  *
@@ -114,7 +120,7 @@ export class StableDiffusionPipeline {
     this.settings = { target: options.target ?? 'cpu', dtype: options.dtype ?? 'float32', ...(options.lowering ? { lowering: options.lowering } : {}) };
     this.#onProgress = options.onProgress;
     this.#fuse = options.fuseOneStep ?? true;
-    this.#sessions = new GraphSessions(runtime, components.weights, {
+    this.#sessions = new GraphSessions(runtime, allWeights(components), {
       cache: options.cache,
       executionProviders: options.executionProviders ?? defaultExecutionProviders(this.settings.target),
       onProgress: options.onProgress,
@@ -131,6 +137,14 @@ export class StableDiffusionPipeline {
    */
   static async load(source: ModelSource, runtime: Runtime, options: LoadOptions = {}): Promise<StableDiffusionPipeline> {
     const components = await loadComponents(source, options);
+    return new StableDiffusionPipeline(components, runtime, options);
+  }
+
+  /**
+   * A pipeline over components loaded already (by `loadComponents`, plus `extra` ones such as a ControlNet): how
+   * the ControlNet pipeline builds on this one. The pipeline owns the weight files from now on (dispose closes them).
+   */
+  static fromComponents(components: PipelineComponents, runtime: Runtime, options: LoadOptions = {}): StableDiffusionPipeline {
     return new StableDiffusionPipeline(components, runtime, options);
   }
 
@@ -224,7 +238,20 @@ export class StableDiffusionPipeline {
     if (this.#disposed) return;
     this.#disposed = true;
     await this.#sessions.dispose();
-    await closeWeights(Object.values(this.components.weights));
+    await closeWeights(Object.values(allWeights(this.components)));
+  }
+
+  /**
+   * Run `fn` with the session of graph `kind` (built, or taken from the graph cache, on first use), keyed by
+   * `shape` (every build option beyond the pipeline's settings) and the configs and weights of `components`.
+   * The entry point for pipelines built on this one (ControlNet, img2img): they add graphs, this one runs them.
+   *
+   * @example
+   * const out = await pipe.runGraph('decode', shape, () => decodeGraph(vae, shape, pipe.settings), VAE_COMPONENTS, (s) => s.run({ latents }, ['rgba']));
+   */
+  runGraph<T>(kind: string, shape: object, build: () => Graph, components: readonly ComponentPrefix[], fn: (s: Session) => Promise<T>): Promise<T> {
+    this.#alive();
+    return this.#use(kind, shape, build, components, fn);
   }
 
   #alive(): void {
@@ -247,11 +274,14 @@ export class StableDiffusionPipeline {
     const c = this.components;
     const configs: Record<string, unknown> = {};
     const weights: Record<string, readonly WeightFileIdentity[]> = {};
+    const all = allWeights(c);
     for (const { component } of components) {
-      const w = Object.entries(c.weights).find(([name]) => name === component)?.[1];
+      const w = Object.entries(all).find(([name]) => name === component)?.[1];
       if (!w) throw new Error(`no weights loaded for component ${component}`);
       weights[component] = w.identity;
-      configs[component] = component === 'unet' ? c.unetConfig : component === 'vae' ? { className: c.vae.className, config: c.vae.config } : c.textConfig;
+      const extra = c.extra?.[component];
+      configs[component] =
+        component === 'unet' ? c.unetConfig : component === 'vae' ? { className: c.vae.className, config: c.vae.config } : extra ? { className: extra.className, config: extra.config } : c.textConfig;
     }
     // The text encoder is always float32: its key leaves the dtype out, so float16 pipelines share it.
     const { dtype, ...rest } = this.settings;

@@ -15,6 +15,7 @@ export const KINDS: Readonly<Record<string, KindRunner>> = {
   unet: async (c) => (await import('./unet.js')).runUNet(c),
   canny: async (c) => (await import('./canny.js')).runCanny(c),
   'pipeline-t2i': async (c) => (await import('./pipeline-t2i.js')).runPipelineT2I(c),
+  'pipeline-controlnet': async (c) => (await import('./pipeline-controlnet.js')).runPipelineControlNet(c),
   controlnet: async (c) => (await import('./controlnet.js')).runControlNet(c),
   grad: async (c) => (await import('./grad.js')).runGrad(c),
   losses: async (c) => (await import('./losses.js')).runLosses(c),

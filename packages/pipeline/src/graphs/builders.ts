@@ -41,11 +41,13 @@ export const VAE_COMPONENTS: readonly ComponentPrefix[] = [{ component: 'vae', p
 export const IMAGE_COMPONENTS: readonly ComponentPrefix[] = [...UNET_COMPONENTS, ...VAE_COMPONENTS];
 export const TEXT_COMPONENTS: readonly ComponentPrefix[] = [{ component: 'text_encoder', prefix: '' }];
 
-function newGraph(name: string, s: BuildSettings): Graph {
+/** An empty graph for the settings' target and lowering. */
+export function newGraph(name: string, s: BuildSettings): Graph {
   return new Graph({ name, target: s.target, ...(s.lowering ? { lowering: s.lowering } : {}) });
 }
 
-function vaeDType(vae: PipelineVae, s: BuildSettings): 'float32' | 'float16' {
+/** The VAE's compute dtype: float16 pipelines keep a `force_upcast` VAE in float32, as diffusers does. */
+export function vaeDType(vae: PipelineVae, s: BuildSettings): 'float32' | 'float16' {
   return s.dtype === 'float16' && !vae.forceUpcast ? 'float16' : 'float32';
 }
 
@@ -76,7 +78,8 @@ function unetInputs(g: Graph, u: UNetSide, shape: ImageGraphShape, sampleName: s
   return shape.guidance ? { sample, context, guidanceScale: g.input('guidance_scale', 'float32', []) } : { sample, context };
 }
 
-function decodeAndPostprocess(g: Graph, vae: PipelineVae, latents: Value, s: BuildSettings): void {
+/** `vae.decode(latents / scaling_factor)` and postprocessing, as graph outputs `image` and `rgba`. */
+export function decodeAndPostprocess(g: Graph, vae: PipelineVae, latents: Value, s: BuildSettings): void {
   const dtype = vaeDType(vae, s);
   // StableDiffusionPipeline: vae.decode(latents / vae.config.scaling_factor); a float32 division, as in torch.
   const scaled = vae.scalingFactor === 1 ? latents : Div(latents, vae.scalingFactor);

@@ -15,6 +15,8 @@ export interface GuidedUNetInputs {
   readonly encoderHiddenStates: Value;
   /** float32 [] guidance scale; present exactly when classifier-free guidance is on. */
   readonly guidanceScale?: Value;
+  /** ControlNet residuals (for the doubled batch with guidance), added to the U-Net's skips and mid block. */
+  readonly controlnet?: { readonly down: readonly Value[]; readonly mid: Value };
 }
 
 /**
@@ -33,6 +35,7 @@ export function guidedNoisePrediction(root: Params, config: UNet2DConditionConfi
     sample: toModel(doubled),
     timestep: inputs.timestep,
     encoderHiddenStates: toModel(inputs.encoderHiddenStates),
+    ...(inputs.controlnet ? { downBlockAdditionalResiduals: inputs.controlnet.down.map(toModel), midBlockAdditionalResidual: toModel(inputs.controlnet.mid) } : {}),
   });
   const pred = out.dtype === 'float32' ? out : Cast(out, 'float32');
   if (!guidanceScale) return pred;

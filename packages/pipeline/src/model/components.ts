@@ -22,6 +22,14 @@ export interface ComponentOptions {
   readonly onProgress?: ProgressCallback | undefined;
 }
 
+/** A component beyond the text-to-image three (a ControlNet), added by the pipeline that needs it. */
+export interface ExtraComponent {
+  readonly className: string;
+  /** The parsed config.json (part of graph keys). */
+  readonly config: unknown;
+  readonly weights: ComponentWeights;
+}
+
 /** Everything loaded from a model folder. */
 export interface PipelineComponents {
   readonly source: ModelSource;
@@ -36,6 +44,8 @@ export interface PipelineComponents {
   readonly schedulerClass: SchedulerClassName;
   /** Open weight files by component: `unet`, `vae`, `text_encoder`. */
   readonly weights: Readonly<Record<'unet' | 'vae' | 'text_encoder', ComponentWeights>>;
+  /** Further components by name (`controlnet`); their weights fill graphs under that name. */
+  readonly extra?: Readonly<Record<string, ExtraComponent>>;
 }
 
 async function readJsonFile(source: ModelSource, path: string): Promise<unknown> {

@@ -17,25 +17,27 @@ export interface ModelIndex {
   readonly tokenizer: ComponentSpec;
   readonly vae: ComponentSpec;
   readonly scheduler: ComponentSpec;
+  /** StableDiffusionControlNetPipeline's `controlnet/` (a single ControlNetModel). */
+  readonly controlnet?: ComponentSpec;
 }
 
-export const SUPPORTED_PIPELINES = ['StableDiffusionPipeline'] as const;
+/** img2img and ControlNet folders hold the text-to-image components (plus `controlnet/`): one loader serves all three. */
+export const SUPPORTED_PIPELINES = ['StableDiffusionPipeline', 'StableDiffusionImg2ImgPipeline', 'StableDiffusionControlNetPipeline'] as const;
 
 /** Pipelines users will point sdxs at that it does not run yet, with the reason. */
 const NOT_YET: Readonly<Record<string, string>> = {
   StableDiffusionXLPipeline: 'SDXL-shaped models (SDXS-1024) need two text encoders and text_time conditioning, which the pipeline does not assemble yet',
-  StableDiffusionControlNetPipeline: 'ControlNet pipelines (SDXS sketch) are not assembled by this pipeline yet',
-  StableDiffusionImg2ImgPipeline: 'img2img is not assembled by this pipeline yet',
   StableDiffusionInpaintPipeline: 'inpainting is not supported',
   LatentConsistencyModelPipeline: 'LCM-distilled U-Nets (time_cond_proj_dim) are not supported yet',
 };
 
 /** Classes accepted per component: what StableDiffusionPipeline loads and sdxs can build. */
-const ACCEPTED: Readonly<Record<'unet' | 'text_encoder' | 'tokenizer' | 'vae', readonly string[]>> = {
+const ACCEPTED: Readonly<Record<'unet' | 'text_encoder' | 'tokenizer' | 'vae' | 'controlnet', readonly string[]>> = {
   unet: ['UNet2DConditionModel'],
   text_encoder: ['CLIPTextModel', 'CLIPTextModelWithProjection'],
   tokenizer: ['CLIPTokenizer', 'CLIPTokenizerFast'],
   vae: ['AutoencoderTiny', 'AutoencoderKL'],
+  controlnet: ['ControlNetModel'],
 };
 
 /** Components that may be `[null, null]` or absent: the pipeline never uses them. */
@@ -86,5 +88,6 @@ export function parseModelIndex(json: unknown, file: string): ModelIndex {
     tokenizer: required('tokenizer'),
     vae: required('vae'),
     scheduler: required('scheduler'),
+    ...(cls === 'StableDiffusionControlNetPipeline' ? { controlnet: required('controlnet') } : {}),
   };
 }

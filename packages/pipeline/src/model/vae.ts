@@ -3,7 +3,7 @@
  * `vae_large/`), behind the few things StableDiffusionPipeline asks of `self.vae`.
  */
 import { AutoencoderKL, AutoencoderTiny } from '@sdxs/decoder';
-import type { Params, Value } from '@sdxs/graph';
+import { Add, Exp, Mul, type Params, type Value } from '@sdxs/graph';
 
 export const VAE_CLASSES = ['AutoencoderTiny', 'AutoencoderKL'] as const;
 export type VaeClass = (typeof VAE_CLASSES)[number];
@@ -23,6 +23,14 @@ export interface PipelineVae {
   readonly ignore: readonly RegExp[];
   /** `decode(latents).sample` under `root`: [N, C, h, w] → [N, 3, H, W] in [-1, 1]. */
   decode(root: Params, latents: Value): Value;
+  /** Whether `encode` draws from the posterior and so needs a `noise` value (AutoencoderKL). */
+  readonly encodeSamples: boolean;
+  /**
+   * img2img's `retrieve_latents(vae.encode(image), generator)` under `root`: [N, 3, H, W] in [-1, 1] → unscaled
+   * latents. AutoencoderTiny returns its encoder's output; AutoencoderKL samples `mean + exp(logvar / 2) · noise`
+   * (`latent_dist.sample`, `noise` standard normal of the latents' shape).
+   */
+  encode(root: Params, image: Value, noise?: Value): Value;
 }
 
 /**
@@ -43,6 +51,8 @@ export function pipelineVae(className: string, json: unknown, file: string): Pip
       forceUpcast: m.config.force_upcast,
       ignore: [/^encoder\./],
       decode: (root, latents) => m.decode(root, latents),
+      encodeSamples: false,
+      encode: (root, image) => m.encode(root, image),
     };
   }
   if (className === 'AutoencoderKL') {
@@ -56,6 +66,13 @@ export function pipelineVae(className: string, json: unknown, file: string): Pip
       forceUpcast: m.config.force_upcast,
       ignore: [/^encoder\./, /^quant_conv\./],
       decode: (root, latents) => m.decode(root, latents),
+      encodeSamples: true,
+      encode: (root, image, noise) => {
+        if (!noise) throw new Error('AutoencoderKL.encode samples its posterior: give standard normal noise of the latents\' shape');
+        const { mean, logvar } = m.encode(root, image);
+        // DiagonalGaussianDistribution: std = exp(0.5 · logvar); sample = mean + std · noise.
+        return Add(mean, Mul(Exp(Mul(logvar, 0.5)), noise));
+      },
     };
   }
   throw new Error(`${file}: VAE class ${JSON.stringify(className)} is not supported; supported: ${VAE_CLASSES.join(', ')}`);

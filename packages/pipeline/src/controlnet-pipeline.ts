@@ -1,0 +1,285 @@
+/**
+ * diffusers' `StableDiffusionControlNetPipeline` (pipelines/controlnet/pipeline_controlnet.py): text-to-image
+ * steered by a control image (the SDXS sketch model: one step, guidance 0, a sketch as the control). One step
+ * runs as a single fused graph — ControlNet, U-Net, the folded scheduler step, decoder, postprocessing — with the
+ * conditioning scale as an input; more steps run a ControlNet + U-Net graph per step with the scheduler in
+ * TypeScript, then the decode graph. The text-to-image pipeline underneath holds the sessions and caches.
+ */
+import { channelsOf, controlNetUNetConfig, parseControlNetConfig, prepareControlImage, type ControlNetConfig, type ControlPixelsOptions, type Pixels } from '@sdxs/control';
+import type { AnyScheduler } from '@sdxs/schedulers';
+import { Tensor, type ModelSource, type RawImage, type Runtime, type Session } from '@sdxs/tensor';
+import { unetResidualShapes } from '@sdxs/unet';
+import { canonicalJson } from './cache/graph-key.js';
+import { decodeGraph, VAE_COMPONENTS, type ImageGraphShape } from './graphs/builders.js';
+import {
+  CONTROLNET_IMAGE_COMPONENTS,
+  CONTROLNET_UNET_COMPONENTS,
+  controlImageFactor,
+  controlNetOneStepGraph,
+  controlNetUNetStepGraph,
+  type ControlledUNetSide,
+} from './graphs/controlnet-step.js';
+import { loadComponents, newScheduler, type PipelineComponents } from './model/components.js';
+import { closeWeights, openComponentWeights } from './model/weights.js';
+import { StableDiffusionPipeline, type GenerateResult, type LoadOptions } from './pipeline.js';
+import { createRealtimeStream, type RealtimeOptions, type RealtimeStream } from './realtime.js';
+import { checkRequest, type CheckedRequest, type GenerateRequest } from './request.js';
+import { concatRows, repeatRows, scaleTensor, splitImages } from './tensors.js';
+
+/** Where the ControlNet is: a folder with `config.json` at its root or in `controlnet/`, or a source and a folder. */
+export type ControlNetLocation = ModelSource | { readonly source: ModelSource; readonly dir: string };
+
+export interface ControlNetLoadOptions extends LoadOptions {
+  /** Prefer `*.<variant>.safetensors` for the ControlNet too (default: the `variant` option). */
+  readonly controlnetVariant?: string;
+}
+
+export interface ControlNetRequest extends GenerateRequest {
+  /** The control image: 8-bit grey, RGB or RGBA pixels (ImageData fits); resized (nearest) to width × height. */
+  readonly image: Pixels;
+  /** `raw` (default): the image as is; `sketch`: inverted, as the SDXS sketch demo passes it; `canny`: its edges. */
+  readonly controlMode?: ControlPixelsOptions['mode'];
+  /** Canny thresholds and alpha handling (see @sdxs/control's controlImagePixels). */
+  readonly controlOptions?: Omit<ControlPixelsOptions, 'mode'>;
+  /** `controlnet_conditioning_scale` (default 1, as diffusers; about 0.8 suits the SDXS sketch model). */
+  readonly controlScale?: number;
+}
+
+function isSource(x: ControlNetLocation): x is ModelSource {
+  return 'readText' in x;
+}
+
+async function readJson(source: ModelSource, path: string): Promise<unknown> {
+  try {
+    return JSON.parse(await source.readText(path));
+  } catch (e) {
+    throw new Error(`${source.id}/${path}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+/** A ControlNetModel folder's config (checked against the pipeline's U-Net, text encoder and VAE) and weights. */
+async function loadControlNetComponent(c: PipelineComponents, where: ControlNetLocation, variant: string | undefined) {
+  let source: ModelSource;
+  let dir: string;
+  if (!isSource(where)) ({ source, dir } = where);
+  else {
+    source = where;
+    // A ControlNetModel repo has config.json at its root; a ControlNet pipeline folder has it in controlnet/.
+    dir = (await source.exists('config.json')) ? '' : 'controlnet';
+  }
+  const path = dir ? `${dir}/config.json` : 'config.json';
+  const file = `${source.id}/${path}`;
+  const config = parseControlNetConfig(await readJson(source, path), file);
+  checkCompatible(c, config, file);
+  const weights = await openComponentWeights(source, dir, variant ? { variant } : {}, () => ({}));
+  return { className: 'ControlNetModel', config, weights } as const;
+}
+
+function checkCompatible(c: PipelineComponents, cn: ControlNetConfig, file: string): void {
+  const unet = `${c.source.id}/unet/config.json`;
+  if (cn.addition_embed_type !== null) throw new Error(`${file}: addition_embed_type ${JSON.stringify(cn.addition_embed_type)} (an SDXL ControlNet) is not supported by this pipeline`);
+  if (cn.global_pool_conditions) throw new Error(`${file}: global_pool_conditions (guess mode) is not supported by this pipeline yet`);
+  if (cn.in_channels !== c.unetConfig.in_channels) throw new Error(`${file}: in_channels ${cn.in_channels} does not match the U-Net's ${c.unetConfig.in_channels} (${unet})`);
+  if (cn.cross_attention_dim !== c.textConfig.hidden_size) {
+    throw new Error(`${file}: cross_attention_dim ${cn.cross_attention_dim} does not match the text encoder's hidden_size ${c.textConfig.hidden_size}`);
+  }
+  const f = controlImageFactor(cn);
+  if (f !== c.vae.spatialFactor) {
+    throw new Error(`${file}: conditioning_embedding_out_channels downsample the control image ${f}×, but the VAE's latents are ${c.vae.spatialFactor}× smaller than the image`);
+  }
+  // The residuals must fit the U-Net's skip connections one for one.
+  const mine = unetResidualShapes(controlNetUNetConfig(cn), 1, 8, 8).down.map((s) => s[1]);
+  const theirs = unetResidualShapes(c.unetConfig, 1, 8, 8).down.map((s) => s[1]);
+  if (mine.join() !== theirs.join()) throw new Error(`${file}: its residual channels [${mine.join(', ')}] do not match the U-Net's skip connections [${theirs.join(', ')}] (${unet})`);
+}
+
+/**
+ * Text-to-image under a ControlNet, as diffusers' StableDiffusionControlNetPipeline; `realtime()` for drawing apps.
+ *
+ * @example
+ * const pipe = await ControlNetPipeline.load(source('IDKiro/sdxs-512-dreamshaper'), source('IDKiro/sdxs-512-dreamshaper-sketch'), runtime);
+ * const { images } = await pipe.generate({ prompt: 'a castle', image: sketchPad, controlMode: 'sketch', controlScale: 0.8, seed: 1 });
+ */
+export class ControlNetPipeline {
+  /** The text-to-image pipeline underneath (plain generate, img2img, prompt cache, sessions). */
+  readonly base: StableDiffusionPipeline;
+  readonly controlnetConfig: ControlNetConfig;
+  readonly #fuse: boolean;
+  readonly #options: ControlNetLoadOptions;
+
+  private constructor(base: StableDiffusionPipeline, controlnet: ControlNetConfig, options: ControlNetLoadOptions) {
+    this.base = base;
+    this.controlnetConfig = controlnet;
+    this.#fuse = options.fuseOneStep ?? true;
+    this.#options = options;
+  }
+
+  /**
+   * Load a model folder and a ControlNet: `controlnet` is a ControlNetModel folder (config.json at its root, e.g.
+   * IDKiro/sdxs-512-dreamshaper-sketch) or a source and folder; without it, `source`'s own `controlnet/` (a
+   * StableDiffusionControlNetPipeline folder).
+   */
+  static async load(source: ModelSource, controlnet: ControlNetLocation | undefined, runtime: Runtime, options: ControlNetLoadOptions = {}): Promise<ControlNetPipeline> {
+    const components = await loadComponents(source, options);
+    let extra: Awaited<ReturnType<typeof loadControlNetComponent>>;
+    try {
+      if (!controlnet && !components.index.controlnet) {
+        throw new Error(`${source.id}/model_index.json: ${components.index.pipelineClass} has no controlnet; pass a ControlNet folder (e.g. IDKiro/sdxs-512-dreamshaper-sketch)`);
+      }
+      extra = await loadControlNetComponent(components, controlnet ?? { source, dir: 'controlnet' }, options.controlnetVariant ?? options.variant);
+    } catch (e) {
+      await closeWeights(Object.values(components.weights));
+      throw e;
+    }
+    const base = StableDiffusionPipeline.fromComponents({ ...components, extra: { ...components.extra, controlnet: extra } }, runtime, options);
+    return new ControlNetPipeline(base, extra.config, options);
+  }
+
+  get components(): PipelineComponents {
+    return this.base.components;
+  }
+
+  get defaultSize(): { width: number; height: number } | undefined {
+    return this.base.defaultSize;
+  }
+
+  /**
+   * Generate images under the control image, as `pipe(prompt, image=control, controlnet_conditioning_scale=…)`.
+   * Without width and height the output takes the control image's size (rounded down to the VAE's factor), as
+   * diffusers does; the control image is resized to the output size.
+   *
+   * @example
+   * const { images } = await pipe.generate({ prompt: 'a house', image: edges, controlScale: 0.8, seed: 0 });
+   */
+  async generate(request: ControlNetRequest): Promise<GenerateResult> {
+    const t0 = performance.now();
+    const c = this.components;
+    const f = c.vae.spatialFactor;
+    if (typeof request !== 'object' || request === null) throw new TypeError('generate: expected a request object');
+    if (typeof request.image !== 'object' || request.image === null) throw new TypeError('generate: "image" (the control image) is required');
+    channelsOf(request.image, 'control image');
+    const scale = request.controlScale ?? 1;
+    if (typeof scale !== 'number' || !Number.isFinite(scale)) throw new RangeError(`generate: "controlScale" must be a finite number, got ${JSON.stringify(scale)}`);
+    // get_default_height_width: the control image's size, rounded down to a multiple of the VAE's factor.
+    const fallback = (v: number) => Math.max(f, v - (v % f));
+    const r = checkRequest(request, { width: fallback(request.image.width), height: fallback(request.image.height), spatialFactor: f });
+
+    const scheduler = newScheduler(c);
+    scheduler.setTimesteps(r.steps);
+    const tEncode = performance.now();
+    const context = await this.#context(r);
+    const encodeMs = performance.now() - tEncode;
+    const shape: ImageGraphShape = { batch: r.batch, latentHeight: r.height / f, latentWidth: r.width / f, guidance: r.guidance };
+    // prepare_image: the control image resized and in [0, 1], repeated for every image of the batch.
+    const cond = repeatRows(prepareControlImage(request.image, { ...request.controlOptions, mode: request.controlMode ?? 'raw', width: r.width, height: r.height }), r.batch);
+    const noise = r.generator.randn([r.batch, c.unetConfig.in_channels, shape.latentHeight, shape.latentWidth]);
+    const feeds: Record<string, Tensor> = {
+      encoder_hidden_states: context,
+      controlnet_cond: cond,
+      conditioning_scale: new Tensor('float32', [], Float32Array.of(scale)),
+      ...(r.guidance ? { guidance_scale: new Tensor('float32', [], Float32Array.of(r.guidanceScale)) } : {}),
+    };
+    const latents = scaleTensor(noise, scheduler.initNoiseSigma);
+    const outputs = r.float ? ['rgba', 'image'] : ['rgba'];
+
+    const fused = r.steps === 1 && this.#fuse;
+    const tRun = performance.now();
+    let result: Record<string, Tensor>;
+    let decodeMs = 0;
+    if (fused) result = await this.#oneStep(scheduler, r, shape, { ...feeds, latents }, outputs);
+    else {
+      const final = await this.base.runGraph('controlnet-unet-step', { ...shape, controlnet: true }, () => controlNetUNetStepGraph(this.#side(), shape, this.base.settings), CONTROLNET_UNET_COMPONENTS, (s) =>
+        this.#steps(s, scheduler, r, latents, feeds),
+      );
+      const tDecode = performance.now();
+      const decodeShape = { batch: shape.batch, latentHeight: shape.latentHeight, latentWidth: shape.latentWidth };
+      result = await this.base.runGraph('decode', decodeShape, () => decodeGraph(c.vae, decodeShape, this.base.settings), VAE_COMPONENTS, (s) => s.run({ latents: final }, outputs));
+      decodeMs = performance.now() - tDecode;
+      this.#options.onProgress?.({ stage: 'decode', ms: decodeMs });
+    }
+    const denoiseMs = performance.now() - tRun - decodeMs;
+    const rgba = result.rgba;
+    if (!rgba || rgba.dtype !== 'uint8') throw new Error(`the image graph returned ${rgba ? rgba.dtype : 'no'} rgba output`);
+    const image = result.image;
+    return {
+      images: splitImages(rgba),
+      ...(r.float && image && image.data instanceof Float32Array ? { float: new Tensor('float32', image.shape, image.data) } : {}),
+      ...(r.seed !== undefined ? { seed: r.seed } : {}),
+      fused,
+      timings: { encodeMs, denoiseMs, decodeMs, totalMs: performance.now() - t0 },
+    };
+  }
+
+  /**
+   * A stream for drawing apps: push control images as they change, read images as they are ready. Only the newest
+   * waiting frame is rendered and at most one is in flight, so latency stays near one or two renders however fast
+   * frames come; the prompt embedding, noise (fixed seed) and sessions are reused from frame to frame.
+   *
+   * @example
+   * const live = pipe.realtime({ prompt: 'a cat', seed: 0, controlScale: 0.8, controlMode: 'sketch' });
+   * pad.onstroke = () => live.push(pad.imageData());
+   * for await (const { image, latencyMs } of live.images) draw(image);
+   */
+  realtime(options: RealtimeOptions): RealtimeStream {
+    const size = this.defaultSize;
+    const width = options.width ?? size?.width;
+    const height = options.height ?? size?.height;
+    if (width === undefined || height === undefined) throw new RangeError('realtime: "width" and "height" are required (the U-Net has no sample_size)');
+    // One seed for every frame, so the picture changes only where the drawing does.
+    const seed = options.seed ?? Math.floor(Math.random() * 2 ** 53);
+    return createRealtimeStream({ ...options, width, height, seed }, async (image: Pixels, o): Promise<RawImage> => {
+      const { images } = await this.generate({ ...o, image });
+      const first = images[0];
+      if (!first) throw new Error('realtime: the pipeline returned no image');
+      return first;
+    });
+  }
+
+  /** Release the sessions and close the weight files (the ControlNet's included). */
+  dispose(): Promise<void> {
+    return this.base.dispose();
+  }
+
+  #side(): ControlledUNetSide {
+    const c = this.components;
+    return { config: c.unetConfig, contextDim: c.textConfig.hidden_size, contextLength: c.tokenizer.maxLength, controlnet: this.controlnetConfig };
+  }
+
+  /** encoder_hidden_states: [negatives × N, prompts × N] with guidance, else prompts × N (encode_prompt). */
+  async #context(r: CheckedRequest): Promise<Tensor<'float32'>> {
+    const cond = repeatRows(await this.base.encodePrompt(r.prompts), r.numImagesPerPrompt);
+    if (!r.guidance) return cond;
+    return concatRows(repeatRows(await this.base.encodePrompt(r.negativePrompts), r.numImagesPerPrompt), cond);
+  }
+
+  async #oneStep(scheduler: AnyScheduler, r: CheckedRequest, shape: ImageGraphShape, feeds: Record<string, Tensor>, outputs: string[]) {
+    const t = scheduler.timesteps[0]!;
+    const c = scheduler.stepCoefficients(t);
+    const step = { timestep: c.timestep, inputDivisor: c.inputDivisor, x0Coef: c.x0Coef, prevCoef: c.prevCoef };
+    const build = () => controlNetOneStepGraph(this.#side(), this.components.vae, step, shape, this.base.settings);
+    const latents = feeds.latents!;
+    // A stochastic step draws its noise after the latents, from the same generator, as diffusers' step() does.
+    const all = c.prevCoef.noise !== 0 ? { ...feeds, noise: r.generator.randn([...latents.shape]) } : feeds;
+    const t0 = performance.now();
+    const out = await this.base.runGraph('controlnet-one-step', { ...shape, step: JSON.parse(canonicalJson(step)) }, build, CONTROLNET_IMAGE_COMPONENTS, (s) => s.run(all, outputs));
+    this.#options.onProgress?.({ stage: 'step', step: 1, steps: 1, timestep: t, ms: performance.now() - t0 });
+    return out;
+  }
+
+  async #steps(session: Session, scheduler: AnyScheduler, r: CheckedRequest, latents: Tensor<'float32'>, feeds: Record<string, Tensor>): Promise<Tensor<'float32'>> {
+    const timesteps = scheduler.timesteps;
+    let x = latents;
+    for (let i = 0; i < timesteps.length; i++) {
+      if (r.signal?.aborted) throw r.signal.reason instanceof Error ? r.signal.reason : new Error('generate: aborted');
+      const t = timesteps[i]!;
+      const t0 = performance.now();
+      const sample = scheduler.scaleModelInput(x, t);
+      const out = await session.run({ ...feeds, sample, timestep: new Tensor('float32', [], Float32Array.of(t)) }, ['noise_pred']);
+      const eps = out.noise_pred;
+      if (!eps || !(eps.data instanceof Float32Array)) throw new Error('the ControlNet U-Net graph returned no float32 noise_pred');
+      x = scheduler.step(new Tensor('float32', eps.shape, eps.data), t, x, { generator: r.generator }).prevSample;
+      this.#options.onProgress?.({ stage: 'step', step: i + 1, steps: timesteps.length, timestep: t, ms: performance.now() - t0 });
+    }
+    return x;
+  }
+}
