@@ -15,6 +15,9 @@ export const COMMON_OPTIONS = {
   quiet: { type: 'boolean', short: 'q' },
 } as const satisfies Options;
 
+/** What {@link parseCommand} returns: util.parseArgs's typed `values` and `positionals`. */
+export type ParsedCommand<O extends Options> = ReturnType<typeof parseArgs<{ args: string[]; options: typeof COMMON_OPTIONS & O; allowPositionals: true; strict: true }>>;
+
 /**
  * Parse `argv` against a command's options (with {@link COMMON_OPTIONS} added). util.parseArgs's own errors
  * become UsageErrors naming the command.
@@ -22,12 +25,13 @@ export const COMMON_OPTIONS = {
  * @example
  * const { values, positionals } = parseCommand('info', ['./model', '--json'], { json: { type: 'boolean' } });
  */
-export function parseCommand<O extends Options>(command: string, argv: readonly string[], options: O) {
+export function parseCommand<O extends Options>(command: string, argv: readonly string[], options: O): ParsedCommand<O> {
   try {
     return parseArgs({ args: [...argv], options: { ...COMMON_OPTIONS, ...options }, allowPositionals: true, strict: true });
   } catch (e) {
-    // parseArgs's messages are good but mention `--` and `-` tricks in their own words; keep the first sentence.
-    const message = e instanceof Error ? e.message.split('\n')[0]!.replace(/\. To specify a positional argument.*$/, '') : String(e);
+    // Keep parseArgs's words (they say how to pass a value starting with '-'), minus its advice on
+    // positionals that start with '-', which no sdxs command has.
+    const message = e instanceof Error ? e.message.replace(/\s*To specify a positional argument[^]*$/, '').replace(/\s*\n\s*/g, ' ') : String(e);
     throw new UsageError(message, command);
   }
 }

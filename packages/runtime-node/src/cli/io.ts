@@ -18,7 +18,15 @@ export interface CliIO {
   readonly signal?: AbortSignal;
 }
 
+/**
+ * The folder the user typed the command in. `pnpm sdxs …` (the monorepo's script) runs in the repository
+ * root, and package managers record the user's folder in INIT_CWD; only that script's runs use it.
+ */
+export function userCwd(env: Readonly<Record<string, string | undefined>> = process.env): string {
+  return env.npm_lifecycle_event === 'sdxs' && env.INIT_CWD ? env.INIT_CWD : process.cwd();
+}
+
 /** The running process's streams and environment. */
 export function processIO(signal?: AbortSignal): CliIO {
-  return { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd(), ...(signal ? { signal } : {}) };
+  return { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: userCwd(), ...(signal ? { signal } : {}) };
 }

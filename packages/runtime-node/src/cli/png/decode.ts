@@ -63,33 +63,93 @@ function passes(h: Header): { x0: number; y0: number; dx: number; dy: number; w:
     .filter((p) => p.w > 0 && p.rows > 0);
 }
 
+/** Undo the filters of one (sub)image's rows (PNG spec §9.2), one loop per filter type. */
 function unfilter(raw: Uint8Array, at: number, rowBytes: number, rows: number, bpp: number): Uint8Array {
   const out = new Uint8Array(rowBytes * rows);
+  const zero = new Uint8Array(rowBytes);
   for (let y = 0; y < rows; y++) {
     const f = raw[at + y * (rowBytes + 1)]!;
-    const src = at + y * (rowBytes + 1) + 1;
-    const o = y * rowBytes;
-    for (let i = 0; i < rowBytes; i++) {
-      const x = raw[src + i]!;
-      const a = i >= bpp ? out[o + i - bpp]! : 0;
-      const b = y > 0 ? out[o - rowBytes + i]! : 0;
-      let v: number;
-      if (f === 0) v = x;
-      else if (f === 1) v = x + a;
-      else if (f === 2) v = x + b;
-      else if (f === 3) v = x + ((a + b) >> 1);
-      else if (f === 4) {
-        const c = i >= bpp && y > 0 ? out[o - rowBytes + i - bpp]! : 0;
-        const p = a + b - c;
-        const pa = Math.abs(p - a);
-        const pb = Math.abs(p - b);
-        const pc = Math.abs(p - c);
-        v = x + (pa <= pb && pa <= pc ? a : pb <= pc ? b : c);
-      } else throw new PngError(`corrupt PNG: filter type ${f} in row ${y}`);
-      out[o + i] = v;
-    }
+    const src = raw.subarray(at + y * (rowBytes + 1) + 1, at + (y + 1) * (rowBytes + 1));
+    const cur = out.subarray(y * rowBytes, (y + 1) * rowBytes);
+    const up = y > 0 ? out.subarray((y - 1) * rowBytes, y * rowBytes) : zero;
+    if (f === 0) cur.set(src);
+    else if (f === 1) for (let i = 0; i < rowBytes; i++) cur[i] = src[i]! + (i >= bpp ? cur[i - bpp]! : 0);
+    else if (f === 2) for (let i = 0; i < rowBytes; i++) cur[i] = src[i]! + up[i]!;
+    else if (f === 3) for (let i = 0; i < rowBytes; i++) cur[i] = src[i]! + (((i >= bpp ? cur[i - bpp]! : 0) + up[i]!) >> 1);
+    else if (f === 4)
+      for (let i = 0; i < rowBytes; i++) {
+        const a = i >= bpp ? cur[i - bpp]! : 0;
+        const b = up[i]!;
+        const c = i >= bpp ? up[i - bpp]! : 0;
+        const pa = Math.abs(b - c);
+        const pb = Math.abs(a - c);
+        const pc = Math.abs(a + b - 2 * c);
+        cur[i] = src[i]! + (pa <= pb && pa <= pc ? a : pb <= pc ? b : c);
+      }
+    else throw new PngError(`corrupt PNG: filter type ${f} in row ${y}`);
   }
   return out;
+}
+
+/** A sample at full precision (for tRNS colour keys, which compare unscaled values). */
+function rawSample(row: Uint8Array, x: number, k: number, channels: number, depth: number): number {
+  const bit = (x * channels + k) * depth;
+  const at = bit >> 3;
+  if (depth === 16) return (row[at]! << 8) | row[at + 1]!;
+  if (depth === 8) return row[at]!;
+  return (row[at]! >> (8 - depth - (bit & 7))) & ((1 << depth) - 1);
+}
+
+interface Colour {
+  readonly h: Header;
+  readonly channels: number;
+  readonly palette: Uint8Array | undefined;
+  readonly trns: Uint8Array | undefined;
+}
+
+/** Write one unfiltered row's pixels as RGBA into `data`, from pixel `first`, `step` pixels apart. */
+function expandRow(row: Uint8Array, width: number, data: Uint8Array, first: number, step: number, c: Colour): void {
+  const { h, channels, palette, trns } = c;
+  const { depth, colorType } = h;
+  const shift = depth === 16 ? 1 : 0; // 16-bit: the high byte of each sample
+  if (depth >= 8 && colorType === 6) {
+    for (let x = 0, o = first * 4; x < width; x++, o += step * 4) {
+      const s = (x * 4) << shift;
+      data[o] = row[s]!;
+      data[o + 1] = row[s + (1 << shift)]!;
+      data[o + 2] = row[s + (2 << shift)]!;
+      data[o + 3] = row[s + (3 << shift)]!;
+    }
+    return;
+  }
+  if (depth >= 8 && colorType === 2) {
+    const key = trns?.length === 6 ? [0, 1, 2].map((k) => (trns[2 * k]! << 8) | trns[2 * k + 1]!) : undefined;
+    for (let x = 0, o = first * 4; x < width; x++, o += step * 4) {
+      const s = (x * 3) << shift;
+      data[o] = row[s]!;
+      data[o + 1] = row[s + (1 << shift)]!;
+      data[o + 2] = row[s + (2 << shift)]!;
+      data[o + 3] = key && key.every((v, k) => rawSample(row, x, k, 3, depth) === v) ? 0 : 255;
+    }
+    return;
+  }
+  const max = (1 << Math.min(depth, 8)) - 1;
+  const greyKey = colorType === 0 && trns?.length === 2 ? (trns[0]! << 8) | trns[1]! : undefined;
+  for (let x = 0, o = first * 4; x < width; x++, o += step * 4) {
+    const v = depth === 16 ? row[(x * channels) << 1]! : rawSample(row, x, 0, channels, depth);
+    if (colorType === 3) {
+      if (v * 3 + 2 >= palette!.length) throw new PngError(`corrupt PNG: palette index ${v} past the palette's ${palette!.length / 3} entries`);
+      data[o] = palette![v * 3]!;
+      data[o + 1] = palette![v * 3 + 1]!;
+      data[o + 2] = palette![v * 3 + 2]!;
+      data[o + 3] = trns && v < trns.length ? trns[v]! : 255;
+    } else {
+      const grey = depth < 8 ? Math.round((v * 255) / max) : v;
+      data[o] = data[o + 1] = data[o + 2] = grey;
+      if (colorType === 4) data[o + 3] = depth === 16 ? row[((x * 2 + 1) << 1)]! : row[x * 2 + 1]!;
+      else data[o + 3] = greyKey !== undefined && rawSample(row, x, 0, 1, depth) === greyKey ? 0 : 255;
+    }
+  }
 }
 
 /**
@@ -133,54 +193,16 @@ export function decodePng(bytes: Uint8Array, options: DecodePngOptions = {}): De
   if (raw.length !== expected) throw new PngError(`truncated PNG: image data holds ${raw.length} of ${expected} bytes`);
 
   const data = new Uint8Array(h.width * h.height * 4);
-  const maxSample = (1 << h.depth) - 1;
+  const colour: Colour = { h, channels, palette, trns };
   let at = 0;
   for (const p of layout) {
     const rows = unfilter(raw, at, p.rowBytes, p.rows, bpp);
     at += p.rows * (p.rowBytes + 1);
     for (let y = 0; y < p.rows; y++) {
-      for (let x = 0; x < p.w; x++) {
-        const sample = (k: number): number => {
-          const bit = (x * channels + k) * h.depth;
-          const byte = rows[y * p.rowBytes + (bit >> 3)]!;
-          if (h.depth === 8) return byte;
-          if (h.depth === 16) return byte; // high byte
-          return (byte >> (8 - h.depth - (bit & 7))) & maxSample;
-        };
-        const o = ((p.y0 + y * p.dy) * h.width + p.x0 + x * p.dx) * 4;
-        const scale = (s: number): number => (h.depth < 8 ? Math.round((s * 255) / maxSample) : s);
-        let r: number, g: number, b: number, a = 255;
-        if (h.colorType === 3) {
-          const i = sample(0);
-          if (i * 3 + 2 >= palette!.length) throw new PngError(`corrupt PNG: palette index ${i} past the palette's ${palette!.length / 3} entries`);
-          [r, g, b] = [palette![i * 3]!, palette![i * 3 + 1]!, palette![i * 3 + 2]!];
-          if (trns && i < trns.length) a = trns[i]!;
-        } else if (h.colorType === 0 || h.colorType === 4) {
-          r = g = b = scale(sample(0));
-          if (h.colorType === 4) a = sample(1);
-          else if (trns?.length === 2 && ((trns[0]! << 8) | trns[1]!) === rawSample(rows, y, x, 0, p.rowBytes, channels, h.depth)) a = 0;
-        } else {
-          [r, g, b] = [sample(0), sample(1), sample(2)];
-          if (h.colorType === 6) a = sample(3);
-          else if (trns?.length === 6 && [0, 1, 2].every((k) => ((trns![2 * k]! << 8) | trns![2 * k + 1]!) === rawSample(rows, y, x, k, p.rowBytes, channels, h.depth))) a = 0;
-        }
-        data[o] = r;
-        data[o + 1] = g;
-        data[o + 2] = b;
-        data[o + 3] = a;
-      }
+      expandRow(rows.subarray(y * p.rowBytes, (y + 1) * p.rowBytes), p.w, data, (p.y0 + y * p.dy) * h.width + p.x0, p.dx, colour);
     }
   }
   return { width: h.width, height: h.height, data, text };
-}
-
-/** A sample at full precision (for tRNS colour keys, which compare unscaled values). */
-function rawSample(rows: Uint8Array, y: number, x: number, k: number, rowBytes: number, channels: number, depth: number): number {
-  const bit = (x * channels + k) * depth;
-  const at = y * rowBytes + (bit >> 3);
-  if (depth === 16) return (rows[at]! << 8) | rows[at + 1]!;
-  if (depth === 8) return rows[at]!;
-  return (rows[at]! >> (8 - depth - (bit & 7))) & ((1 << depth) - 1);
 }
 
 /**

@@ -26,8 +26,34 @@ function isOpaque(data: Uint8Array | Uint8ClampedArray): boolean {
   return true;
 }
 
-/** Filter type 0–4 of one row, chosen by the smallest sum of |signed byte| (libpng's default heuristic). */
-function filterRows(pixels: Uint8Array | Uint8ClampedArray, width: number, height: number, bpp: number): Uint8Array {
+/** Row `row` filtered with type `f` (PNG spec §9.2) into `out`; returns libpng's heuristic cost, the sum of |signed byte|. */
+function filterRow(f: number, row: Uint8Array, up: Uint8Array, bpp: number, out: Uint8Array): number {
+  const n = out.length;
+  // One loop per filter type: a branch per byte would cost more than the filtering.
+  if (f === 0) for (let i = 0; i < n; i++) out[i] = row[i]!;
+  else if (f === 1) for (let i = 0; i < n; i++) out[i] = row[i]! - (i >= bpp ? row[i - bpp]! : 0);
+  else if (f === 2) for (let i = 0; i < n; i++) out[i] = row[i]! - up[i]!;
+  else if (f === 3) for (let i = 0; i < n; i++) out[i] = row[i]! - (((i >= bpp ? row[i - bpp]! : 0) + up[i]!) >> 1);
+  else
+    for (let i = 0; i < n; i++) {
+      const a = i >= bpp ? row[i - bpp]! : 0;
+      const b = up[i]!;
+      const c = i >= bpp ? up[i - bpp]! : 0;
+      const pa = Math.abs(b - c);
+      const pb = Math.abs(a - c);
+      const pc = Math.abs(a + b - 2 * c);
+      out[i] = row[i]! - (pa <= pb && pa <= pc ? a : pb <= pc ? b : c);
+    }
+  let sum = 0;
+  for (let i = 0; i < n; i++) {
+    const v = out[i]!;
+    sum += v < 128 ? v : 256 - v;
+  }
+  return sum;
+}
+
+/** Each row with the filter type of the smallest heuristic cost (libpng's default choice), type byte first. */
+function filterRows(pixels: Uint8Array, width: number, height: number, bpp: number): Uint8Array {
   const stride = width * bpp;
   const out = new Uint8Array(height * (stride + 1));
   const candidates = Array.from({ length: 5 }, () => new Uint8Array(stride));
@@ -38,29 +64,7 @@ function filterRows(pixels: Uint8Array | Uint8ClampedArray, width: number, heigh
     let best = 0;
     let bestSum = Infinity;
     for (let f = 0; f < 5; f++) {
-      const c = candidates[f]!;
-      let sum = 0;
-      for (let i = 0; i < stride; i++) {
-        const a = i >= bpp ? row[i - bpp]! : 0;
-        const b = up[i]!;
-        const x = row[i]!;
-        let v: number;
-        if (f === 0) v = x;
-        else if (f === 1) v = x - a;
-        else if (f === 2) v = x - b;
-        else if (f === 3) v = x - ((a + b) >> 1);
-        else {
-          const cc = i >= bpp ? up[i - bpp]! : 0;
-          const p = a + b - cc;
-          const pa = Math.abs(p - a);
-          const pb = Math.abs(p - b);
-          const pc = Math.abs(p - cc);
-          v = x - (pa <= pb && pa <= pc ? a : pb <= pc ? b : cc);
-        }
-        c[i] = v;
-        const s = c[i]!;
-        sum += s < 128 ? s : 256 - s;
-      }
+      const sum = filterRow(f, row, up, bpp, candidates[f]!);
       if (sum < bestSum) [best, bestSum] = [f, sum];
     }
     out[y * (stride + 1)] = best;
@@ -83,7 +87,9 @@ export function encodePng(image: RgbaImage, options: EncodePngOptions = {}): Uin
   }
   if (data.length !== width * height * 4) throw new RangeError(`encodePng: ${width}×${height} RGBA needs ${width * height * 4} bytes, got ${data.length}`);
   const opaque = isOpaque(data);
-  let pixels: Uint8Array | Uint8ClampedArray = data;
+  // A Uint8Array view whatever came in (the pipeline returns Uint8ClampedArray): one array type keeps the
+  // filter loops monomorphic, about ten times faster.
+  let pixels = new Uint8Array(data.buffer, data.byteOffset, data.length);
   if (opaque) {
     pixels = new Uint8Array(width * height * 3);
     for (let i = 0, j = 0; i < data.length; i += 4, j += 3) {
