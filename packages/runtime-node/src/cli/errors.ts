@@ -49,6 +49,10 @@ const HUB_HINTS: Partial<Record<HubErrorCode, string>> = {
 
 const DAMAGED = 'the model files look damaged or incomplete: download or convert them again';
 
+// Config errors of the model packages, by name: importing each package only to test instanceof would make
+// them all dependencies of the CLI.
+const CONFIG_ERRORS = new Set(['UNetConfigError', 'ConfigError', 'SchedulerConfigError', 'TokenizerFileError', 'ControlNetConfigError']);
+
 /** Advice for a failure, when there is any. */
 export function hintFor(e: unknown): string | undefined {
   if (e instanceof CliError) return e.hint;
@@ -57,6 +61,7 @@ export function hintFor(e: unknown): string | undefined {
   if (e instanceof ProviderUnavailableError) return 'run on the CPU with --ep cpu';
   if (e instanceof SafetensorsError || e instanceof CheckpointError) return DAMAGED;
   if (e instanceof PngError) return 'check the image file';
+  if (e instanceof Error && CONFIG_ERRORS.has(e.name)) return 'the model folder holds a config sdxs cannot read: is it a diffusers StableDiffusionPipeline folder?';
   if (e instanceof GraphError) return 'the model\'s config.json describes something sdxs cannot build; check it, or run with --verbose and report it';
   const code = errnoCode(e);
   if (code === 'ENOSPC') return 'free some disk space';

@@ -100,7 +100,7 @@ export interface OpenedModel {
  */
 export async function openModelSource(flags: ModelFlags, io: CliIO, progress: Reporter): Promise<OpenedModel> {
   const { location, local } = modelLocation(flags.model, io);
-  if (!local) progress.status(`resolving ${flags.model}…`);
+  if (!local) progress.transient(`resolving ${flags.model}…`);
   try {
     const source = await resolveModel(location, {
       ...(flags.revision ? { revision: flags.revision } : {}),

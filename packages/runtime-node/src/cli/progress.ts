@@ -71,6 +71,11 @@ export class Reporter {
     } else this.#stream.write(`${text}\n`);
   }
 
+  /** Something in progress worth showing only on a terminal, where the next output replaces it. */
+  transient(text: string): void {
+    if (this.#tty) this.status(text);
+  }
+
   /** Hub download progress (a {@link DownloadProgress} callback). */
   readonly download = (p: DownloadProgress): void => {
     if (this.#quiet) return;

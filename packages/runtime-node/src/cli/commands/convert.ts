@@ -24,7 +24,7 @@ import { createNodeRuntime } from '../../runtime.js';
 import { choiceFlag, COMMON_HELP, intFlag, parseCommand, positionals } from '../args.js';
 import { CliError, errnoCode, UsageError } from '../errors.js';
 import type { CliIO } from '../io.js';
-import { MODEL_HELP, MODEL_OPTIONS, modelFlags, openModelSource } from '../model.js';
+import { MODEL_HELP, MODEL_OPTIONS, modelFlags, openModelSource, type ModelFlags } from '../model.js';
 import { formatMs, Reporter } from '../progress.js';
 import { cliVersion } from '../version.js';
 
@@ -114,6 +114,32 @@ export async function runConvert(argv: readonly string[], cli: CliIO): Promise<n
   if (empty === false && !values.force) throw new UsageError(`--out ${values.out} exists and is not an empty folder (--force replaces it)`, 'convert');
 
   const progress = new Reporter(cli.stderr, { quiet: values.quiet === true, verbose: values.verbose === true });
+  const job: ConvertJob = { flags, target, width, height, batch, out, empty, guidance: values.guidance === true, dump: values.dump === true };
+  try {
+    await convertModel(job, cli, progress);
+    return 0;
+  } finally {
+    // Ends a progress line left open on a terminal, so an error message starts on its own line.
+    progress.done();
+  }
+}
+
+interface ConvertJob {
+  readonly flags: ModelFlags;
+  readonly target: Target;
+  readonly width: number | undefined;
+  readonly height: number | undefined;
+  readonly batch: number;
+  /** Absolute output folder, and whether it exists empty (undefined: it does not exist). */
+  readonly out: string;
+  readonly empty: boolean | undefined;
+  readonly guidance: boolean;
+  readonly dump: boolean;
+}
+
+/** Build, pack and write the graphs into a staging folder, then move it into place. */
+async function convertModel(job: ConvertJob, cli: CliIO, progress: Reporter): Promise<void> {
+  const { flags, target, width, height, batch, out } = job;
   const opened = await openModelSource(flags, cli, progress);
   // Nothing runs here: the runtime is only what the pipeline's loader asks for.
   const pipe = await StableDiffusionPipeline.load(opened.source, createNodeRuntime(), { target, dtype: flags.dtype, vae: flags.vae, ...(flags.variant ? { variant: flags.variant } : {}), onProgress: progress.pipeline });
@@ -130,7 +156,7 @@ export async function runConvert(argv: readonly string[], cli: CliIO): Promise<n
     const t = scheduler.timesteps[0]!;
     const k = scheduler.stepCoefficients(t);
     const step = { timestep: k.timestep, inputDivisor: k.inputDivisor, x0Coef: k.x0Coef, prevCoef: k.prevCoef };
-    const shape = { batch, latentHeight: size.height / f, latentWidth: size.width / f, guidance: values.guidance === true };
+    const shape = { batch, latentHeight: size.height / f, latentWidth: size.width / f, guidance: job.guidance };
 
     await mkdir(stage, { recursive: true });
     const written: Record<string, WrittenGraph> = {};
@@ -140,7 +166,7 @@ export async function runConvert(argv: readonly string[], cli: CliIO): Promise<n
       progress.status(`building the ${name} graph…`);
       const graph = build();
       const shapes = io(graph);
-      if (values.dump) await writeFile(join(stage, `${name}.onnx.txt`), dumpGraph(graph));
+      if (job.dump) await writeFile(join(stage, `${name}.onnx.txt`), dumpGraph(graph));
       const packed = packGraph(graph, components);
       await writeFile(join(stage, `${name}.onnx`), packed.model);
       progress.status(`writing the ${name} weights…`);
@@ -177,14 +203,12 @@ export async function runConvert(argv: readonly string[], cli: CliIO): Promise<n
       },
     };
     await writeFile(join(stage, 'sdxs-onnx.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-    await publish(stage, out, empty);
+    await publish(stage, out, job.empty);
     cli.stdout.write(`${out}\n`);
-    return 0;
   } catch (e) {
     await rm(stage, { recursive: true, force: true });
     throw e;
   } finally {
-    progress.done();
     await pipe.dispose();
   }
 }

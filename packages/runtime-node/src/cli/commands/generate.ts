@@ -6,7 +6,7 @@ import { COMMON_HELP, numberFlag, parseCommand, seedFlag } from '../args.js';
 import { writeFileAtomic } from '../atomic.js';
 import { CliError, UsageError } from '../errors.js';
 import type { CliIO } from '../io.js';
-import { loadPipeline, MODEL_FLAG_HELP, MODEL_HELP, MODEL_OPTIONS, modelFlags } from '../model.js';
+import { loadPipeline, MODEL_FLAG_HELP, MODEL_HELP, MODEL_OPTIONS, modelFlags, type ModelFlags } from '../model.js';
 import { a1111Parameters, sdxsParameters, type ImageParameters } from '../parameters.js';
 import { encodePng } from '../png/index.js';
 import { formatMs, Reporter } from '../progress.js';
@@ -142,9 +142,29 @@ export async function runGenerate(argv: readonly string[], io: CliIO): Promise<n
     throw asUsageError(e);
   }
   const progress = new Reporter(io.stderr, { quiet: values.quiet === true, verbose: values.verbose === true });
-  if (values.negative !== undefined && !((guidanceScale ?? 0) > 1)) progress.warn('--negative is only used with --guidance above 1; ignored');
-  const prompt = fromFile !== undefined ? await readPromptFile(fromFile, io) : positionals[0]!;
+  try {
+    if (values.negative !== undefined && !((guidanceScale ?? 0) > 1)) progress.warn('--negative is only used with --guidance above 1; ignored');
+    const prompt = fromFile !== undefined ? await readPromptFile(fromFile, io) : positionals[0]!;
+    const out = values.out;
+    await generateFiles({ prompt, request, negative: values.negative, out, flags }, io, progress);
+    return 0;
+  } finally {
+    // Ends a progress line left open on a terminal, so an error message starts on its own line.
+    progress.done();
+  }
+}
 
+interface GenerateJob {
+  readonly prompt: string;
+  readonly request: Omit<GenerateRequest, 'prompt'>;
+  readonly negative: string | undefined;
+  readonly out: string | undefined;
+  readonly flags: ModelFlags;
+}
+
+/** Load the model, generate, and write one PNG per image (paths on stdout). */
+async function generateFiles(job: GenerateJob, io: CliIO, progress: Reporter): Promise<void> {
+  const { prompt, request, flags } = job;
   const loaded = await loadPipeline(flags, io, progress);
   try {
     const { pipe } = loaded;
@@ -158,14 +178,14 @@ export async function runGenerate(argv: readonly string[], io: CliIO): Promise<n
     const seed = result.seed ?? BigInt(request.seed ?? 0);
     const first = result.images[0];
     if (!first) throw new CliError('the pipeline returned no image');
-    const out = resolve(io.cwd, values.out ?? `sdxs-${seed}.png`);
+    const out = resolve(io.cwd, job.out ?? `sdxs-${seed}.png`);
     const paths = outputPaths(out, result.images.length);
     await mkdir(dirname(out), { recursive: true });
     const guidance = request.guidanceScale ?? 0;
     for (const [i, image] of result.images.entries()) {
       const p: ImageParameters = {
         prompt,
-        ...(guidance > 1 && values.negative ? { negativePrompt: values.negative } : {}),
+        ...(guidance > 1 && job.negative ? { negativePrompt: job.negative } : {}),
         seed,
         steps: request.steps ?? 1,
         guidanceScale: guidance,
@@ -184,7 +204,6 @@ export async function runGenerate(argv: readonly string[], io: CliIO): Promise<n
       io.stdout.write(`${paths[i]}\n`);
     }
     progress.line(`${result.images.length} image(s) of ${first.width}×${first.height}, seed ${seed}, in ${formatMs(result.timings.totalMs)}`);
-    return 0;
   } finally {
     await loaded.pipe.dispose();
   }

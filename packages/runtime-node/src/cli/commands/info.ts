@@ -100,7 +100,12 @@ export async function runInfo(argv: readonly string[], io: CliIO): Promise<numbe
   const [model] = positionals('info', given, ['the model (a diffusers folder or a Hugging Face repo id)']);
   const flags = modelFlags('info', values, model!);
   const progress = new Reporter(io.stderr, { quiet: values.quiet === true, verbose: values.verbose === true });
-  const loaded = await loadPipeline(flags, io, progress);
+  let loaded: LoadedPipeline;
+  try {
+    loaded = await loadPipeline(flags, io, progress);
+  } finally {
+    progress.done();
+  }
   try {
     const info = loaded.pipe.info();
     if (values.json) {

@@ -1,0 +1,188 @@
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { MaterializedFolder } from '../../../tools/golden/materialize.js';
+import { goldenModel, runCli, tempDir } from './cli-helpers.js';
+
+/** stderr is exactly one line. */
+function oneLine(stderr: string): string {
+  const lines = stderr.split('\n');
+  expect(lines.length, stderr).toBe(2);
+  expect(lines[1]).toBe('');
+  return lines[0]!;
+}
+
+describe('sdxs errors: one line with a hint, exit 2 for usage, 1 otherwise', () => {
+  let model: MaterializedFolder;
+  let work: { path: string; cleanup(): void };
+  beforeAll(() => {
+    model = goldenModel();
+    work = tempDir();
+  });
+  afterAll(() => {
+    model?.cleanup();
+    work?.cleanup();
+  });
+
+  /** A copy of the model folder (links kept) whose `file` is replaced by `mutate(bytes)`. */
+  function damagedCopy(name: string, file: string, mutate: (bytes: Buffer) => Buffer): string {
+    const dir = join(work.path, name);
+    cpSync(model.path, dir, { recursive: true, verbatimSymlinks: true });
+    const bytes = readFileSync(join(model.path, file));
+    unlinkSync(join(dir, file));
+    writeFileSync(join(dir, file), mutate(bytes));
+    return dir;
+  }
+
+  it('a missing model folder', async () => {
+    const out = join(work.path, 'out-missing');
+    mkdirSync(out);
+    const r = await runCli(['generate', 'a cat', '--model', join(work.path, 'no-such-model'), '--out', join(out, 'x.png')], { cwd: work.path });
+    expect(r.code).toBe(1);
+    expect(oneLine(r.stderr)).toBe(`sdxs generate: ${join(work.path, 'no-such-model')}: no such model folder (give a diffusers model folder or a Hugging Face repo id such as IDKiro/sdxs-512-dreamshaper)`);
+    expect(readdirSync(out)).toEqual([]);
+  });
+
+  const damages: [string, (b: Buffer) => Buffer, RegExp][] = [
+    ['truncated', (b) => b.subarray(0, b.length - 1000), /unet\/diffusion_pytorch_model\.safetensors.*(truncated|ends)/i],
+    ['a mutated header', (b) => Buffer.from(b.toString('latin1').replace('"F32"', '"F3Z"'), 'latin1'), /unet\/diffusion_pytorch_model\.safetensors.*F3Z/],
+  ];
+  for (const [what, mutate, message] of damages) {
+    it(`corrupt safetensors (${what}): exit 1, one line, nothing written to --out`, async () => {
+      const dir = damagedCopy(`damaged-${what.replace(/\W/g, '-')}`, 'unet/diffusion_pytorch_model.safetensors', mutate);
+      const out = join(work.path, `out-${what.replace(/\W/g, '-')}`);
+      mkdirSync(out);
+      const r = await runCli(['generate', 'a cat', '--model', dir, '--seed', '1', '--out', join(out, 'cat.png'), '-q'], { cwd: work.path });
+      expect(r.code).toBe(1);
+      const line = oneLine(r.stderr);
+      expect(line).toMatch(/^sdxs generate: /);
+      expect(line).toMatch(message);
+      expect(line).toMatch(/\(the model files look damaged or incomplete: download or convert them again\)$/);
+      expect(readdirSync(out)).toEqual([]);
+
+      // convert fails the same way and leaves neither --out nor its staging folder.
+      const target = join(work.path, `onnx-${what.replace(/\W/g, '-')}`);
+      const before = readdirSync(work.path);
+      const c = await runCli(['convert', dir, '--out', target, '-q'], { cwd: work.path });
+      expect(c.code).toBe(1);
+      expect(oneLine(c.stderr)).toMatch(message);
+      expect(existsSync(target)).toBe(false);
+      expect(readdirSync(work.path).sort()).toEqual(before.sort());
+    });
+  }
+
+  it('unknown flags, missing values and unknown commands are usage errors (exit 2)', async () => {
+    const cases: [string[], string][] = [
+      [['generate', 'a cat', '--model', model.path, '--bogus'], "sdxs generate: Unknown option '--bogus'. (see `sdxs generate --help`)"],
+      [['generate', 'a cat'], 'sdxs generate: --model is required (a diffusers folder or a Hugging Face repo id) (see `sdxs generate --help`)'],
+      [['generate', '--model', model.path], 'sdxs generate: missing the prompt (see `sdxs generate --help`)'],
+      [['generate', 'a', 'cat', '--model', model.path], 'sdxs generate: one prompt per run; quote it ("a cat") (see `sdxs generate --help`)'],
+      [['generate', 'a cat', '--model', model.path, '--ep', 'tpu'], 'sdxs generate: --ep: expected one of cpu, webgpu, cuda, got "tpu" (see `sdxs generate --help`)'],
+      [['generate', 'a cat', '--model', model.path, '--steps', 'many'], 'sdxs generate: --steps: expected a number, got "many" (see `sdxs generate --help`)'],
+      [['info'], 'sdxs info: missing the model (a diffusers folder or a Hugging Face repo id) (see `sdxs info --help`)'],
+      [['info', model.path, '--json=yes'], "sdxs info: Option '--json' does not take an argument (see `sdxs info --help`)"],
+      [['convert', model.path], 'sdxs convert: --out is required (the folder to write) (see `sdxs convert --help`)'],
+      [['paint'], 'sdxs: unknown command "paint"; commands: generate, info, convert (see `sdxs --help`)'],
+    ];
+    for (const [argv, line] of cases) {
+      const r = await runCli(argv, { cwd: work.path });
+      expect(r.code, argv.join(' ')).toBe(2);
+      expect(oneLine(r.stderr)).toBe(line);
+    }
+  });
+
+  it('absurd requests are refused before the model is even looked at (RELIABILITY item 21)', async () => {
+    const missing = join(work.path, 'not-loaded');
+    const cases: [string[], string][] = [
+      [['--width', '100000'], '--width must be between 1 and 4096, got 100000'],
+      [['--height', '0'], '--height must be between 1 and 4096, got 0'],
+      [['--batch', '10000'], '--batch must be between 1 and 64, got 10000'],
+      [['--steps', '1e9'], '--steps must be between 1 and 1000, got 1000000000'],
+      [['--steps', '2.5'], '--steps must be an integer, got 2.5'],
+      [['--guidance=-1'], '--guidance must be a finite number ≥ 0, got -1'],
+      [['--batch', '64', '--width', '4096', '--height', '4096'], '--batch × --width × --height is 64 × 4096 × 4096, over 67108864 pixels per call'],
+      [['--seed', '18446744073709551616'], '--seed: expected an integer from 0 to 18446744073709551615, got "18446744073709551616"'],
+    ];
+    for (const [flags, message] of cases) {
+      const r = await runCli(['generate', 'a cat', '--model', missing, ...flags], { cwd: work.path });
+      expect(r.code, flags.join(' ')).toBe(2);
+      expect(oneLine(r.stderr)).toBe(`sdxs generate: ${message} (see \`sdxs generate --help\`)`);
+    }
+  });
+
+  it('--verbose adds the stack trace (and causes) after the line', async () => {
+    const r = await runCli(['info', join(work.path, 'nope'), '--verbose'], { cwd: work.path });
+    expect(r.code).toBe(1);
+    const [first, ...rest] = r.stderr.trim().split('\n');
+    expect(first).toMatch(/^sdxs info: .*no such model folder/);
+    expect(rest[0]).toMatch(/^HubError: /);
+    expect(rest.some((l) => /^\s+at /.test(l))).toBe(true);
+    const quiet = await runCli(['info', join(work.path, 'nope')], { cwd: work.path });
+    expect(quiet.stderr).not.toMatch(/\bat /);
+  });
+
+  it('--help for each command prints its usage on stdout (exit 0); no command prints the overview on stderr (exit 2)', async () => {
+    for (const command of ['generate', 'info', 'convert']) {
+      const r = await runCli([command, '--help'], { cwd: work.path });
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(new RegExp(`^Usage: sdxs ${command} `));
+      expect(r.stderr).toBe('');
+      expect((await runCli(['help', command], { cwd: work.path })).stdout).toBe(r.stdout);
+    }
+    const top = await runCli(['--help'], { cwd: work.path });
+    expect(top.code).toBe(0);
+    expect(top.stdout).toMatch(/^Usage: sdxs <command>/);
+    const none = await runCli([], { cwd: work.path });
+    expect(none.code).toBe(2);
+    expect(none.stderr).toBe(top.stdout);
+    expect((await runCli(['--version'], { cwd: work.path })).stdout).toMatch(/^sdxs \d+\.\d+\.\d+\n$/);
+  });
+});
+
+describe('a Hugging Face repo id goes through resolveModel and the hub cache', () => {
+  let model: MaterializedFolder;
+  let work: { path: string; cleanup(): void };
+  const commit = 'c0ffee'.padEnd(40, '0');
+  beforeAll(() => {
+    model = goldenModel();
+    work = tempDir();
+    // The hub cache layout huggingface_hub writes: refs/main names the commit; the snapshot holds links.
+    const repo = join(work.path, 'hub', 'models--test-org--tiny-sdxs');
+    mkdirSync(join(repo, 'refs'), { recursive: true });
+    writeFileSync(join(repo, 'refs', 'main'), commit);
+    const snapshot = join(repo, 'snapshots', commit);
+    const mirror = (from: string, to: string): void => {
+      mkdirSync(to, { recursive: true });
+      for (const e of readdirSync(from, { withFileTypes: true })) {
+        if (e.isDirectory()) mirror(join(from, e.name), join(to, e.name));
+        else symlinkSync(join(from, e.name), join(to, e.name));
+      }
+    };
+    mirror(model.path, snapshot);
+  });
+  afterAll(() => {
+    model?.cleanup();
+    work?.cleanup();
+  });
+
+  it('offline, a cached repo id is found and named in info and in the PNG metadata', async () => {
+    const env = { HF_HUB_CACHE: join(work.path, 'hub'), HF_HUB_OFFLINE: '1' };
+    const info = await runCli(['info', 'test-org/tiny-sdxs'], { cwd: work.path, env });
+    expect(info.code).toBe(0);
+    expect(info.stdout.split('\n')[0]).toBe(`model         test-org/tiny-sdxs (${join(work.path, 'hub', 'models--test-org--tiny-sdxs', 'snapshots', commit)})`);
+    const gen = await runCli(['generate', 'a cat', '--model', 'test-org/tiny-sdxs', '--seed', '5', '--out', 'hub.png', '-q'], { cwd: work.path, env });
+    expect(gen.code).toBe(0);
+    const text = readFileSync(join(work.path, 'hub.png')).toString('latin1');
+    expect(text).toContain('Model: test-org/tiny-sdxs');
+  });
+
+  it('offline, a repo id missing from the cache is one line with the way out', async () => {
+    const env = { HF_HUB_CACHE: join(work.path, 'hub'), HF_HUB_OFFLINE: '1' };
+    const r = await runCli(['generate', 'a cat', '--model', 'IDKiro/sdxs-512-dreamshaper', '--out', 'x.png'], { cwd: work.path, env });
+    expect(r.code).toBe(1);
+    const line = oneLine(r.stderr);
+    expect(line).toMatch(/^sdxs generate: IDKiro\/sdxs-512-dreamshaper@main is not in the Hugging Face cache at /);
+    expect(line).toMatch(/\(unset HF_HUB_OFFLINE and run once with network access, or give a local model folder\)$/);
+    expect(existsSync(join(work.path, 'x.png'))).toBe(false);
+  });
+});
