@@ -19,10 +19,12 @@ export interface ModelsOptions {
   /** Issue 3's load measure (U-Net read, session creation and RSS: inline vs external weights). */
   loadCheck: boolean;
   seed: number;
+  /** Side of the roofline's square MatMul (default 2048; smaller only to smoke-test a slow backend). */
+  matmul: number;
 }
 
 export const MODELS_USAGE =
-  'models options: --sizes 256,512 --batches 1,4 --runs 10 --ep cpu|webgpu|cuda --model DIR --fused on|off --load-check on|off --seed 0';
+  'models options: --sizes 256,512 --batches 1,4 --runs 10 --ep cpu|webgpu|cuda --model DIR --fused on|off --load-check on|off --seed 0 --matmul 2048';
 
 function ints(flag: string, v: string, min: number): number[] {
   const xs = v.split(',').map((s) => Number(s.trim()));
@@ -47,7 +49,7 @@ export function targetFor(ep: Ep): Target {
  * parseModelsOptions(['--sizes', '256', '--runs', '2']); // { sizes: [256], batches: [1, 4], runs: 2, ep: 'cpu', … }
  */
 export function parseModelsOptions(args: readonly string[]): ModelsOptions {
-  const o: ModelsOptions = { sizes: [256, 512], batches: [1, 4], runs: 10, ep: 'cpu', fused: true, loadCheck: true, seed: 0 };
+  const o: ModelsOptions = { sizes: [256, 512], batches: [1, 4], runs: 10, ep: 'cpu', fused: true, loadCheck: true, seed: 0, matmul: 2048 };
   for (let i = 0; i < args.length; i += 2) {
     const flag = args[i]!;
     const v = args[i + 1];
@@ -70,6 +72,9 @@ export function parseModelsOptions(args: readonly string[]): ModelsOptions {
       case '--ep':
         if (!isProviderName(v)) throw new Error(`--ep: ${v} is not one of ${PROVIDERS.join(', ')}`);
         o.ep = v;
+        break;
+      case '--matmul':
+        o.matmul = ints(flag, v, 1)[0]!;
         break;
       case '--model':
         o.model = v;

@@ -27,8 +27,29 @@ function isComposite(name: string): name is CompositeName {
 
 function setImpl<C extends CompositeName>(o: MutableOverrides, composite: C, value: string): void {
   const impl = IMPLS[composite].find((i) => i === value);
-  if (impl === undefined) throw new Error(`--lowering ${composite}: ${value} is not one of ${IMPLS[composite].join(', ')}`);
+  if (impl === undefined) throw new Error(`lowering ${composite}: ${value} is not one of ${IMPLS[composite].join(', ')}`);
   o[composite] = impl;
+}
+
+/**
+ * `groupNorm=decomposed,attention=contrib-mha` as lowering overrides; unknown composites or implementations throw.
+ *
+ * @example
+ * parseLowering('--lowering', 'attention=contrib-mha'); // { attention: 'contrib-mha' }
+ */
+export function parseLowering(flag: string, v: string): LoweringOverrides {
+  const lowering: MutableOverrides = {};
+  if (v === '' || v === 'default') return lowering;
+  for (const [k, impl] of pairs(flag, v)) {
+    if (!isComposite(k)) throw new Error(`${flag}: ${k} is not one of ${Object.keys(IMPLS).join(', ')}`);
+    setImpl(lowering, k, impl);
+  }
+  return lowering;
+}
+
+/** `key=value,…` as a record (session config entries). */
+export function parseConfig(flag: string, v: string): Record<string, string> {
+  return Object.fromEntries(v === '' ? [] : pairs(flag, v));
 }
 
 function pairs(flag: string, v: string): [string, string][] {
@@ -58,7 +79,6 @@ function onOff(flag: string, v: string): boolean {
  */
 export function parseProfileArgs(argv: readonly string[]): ProfileArgs {
   const a: ProfileArgs = { nets: ['unet', 'decoder'], size: 512, runs: 3, peakRuns: 10, lowering: {}, opt: 'all', config: {}, memPattern: true, profile: true, top: 12 };
-  const lowering: MutableOverrides = {};
   for (let i = 0; i < argv.length; i += 2) {
     const flag = argv[i]!;
     const v = argv[i + 1];
@@ -87,17 +107,14 @@ export function parseProfileArgs(argv: readonly string[]): ProfileArgs {
         a.top = int(flag, v, 0);
         break;
       case '--lowering':
-        for (const [k, impl] of pairs(flag, v)) {
-          if (!isComposite(k)) throw new Error(`--lowering: ${k} is not one of ${Object.keys(IMPLS).join(', ')}`);
-          setImpl(lowering, k, impl);
-        }
+        a.lowering = { ...a.lowering, ...parseLowering(flag, v) };
         break;
       case '--opt':
         if (v !== 'all' && v !== 'extended' && v !== 'basic' && v !== 'disabled') throw new Error(`--opt: ${v} is not all, extended, basic or disabled`);
         a.opt = v;
         break;
       case '--config':
-        for (const [k, value] of pairs(flag, v)) a.config[k] = value;
+        a.config = { ...a.config, ...parseConfig(flag, v) };
         break;
       case '--mem-pattern':
         a.memPattern = onOff(flag, v);
@@ -112,6 +129,5 @@ export function parseProfileArgs(argv: readonly string[]): ProfileArgs {
         throw new Error(`unknown option ${flag} (see the comment at the top of perf/profile-cpu.ts)`);
     }
   }
-  a.lowering = lowering;
   return a;
 }

@@ -13,7 +13,8 @@
  *   (`step_source: 'fused'`), and peak_rss_mb is that child's. With `--fused off`, step_ms is the sum of the
  *   stage medians (`'sum-of-stages'`) and peak_rss_mb the stage child's. images/s = batch / step.
  * - FLOPs are counted from each graph (models/flops.ts: MatMul, Gemm, Conv, attention; elementwise ignored).
- * - The roofline is a 2048×2048 f32 MatMul in ONNX Runtime, measured in this process before the children run.
+ * - The roofline is a 2048×2048 f32 MatMul in ONNX Runtime (`--matmul N` to change the side), measured in this
+ *   process before the children run.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -60,6 +61,8 @@ export interface ModelsResults {
 
 const f0 = (x: number) => x.toFixed(0);
 const f1 = (x: number) => x.toFixed(1);
+/** GFLOP/s: whole numbers, but three digits for the tiny rates of a software GPU. */
+const g3 = (x: number) => (x >= 100 ? x.toFixed(0) : x.toPrecision(3));
 
 function logConfig(log: (s: string) => void, r: ConfigResult): void {
   const s = r.stages;
@@ -70,12 +73,12 @@ function logConfig(log: (s: string) => void, r: ConfigResult): void {
   if (r.fused) {
     const f = r.fused;
     log(
-      `    fused one-step graph ${f1(f.one_step_ms)} ms (U-Net + decoder as stages: ${f1(r.stages_ms.unet + r.stages_ms.decoder)} ms), ${f0(f.one_step.gflops)} GFLOP/s; ` +
+      `    fused one-step graph ${f1(f.one_step_ms)} ms (U-Net + decoder as stages: ${f1(r.stages_ms.unet + r.stages_ms.decoder)} ms), ${g3(f.one_step.gflops)} GFLOP/s; ` +
         `session ${f0(f.one_step.session_ms)} ms; peak RSS ${f0(f.peak_rss_mb)} MiB (stages child ${f0(r.peak_rss_stages_mb)} MiB)`,
     );
   }
   log(
-    `    GFLOP ${f1(s.text_encoder.gflop)} / ${f1(s.unet.gflop)} / ${f1(s.decoder.gflop)} → ${f0(s.text_encoder.gflops)} / ${f0(s.unet.gflops)} / ${f0(s.decoder.gflops)} GFLOP/s ` +
+    `    GFLOP ${f1(s.text_encoder.gflop)} / ${f1(s.unet.gflop)} / ${f1(s.decoder.gflop)} → ${g3(s.text_encoder.gflops)} / ${g3(s.unet.gflops)} / ${g3(s.decoder.gflops)} GFLOP/s ` +
       `(${f0(100 * s.unet.fraction_of_peak)}% of the MatMul peak in the U-Net); sessions ${f0(s.text_encoder.session_ms)} / ${f0(s.unet.session_ms)} / ${f0(s.decoder.session_ms)} ms, ` +
       `graph build ${f0(s.text_encoder.build_ms)} / ${f0(s.unet.build_ms)} / ${f0(s.decoder.build_ms)} ms`,
   );
@@ -131,8 +134,8 @@ export async function runModels(log: (s: string) => void, args: readonly string[
   const opts = parseModelsOptions(args);
   // No fallback: a benchmark asked for a GPU must fail here rather than quietly measure the CPU.
   const runtime = await openNodeRuntime({ provider: opts.ep, fallback: false });
-  const matmul = await matmulPeak(runtime, targetFor(runtime.provider), Math.max(opts.runs, 10));
-  log(`MatMul ${matmul.n}² f32 on ${runtime.name}: ${f0(matmul.gflops)} GFLOP/s (B as weight ${f0(matmul.weight_b.gflops)}, as input ${f0(matmul.input_b.gflops)})`);
+  const matmul = await matmulPeak(runtime, targetFor(runtime.provider), Math.max(opts.runs, 10), opts.matmul);
+  log(`MatMul ${matmul.n}² f32 on ${runtime.name}: ${g3(matmul.gflops)} GFLOP/s (B as weight ${g3(matmul.weight_b.gflops)}, as input ${g3(matmul.input_b.gflops)})`);
   log(`${opts.model ? `model ${opts.model}` : 'SDXS-512 at full size, synthetic weights'}; ${opts.runs} runs per stage after a warm-up, each configuration in a fresh process`);
   const configurations: ConfigResult[] = [];
   for (const size of opts.sizes) {
