@@ -196,27 +196,23 @@ export class Trainer {
       }
     }
     if (n > 1) grads = this.#accum;
-    // Unscale (and average) in place, summing squares in float64.
-    const factor = Math.fround(1 / (scale * n));
+    // The gradient is factor·g (unscaled and averaged): its norm first (a read-only pass, float64 sums), then one
+    // pass per parameter applies factor·clip coefficient inside the optimizer's loop.
+    const factor = 1 / (scale * n);
     let sumSquares = 0;
     for (const g of grads.values()) {
-      for (let j = 0; j < g.length; j++) {
-        const v = Math.fround(g[j]! * factor);
-        g[j] = v;
-        sumSquares += v * v;
-      }
+      let s = 0;
+      for (let j = 0; j < g.length; j++) s += g[j]! * g[j]!;
+      sumSquares += s;
     }
-    const gradNorm = Math.sqrt(sumSquares);
+    const gradNorm = Math.sqrt(sumSquares) * factor;
     const loss = lossSum / n;
     if (!Number.isFinite(gradNorm)) return { loss, gradNorm, skipped: true, metrics };
-    if (this.clipGradNorm !== undefined) {
-      const coef = Math.min(Math.fround(this.clipGradNorm / Math.fround(gradNorm + 1e-6)), 1);
-      if (coef < 1) for (const g of grads.values()) for (let j = 0; j < g.length; j++) g[j] = Math.fround(g[j]! * coef);
-    }
+    const coef = this.clipGradNorm === undefined ? 1 : Math.min(this.clipGradNorm / (gradNorm + 1e-6), 1);
     const s = this.optimizer.scalars(this.#step + 1);
     for (const p of this.trainable) {
       const slots = this.optimizer.slots.map((slot) => float32Data(this.#slots.get(STEP.slot(slot, p.name))!, slot));
-      this.optimizer.applyHost(float32Data(this.#params.get(p.name)!, p.name), grads.get(p.name)!, slots, s);
+      this.optimizer.applyHost(float32Data(this.#params.get(p.name)!, p.name), grads.get(p.name)!, slots, s, factor * coef);
     }
     return { loss, gradNorm, skipped: false, metrics };
   }

@@ -11,16 +11,9 @@ export interface AdamWOptions {
   weightDecay?: number;
 }
 
-const f = Math.fround;
-
-/** torch.lerp's float formula: start + w·(end − start) for w < ½, else end − (end − start)·(1 − w). */
-function lerpHost(start: number, end: number, w: number): number {
-  return w < 0.5 ? f(start + f(w * f(end - start))) : f(end - f(f(end - start) * (1 - w)));
-}
-
 /**
  * AdamW with torch.optim.AdamW's semantics (the default single-tensor path, amsgrad off, maximize off):
- * p ← p·(1 − lr·λ); m ← lerp(m, g, 1 − β1); v ← β2·v + (1 − β2)·g²;
+ * p ← p·(1 − lr·λ); m ← m + (1 − β1)·(g − m) (torch's lerp); v ← β2·v + (1 − β2)·g²;
  * p ← p − (lr / (1 − β1ᵗ)) · m / (√v / √(1 − β2ᵗ) + ε). State: `exp_avg`, `exp_avg_sq`.
  *
  * @example
@@ -52,18 +45,19 @@ export function adamw(options: AdamWOptions): Optimizer {
       const param = Sub(decayed, Mul(Div(m1, denom), s['step_size']!));
       return { param, slots: [m1, v1] };
     },
-    applyHost(p, g, [m, v], s) {
+    applyHost(p, g, [m, v], s, gradScale) {
       const decay = s['decay']!;
       const stepSize = s['step_size']!;
       const bc2 = s['bias_correction2_sqrt']!;
+      const w2 = 1 - beta2;
+      // One pass, float64 intermediates; a plain loop (no per-element calls) that V8 keeps in registers.
       for (let j = 0; j < p.length; j++) {
-        const gj = g[j]!;
-        const mj = lerpHost(m![j]!, gj, w1);
-        const vj = f(f(v![j]! * beta2) + f(f(gj * gj) * (1 - beta2)));
+        const gj = g[j]! * gradScale;
+        const mj = m![j]! + w1 * (gj - m![j]!);
+        const vj = v![j]! * beta2 + w2 * gj * gj;
         m![j] = mj;
         v![j] = vj;
-        const denom = f(f(Math.sqrt(vj) / bc2) + eps);
-        p[j] = f(f(p[j]! * decay) - f(f(mj / denom) * stepSize));
+        p[j] = p[j]! * decay - stepSize * (m![j]! / (Math.sqrt(v![j]!) / bc2 + eps));
       }
     },
   };

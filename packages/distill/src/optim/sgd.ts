@@ -13,8 +13,6 @@ export interface SgdOptions {
   nesterov?: boolean;
 }
 
-const f = Math.fround;
-
 /**
  * SGD with torch.optim.SGD's semantics: d = g + λ·p; with momentum, b ← d on the first step, else
  * b ← μ·b + (1 − dampening)·d, and d = b (or d + μ·b with Nesterov); p ← p − lr·d. State: `momentum_buffer`
@@ -52,19 +50,18 @@ export function sgd(options: SgdOptions): Optimizer {
       }
       return { param: Sub(p, Mul(d, s['lr']!)), slots: out };
     },
-    applyHost(p, g, slots, s) {
+    applyHost(p, g, slots, s, gradScale) {
       const lr = s['lr']!;
       const bd = s['buffer_decay']!;
       const gw = s['grad_weight']!;
       const buf = slots[0];
       for (let j = 0; j < p.length; j++) {
-        let d = weightDecay !== 0 ? f(g[j]! + f(p[j]! * weightDecay)) : g[j]!;
+        let d = g[j]! * gradScale + weightDecay * p[j]!;
         if (buf) {
-          const b = f(f(buf[j]! * bd) + f(d * gw));
-          buf[j] = b;
-          d = nesterov ? f(d + f(b * momentum)) : b;
+          buf[j] = buf[j]! * bd + d * gw;
+          d = nesterov ? d + momentum * buf[j]! : buf[j]!;
         }
-        p[j] = f(p[j]! - f(d * lr));
+        p[j] = p[j]! - lr * d;
       }
     },
   };

@@ -33,6 +33,10 @@ export interface Optimizer {
   scalars(step: number): Readonly<Record<string, number>>;
   /** Graph nodes for one parameter's update; `s` holds the scalars as graph inputs. */
   buildUpdate(param: Value, grad: Value, slots: readonly Value[], s: Readonly<Record<string, Value>>): GraphUpdate;
-  /** The same update in place on float32 arrays. */
-  applyHost(param: Float32Array, grad: Float32Array, slots: readonly Float32Array[], s: Readonly<Record<string, number>>): void;
+  /**
+   * The same update in place on float32 arrays, for the gradient `gradScale · grad` (the unscaling, averaging and
+   * clipping factors, folded into the one pass over the parameters). Intermediates are float64, rounded to float32
+   * where they are stored.
+   */
+  applyHost(param: Float32Array, grad: Float32Array, slots: readonly Float32Array[], s: Readonly<Record<string, number>>, gradScale: number): void;
 }
