@@ -10,13 +10,13 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { adamw, bindRandom, makeTrainable, mseLoss, TRAINING_LOWERING, Trainer, type UpdateMode } from '@sdxs/distill';
 import { AutoencoderTiny, TAESD_CONFIG } from '@sdxs/decoder';
-import { Graph, Params, toOnnx, type Value } from '@sdxs/graph';
+import { Add, Graph, Mul, Params, ReduceSum, toOnnx, type Value } from '@sdxs/graph';
 import { createNodeRuntime } from '@sdxs/runtime-node';
 import { Generator, Tensor, type Runtime } from '@sdxs/tensor';
 import { parseUNetConfig, unet2DCondition } from '@sdxs/unet';
 import { median } from '../stats.js';
 
-type ModelName = 'tiny-decoder-128' | 'small-unet-32';
+type ModelName = 'tiny-decoder-128' | 'small-unet-32' | 'update-only-12m';
 type Mode = 'forward' | `step-${UpdateMode}`;
 
 interface Job {
@@ -75,6 +75,18 @@ function rssMiB(field: 'VmHWM' | 'VmRSS'): number {
 function build(model: ModelName, training: boolean): { g: Graph; out: Value; feeds: Record<string, Tensor> } {
   const gen = new Generator(0);
   const g = new Graph({ name: model, ...(training ? { lowering: TRAINING_LOWERING } : {}) });
+  const feeds: Record<string, Tensor> = {};
+  if (model === 'update-only-12m') {
+    // 12 parameters of 1 M elements and a loss whose backward is one Mul each (Σ p·c): what is left is the update.
+    let loss: Value | undefined;
+    for (let i = 0; i < 12; i++) {
+      const term = ReduceSum(Mul(g.parameter(`p${i}`, 'float32', [1000, 1000]), g.input(`c${i}`, 'float32', [1000, 1000])), undefined, false);
+      loss = loss ? Add(loss, term) : term;
+    }
+    bindRandom(g, gen);
+    for (let i = 0; i < 12; i++) feeds[`c${i}`] = gen.randn([1000, 1000]);
+    return { g, out: loss!, feeds };
+  }
   if (model === 'tiny-decoder-128') {
     const x = g.input('latents', 'float32', [1, 4, 16, 16]);
     const out = new AutoencoderTiny(TAESD_CONFIG).decode(new Params(g), x);
@@ -114,11 +126,12 @@ async function measure(job: Job, runtime: Runtime): Promise<TrainingMeasurement>
     samples = await timeAsync(() => session.run(feeds), job.runs);
     await session.dispose();
   } else {
-    const target = g.input('target', 'float32', out.shape);
+    const scalarLoss = out.rank === 0;
+    const target = scalarLoss ? undefined : g.input('target', 'float32', out.shape);
     const t0 = performance.now();
-    const trainer = await Trainer.create({ runtime, graph: g, loss: mseLoss(out, target), trainable: makeTrainable(g, () => true), optimizer: adamw({ lr: 1e-4 }), update: job.mode === 'step-host' ? 'host' : 'graph' });
+    const trainer = await Trainer.create({ runtime, graph: g, loss: target ? mseLoss(out, target) : out, trainable: makeTrainable(g, () => true), optimizer: adamw({ lr: 1e-4 }), update: job.mode === 'step-host' ? 'host' : 'graph' });
     sessionMs = performance.now() - t0;
-    const batch = { ...feeds, target: new Generator(1).randn(out.shape.map(Number)) };
+    const batch = target ? { ...feeds, target: new Generator(1).randn(out.shape.map(Number)) } : feeds;
     samples = await timeAsync(() => trainer.step(batch), job.runs);
     await trainer.dispose();
   }
@@ -143,6 +156,11 @@ export async function runTraining(log: (s: string) => void): Promise<TrainingRes
   log('(the machine may be shared: other processes running at the same time inflate these numbers)');
   const measurements: TrainingMeasurement[] = [];
   const ratios: Record<string, number> = {};
+  for (const mode of ['step-host', 'step-graph'] as const) {
+    const m = await inChild({ model: 'update-only-12m', mode, runs: 6 });
+    measurements.push(m);
+    log(`AdamW update alone, 12 M parameters, ${mode}: ${m.median_ms.toFixed(1)} ms median, peak RSS ${m.peak_rss_mib.toFixed(0)} MiB`);
+  }
   for (const [model, runs] of [['tiny-decoder-128', 10], ['small-unet-32', 6]] as const) {
     const byMode = new Map<Mode, TrainingMeasurement>();
     for (const mode of ['forward', 'step-host', 'step-graph'] as const) {
