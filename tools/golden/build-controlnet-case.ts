@@ -12,16 +12,14 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CLIPTokenizer, clipBindOptions, clipTextModel, parseCLIPTextConfig } from '@sdxs/clip';
 import { loadControlNet, toUNetResidualFeeds } from '@sdxs/control';
-import { AutoencoderTiny } from '@sdxs/decoder';
-import { bindCheckpoint, Graph, openWeightFiles, toOnnx } from '@sdxs/graph';
 import { createNodeRuntime, LocalFolderSource } from '@sdxs/runtime-node';
 import { schedulerFromConfig } from '@sdxs/schedulers';
-import { Generator, Tensor, type ModelSource, type Runtime } from '@sdxs/tensor';
+import { Generator, Tensor, type ModelSource } from '@sdxs/tensor';
 import { writeSafetensorsFile } from '@sdxs/tensor/node';
 import { loadUNet, UNET_OUTPUT } from '@sdxs/unet';
 import { resolveGoldenPath } from './links.js';
+import { decodeToImage, float32, promptEmbeds, runOnce, scaled } from './unfused.js';
 
 const GOLDEN = fileURLToPath(new URL('../../../shared/golden/', import.meta.url));
 
@@ -83,48 +81,17 @@ function writeModel(model: string): void {
   symlinkSync(resolveGoldenPath(join(cn, 'model.safetensors')), join(model, 'controlnet', 'diffusion_pytorch_model.safetensors'));
 }
 
-async function run(runtime: Runtime, graph: Graph, feeds: Record<string, Tensor>): Promise<Record<string, Tensor>> {
-  const session = await runtime.createSession(toOnnx(graph), { label: graph.name });
-  try {
-    return await session.run(feeds);
-  } finally {
-    await session.dispose();
-  }
-}
-
-async function bound(graph: Graph, source: ModelSource, dir: string, options: Parameters<typeof bindCheckpoint>[2] | ((keys: Iterable<string>) => Parameters<typeof bindCheckpoint>[2])): Promise<Graph> {
-  const files = await openWeightFiles(source, dir);
-  try {
-    const o = typeof options === 'function' ? options(files.flatMap((f) => [...f.entries.keys()])) : options;
-    await bindCheckpoint(graph, files, o);
-  } finally {
-    await Promise.all(files.map((f) => f.close()));
-  }
-  return graph;
-}
-
-function float32(t: Tensor | undefined, what: string): Tensor<'float32'> {
-  if (!t || !(t.data instanceof Float32Array)) throw new Error(`${what}: expected a float32 tensor`);
-  return new Tensor('float32', t.shape, t.data);
-}
-
 /** The reference image [1, H, W, 3] in [0, 1]: the pipeline's computation, one separately tested piece at a time. */
 async function reference(source: ModelSource, o: Required<ControlNetCaseOptions>, control: Uint8Array): Promise<Tensor<'float32'>> {
   const runtime = createNodeRuntime({ intraOpThreads: 2 });
   const [h, w] = [o.height / 8, o.width / 8];
-  // encode_prompt: CLIP token ids → the text encoder's last hidden state.
-  const tokenizer = await CLIPTokenizer.fromSource(source, 'tokenizer');
-  const ids = tokenizer.call([o.prompt]).inputIds;
-  const text = new Graph({ name: 'text_encoder' });
-  text.output(clipTextModel(text, text.input('input_ids', 'int64', [1, ids.shape[1]!]), parseCLIPTextConfig(JSON.parse(await source.readText('text_encoder/config.json')), 'text_encoder/config.json')).lastHiddenState, 'embeds');
-  const embeds = float32((await run(runtime, await bound(text, source, 'text_encoder', clipBindOptions), { input_ids: ids })).embeds, 'text encoder');
+  const embeds = await promptEmbeds(runtime, source, [o.prompt]);
 
   // prepare_latents and the scheduler (EulerDiscreteScheduler, trailing: one step at t = 999).
   const scheduler = schedulerFromConfig(await source.readText('scheduler/scheduler_config.json'), 'scheduler/scheduler_config.json');
   scheduler.setTimesteps(1);
   const t = scheduler.timesteps[0]!;
-  const noise = new Generator(o.seed).randn([1, 4, h, w]);
-  const latents = new Tensor('float32', noise.shape, noise.data.map((v) => Math.fround(v * Math.fround(scheduler.initNoiseSigma))));
+  const latents = scaled(new Generator(o.seed).randn([1, 4, h, w]), scheduler.initNoiseSigma);
   const sample = scheduler.scaleModelInput(latents, t);
   const timestep = new Tensor('float32', [], Float32Array.of(t));
 
@@ -135,7 +102,7 @@ async function reference(source: ModelSource, o: Required<ControlNetCaseOptions>
 
   const shape = { batch: 1, height: h, width: w, timestep: 'scalar' as const };
   const controlnet = await loadControlNet(source, 'controlnet', shape);
-  const residuals = await run(runtime, controlnet.graph, {
+  const residuals = await runOnce(runtime, controlnet.graph, {
     sample,
     timestep,
     encoder_hidden_states: embeds,
@@ -143,19 +110,8 @@ async function reference(source: ModelSource, o: Required<ControlNetCaseOptions>
     conditioning_scale: new Tensor('float32', [], Float32Array.of(o.controlnetConditioningScale)),
   });
   const unet = await loadUNet(source, 'unet', { ...shape, controlnet: true });
-  const eps = float32((await run(runtime, unet.graph, { sample, timestep, encoder_hidden_states: embeds, ...toUNetResidualFeeds(residuals) }))[UNET_OUTPUT], 'U-Net');
-  const x0 = scheduler.step(eps, t, latents).prevSample;
-
-  // vae.decode(latents / scaling_factor), then VaeImageProcessor.postprocess to "np": (x / 2 + 0.5).clamp(0, 1), NHWC.
-  const vae = AutoencoderTiny.fromConfig(JSON.parse(await source.readText('vae/config.json')), 'vae/config.json');
-  const dec = vae.decoderGraph({ batch: 1, height: h, width: w });
-  const scaled = new Tensor('float32', x0.shape, x0.data.map((v) => Math.fround(v / Math.fround(vae.scalingFactor))));
-  const decoded = float32((await run(runtime, await bound(dec.graph, source, 'vae', { ignore: dec.ignore }), { latents: scaled })).sample, 'decoder');
-  const image = new Float32Array(plane * 3);
-  for (let p = 0; p < plane; p++) {
-    for (let c = 0; c < 3; c++) image[p * 3 + c] = Math.min(1, Math.max(0, Math.fround(Math.fround(decoded.data[c * plane + p]! * 0.5) + 0.5)));
-  }
-  return new Tensor('float32', [1, o.height, o.width, 3], image);
+  const eps = float32((await runOnce(runtime, unet.graph, { sample, timestep, encoder_hidden_states: embeds, ...toUNetResidualFeeds(residuals) }))[UNET_OUTPUT], 'U-Net');
+  return decodeToImage(runtime, source, 'vae', scheduler.step(eps, t, latents).prevSample);
 }
 
 /**

@@ -49,3 +49,5 @@ export {
   type RealtimeStream,
   type ResolvedRealtimeOptions,
 } from './realtime.js';
+export { img2img, img2imgTimesteps, oneStepImg2ImgSteps, type Img2ImgRequest, type Img2ImgTimesteps } from './img2img.js';
+export { img2imgGraph, type Img2ImgStep, type Img2ImgUNetSide, type NoiseMix } from './graphs/img2img-step.js';

@@ -26,6 +26,7 @@ import {
 import type { ComponentPrefix } from './graphs/packed-graph.js';
 import { loadComponents, newScheduler, type PipelineComponents } from './model/components.js';
 import { closeWeights, type ComponentWeights } from './model/weights.js';
+import { img2img, type Img2ImgRequest } from './img2img.js';
 import { pipelineInfo, type PipelineInfo } from './info.js';
 import type { ProgressCallback } from './progress.js';
 import { PromptEmbeddingCache } from './prompt-cache.js';
@@ -231,6 +232,18 @@ export class StableDiffusionPipeline {
       fused,
       timings: { encodeMs, denoiseMs, decodeMs, totalMs: performance.now() - t0 },
     };
+  }
+
+  /**
+   * Image-to-image for one-step models, as diffusers' StableDiffusionImg2ImgPipeline with the same folder: the
+   * image encoded, noised to `strength`, one denoising step, decoded — one graph (see img2img.ts for strength).
+   *
+   * @example
+   * const { images } = await pipe.img2img({ prompt: 'a watercolor', image: photo, strength: 0.6, seed: 0 });
+   */
+  img2img(request: Img2ImgRequest): Promise<GenerateResult> {
+    this.#alive();
+    return img2img(this, request);
   }
 
   /** Release the sessions and close the weight files. The pipeline cannot be used afterwards. */
