@@ -3,20 +3,19 @@
  * Replies once with a ChildReply and exits; progress lines go to stdout.
  */
 import type { ChildReply, Job, JobResult } from './jobs.js';
-import { measureLoad, writeWeights } from './load-check.js';
-import { measureConfig } from './measure-config.js';
-import { measureFused } from './measure-fused.js';
 
-function run(job: Job, log: (s: string) => void): Promise<JobResult> {
+// Each job loads only the modules it needs: a child measuring the stages does not load @sdxs/pipeline, and a
+// load check child does not load the model packages it does not use — less to go wrong, less resident memory.
+async function run(job: Job, log: (s: string) => void): Promise<JobResult> {
   switch (job.kind) {
     case 'config':
-      return measureConfig(job, log);
+      return (await import('./measure-config.js')).measureConfig(job, log);
     case 'fused':
-      return measureFused(job, log);
+      return (await import('./measure-fused.js')).measureFused(job, log);
     case 'write-weights':
-      return writeWeights(job, log);
+      return (await import('./load-check.js')).writeWeights(job, log);
     case 'load':
-      return measureLoad(job, log);
+      return (await import('./load-check.js')).measureLoad(job, log);
   }
 }
 
