@@ -28,5 +28,5 @@ export function userCwd(env: Readonly<Record<string, string | undefined>> = proc
 
 /** The running process's streams and environment. */
 export function processIO(signal?: AbortSignal): CliIO {
-  return { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: userCwd(), ...(signal ? { signal } : {}) };
+  return { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd(), ...(signal ? { signal } : {}) };
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The `sdxs` command: generate, info, convert (and train, when @sdxs/distill provides it). `main(argv, io)`
+ * The `sdxs` command: generate, info, convert, and train (from @sdxs/distill). `main(argv, io)`
  * runs one command line and resolves to its exit code, so tests call it in-process; run as a script, it
  * uses the process's streams and sets process.exitCode.
  */
@@ -9,8 +9,9 @@ import { fileURLToPath } from 'node:url';
 import { runConvert } from './commands/convert.js';
 import { runGenerate } from './commands/generate.js';
 import { runInfo } from './commands/info.js';
+import { runTrain } from './commands/train.js';
 import { errorDetails, errorLine, exitCodeOf, UsageError } from './errors.js';
-import { processIO, type CliIO } from './io.js';
+import { processIO, userCwd, type CliIO } from './io.js';
 import { cliVersion } from './version.js';
 
 type Command = (argv: readonly string[], io: CliIO) => Promise<number>;
@@ -19,6 +20,7 @@ const COMMANDS: Readonly<Record<string, { run: Command; summary: string }>> = {
   generate: { run: runGenerate, summary: 'text to image: write PNGs with their generation parameters' },
   info: { run: runInfo, summary: 'describe a model: components, parameters, dtypes, scheduler, where it runs' },
   convert: { run: runConvert, summary: 'write the ONNX graphs (text encoder, fused one-step) for other tools' },
+  train: { run: runTrain, summary: 'distil a tiny image decoder from a teacher (stage one of the SDXS recipe)' },
 };
 
 export const MAIN_HELP = `Usage: sdxs <command> [options]
@@ -85,6 +87,10 @@ function isEntryPoint(): boolean {
 }
 
 if (isEntryPoint()) {
+  // `pnpm sdxs …` runs in the repository root: work in the folder the user typed the command in, so every
+  // relative path (--out, --model, train's --teacher) means what they meant.
+  const cwd = userCwd();
+  if (cwd !== process.cwd()) process.chdir(cwd);
   const controller = new AbortController();
   // The first Ctrl-C stops between steps and cleans up temporary files; a second one ends the process at once.
   process.once('SIGINT', () => {
