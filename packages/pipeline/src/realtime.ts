@@ -80,27 +80,33 @@ export class LatestFrameLoop<I, O> {
   }
 
   #pump(): void {
-    const job = this.#pending;
-    if (this.#inFlight || !job || this.#closed) return;
-    this.#pending = undefined;
-    const start = performance.now();
-    this.#inFlight = this.#render(job.input, job.frameId).then(
-      (value) => {
-        this.stats.rendered++;
-        const now = performance.now();
-        this.#offer({ value, frameId: job.frameId, latencyMs: now - job.pushedAt, renderMs: now - start, dropped: 0 });
-      },
-      (error: unknown) => {
-        this.#error ??= { error };
-        this.#closed = true;
-        this.#pending = undefined;
-      },
-    );
-    void this.#inFlight.then(() => {
+    if (this.#inFlight || !this.#pending || this.#closed) return;
+    this.#inFlight = this.#cycle().then(() => {
       this.#inFlight = undefined;
       this.#pump();
       this.#settle();
     });
+  }
+
+  /** Render the newest waiting frame. */
+  async #cycle(): Promise<void> {
+    // A runtime that computes on this thread (onnxruntime-node does) holds back the events that arrived during
+    // the last render; yield once so they push first and the frame taken is really the newest.
+    await new Promise<void>((resolve) => setTimeout(resolve, 0));
+    const job = this.#pending;
+    this.#pending = undefined;
+    if (!job || this.#closed) return;
+    const start = performance.now();
+    try {
+      const value = await this.#render(job.input, job.frameId);
+      this.stats.rendered++;
+      const now = performance.now();
+      this.#offer({ value, frameId: job.frameId, latencyMs: now - job.pushedAt, renderMs: now - start, dropped: 0 });
+    } catch (error) {
+      this.#error ??= { error };
+      this.#closed = true;
+      this.#pending = undefined;
+    }
   }
 
   #offer(frame: RealtimeFrame<O>): void {
@@ -171,7 +177,7 @@ export interface RealtimeStream {
   /** Queue a control image (replacing one still waiting); returns its frame id. */
   push(image: Pixels): number;
   /** Change the prompt, scale, mode… for frames rendered from now on (not the size). */
-  update(changes: Omit<RealtimeOptions, 'width' | 'height'>): void;
+  update(changes: Partial<Omit<RealtimeOptions, 'width' | 'height'>>): void;
   /** Rendered frames; a stale one is skipped, never queued. */
   readonly images: AsyncIterable<RealtimeImage>;
   readonly stats: Readonly<RealtimeStats>;
