@@ -1,9 +1,10 @@
 /**
  * `pnpm bench training`: one training step against one forward pass, on the CPU backend, for the tiny decoder at
  * 128×128 (16×16 latents) and a small SD-shaped U-Net (SDXS-512's layout at a fifth of its width, 32×32 latents):
- * median latency, the step/forward ratio (target ≤ 3.5), and the peak resident memory of a process doing only that.
- * The step is forward + MSE loss + backward + AdamW, measured with the update in TypeScript ('host') and inside the
- * graph ('graph'). Each measurement runs in a fresh child process (this file, forked), so each peak is its own.
+ * latency (the three modes timed in turns in one process, so that load from other processes hits them alike), the
+ * step/forward ratio (target ≤ 3.5), and the peak resident memory of a process doing only one of them. The step is
+ * forward + MSE loss + backward + AdamW, with the update in TypeScript ('host') or inside the graph ('graph'); the
+ * update alone is timed on 12 M parameters. Measurements run in child processes (this file, forked).
  */
 import { fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -21,24 +22,37 @@ type Mode = 'forward' | `step-${UpdateMode}`;
 
 interface Job {
   model: ModelName;
-  mode: Mode;
+  /** Measured in turns (one run of each mode per round), so that load from other processes hits them alike. */
+  modes: Mode[];
   runs: number;
 }
 
-export interface TrainingMeasurement extends Job {
-  params: number;
+export interface ModeTiming {
+  mode: Mode;
+  min_ms: number;
   median_ms: number;
   samples_ms: number[];
-  session_ms: number;
-  /** Resident memory once modules are loaded, before the graph is built (MiB). */
+  /** Building the graph (and the step graph) and creating its session. */
+  setup_ms: number;
+}
+
+export interface TrainingMeasurement {
+  model: ModelName;
+  params: number;
+  timings: ModeTiming[];
+  /** Resident memory once modules are loaded, before any graph is built (MiB). */
   start_rss_mib: number;
-  /** Peak resident memory of the process (MiB), over building, session creation and the runs. */
+  /** Peak resident memory of the process (MiB): of one mode alone when `modes` has one entry. */
   peak_rss_mib: number;
 }
 
 export interface TrainingResults {
-  measurements: TrainingMeasurement[];
-  ratios: Record<string, number>;
+  /** Timings, the modes of a model measured in turns in one process. */
+  timing: TrainingMeasurement[];
+  /** Peak memory, one process per model and mode. */
+  memory: TrainingMeasurement[];
+  /** step / forward by median and by minimum. */
+  ratios: Record<string, { median: number; min: number }>;
 }
 
 /** SDXS-512's U-Net layout (no mid block, one resnet per stage) at a fifth of its width. */
@@ -101,41 +115,40 @@ function build(model: ModelName, training: boolean): { g: Graph; out: Value; fee
   return { g, out, feeds: { sample: gen.randn([1, 4, 32, 32]), timestep: new Tensor('float32', [], Float32Array.of(999)), encoder_hidden_states: gen.randn([1, 77, 128]) } };
 }
 
-async function timeAsync(fn: () => Promise<unknown>, runs: number, warmup = 2): Promise<number[]> {
-  for (let i = 0; i < warmup; i++) await fn();
-  const out: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    await fn();
-    out.push(performance.now() - t0);
+/** One mode of a model, ready to run: a forward session or a Trainer. */
+async function prepare(model: ModelName, mode: Mode, runtime: Runtime): Promise<{ run: () => Promise<unknown>; dispose: () => Promise<void>; params: number }> {
+  const { g, out, feeds } = build(model, mode !== 'forward');
+  const params = g.parameterCount();
+  if (mode === 'forward') {
+    g.output(out, 'out');
+    const session = await runtime.createSession(toOnnx(g));
+    return { run: () => session.run(feeds), dispose: () => session.dispose(), params };
   }
-  return out;
+  const target = out.rank === 0 ? undefined : g.input('target', 'float32', out.shape);
+  const trainer = await Trainer.create({ runtime, graph: g, loss: target ? mseLoss(out, target) : out, trainable: makeTrainable(g, () => true), optimizer: adamw({ lr: 1e-4 }), update: mode === 'step-host' ? 'host' : 'graph' });
+  const batch = target ? { ...feeds, target: new Generator(1).randn(out.shape.map(Number)) } : feeds;
+  return { run: () => trainer.step(batch), dispose: () => trainer.dispose(), params };
 }
 
 async function measure(job: Job, runtime: Runtime): Promise<TrainingMeasurement> {
   const startRss = rssMiB('VmRSS');
-  const { g, out, feeds } = build(job.model, job.mode !== 'forward');
-  const params = g.parameterCount();
-  let samples: number[];
-  let sessionMs: number;
-  if (job.mode === 'forward') {
-    g.output(out, 'out');
+  const prepared = [];
+  for (const mode of job.modes) {
     const t0 = performance.now();
-    const session = await runtime.createSession(toOnnx(g));
-    sessionMs = performance.now() - t0;
-    samples = await timeAsync(() => session.run(feeds), job.runs);
-    await session.dispose();
-  } else {
-    const scalarLoss = out.rank === 0;
-    const target = scalarLoss ? undefined : g.input('target', 'float32', out.shape);
-    const t0 = performance.now();
-    const trainer = await Trainer.create({ runtime, graph: g, loss: target ? mseLoss(out, target) : out, trainable: makeTrainable(g, () => true), optimizer: adamw({ lr: 1e-4 }), update: job.mode === 'step-host' ? 'host' : 'graph' });
-    sessionMs = performance.now() - t0;
-    const batch = target ? { ...feeds, target: new Generator(1).randn(out.shape.map(Number)) } : feeds;
-    samples = await timeAsync(() => trainer.step(batch), job.runs);
-    await trainer.dispose();
+    const p = await prepare(job.model, mode, runtime);
+    prepared.push({ mode, setup: performance.now() - t0, ...p });
   }
-  return { ...job, params, median_ms: median(samples), samples_ms: samples, session_ms: sessionMs, start_rss_mib: startRss, peak_rss_mib: rssMiB('VmHWM') };
+  const samples = job.modes.map((): number[] => []);
+  for (let r = -1; r < job.runs; r++) {
+    for (const [i, p] of prepared.entries()) {
+      const t0 = performance.now();
+      await p.run();
+      if (r >= 0) samples[i]!.push(performance.now() - t0); // round −1 warms up
+    }
+  }
+  for (const p of prepared) await p.dispose();
+  const timings = prepared.map((p, i): ModeTiming => ({ mode: p.mode, min_ms: Math.min(...samples[i]!), median_ms: median(samples[i]!), samples_ms: samples[i]!, setup_ms: p.setup }));
+  return { model: job.model, params: prepared[0]!.params, timings, start_rss_mib: startRss, peak_rss_mib: rssMiB('VmHWM') };
 }
 
 function inChild(job: Job): Promise<TrainingMeasurement> {
@@ -143,7 +156,7 @@ function inChild(job: Job): Promise<TrainingMeasurement> {
     const child = fork(fileURLToPath(import.meta.url), ['--training-child', JSON.stringify(job)], { execArgv: process.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     let result: TrainingMeasurement | undefined;
     child.on('message', (m: unknown) => {
-      if (typeof m === 'object' && m !== null && 'median_ms' in m) result = m as TrainingMeasurement;
+      if (typeof m === 'object' && m !== null && 'timings' in m) result = m as TrainingMeasurement;
       else if (typeof m === 'object' && m !== null && 'error' in m) reject(new Error(String(m.error)));
     });
     child.on('error', reject);
@@ -151,31 +164,35 @@ function inChild(job: Job): Promise<TrainingMeasurement> {
   });
 }
 
-/** The suite: every model × (forward, host step, graph step), each in its own process. */
+/**
+ * The suite: per model, forward / host step / graph step timed in turns in one process (min and median), then each
+ * mode alone in a process of its own for its peak memory; and the AdamW update alone over 12 M parameters.
+ */
 export async function runTraining(log: (s: string) => void): Promise<TrainingResults> {
-  log('(the machine may be shared: other processes running at the same time inflate these numbers)');
-  const measurements: TrainingMeasurement[] = [];
-  const ratios: Record<string, number> = {};
-  for (const mode of ['step-host', 'step-graph'] as const) {
-    const m = await inChild({ model: 'update-only-12m', mode, runs: 6 });
-    measurements.push(m);
-    log(`AdamW update alone, 12 M parameters, ${mode}: ${m.median_ms.toFixed(1)} ms median, peak RSS ${m.peak_rss_mib.toFixed(0)} MiB`);
-  }
-  for (const [model, runs] of [['tiny-decoder-128', 10], ['small-unet-32', 6]] as const) {
-    const byMode = new Map<Mode, TrainingMeasurement>();
+  log('(the machine may be shared: other processes running at the same time inflate these numbers; modes run in turns so they share the load)');
+  const timing: TrainingMeasurement[] = [];
+  const memory: TrainingMeasurement[] = [];
+  const ratios: TrainingResults['ratios'] = {};
+  const fmt = (t: ModeTiming) => `${t.mode} ${t.median_ms.toFixed(1)} ms median, ${t.min_ms.toFixed(1)} ms min`;
+  const upd = await inChild({ model: 'update-only-12m', modes: ['step-host', 'step-graph'], runs: 6 });
+  timing.push(upd);
+  log(`AdamW update alone, 12 M parameters: ${upd.timings.map(fmt).join('; ')}`);
+  for (const [model, runs] of [['tiny-decoder-128', 8], ['small-unet-32', 6]] as const) {
+    const m = await inChild({ model, modes: ['forward', 'step-host', 'step-graph'], runs });
+    timing.push(m);
+    log(`${model} (${(m.params / 1e6).toFixed(2)} M parameters): ${m.timings.map(fmt).join('; ')}`);
+    const fwd = m.timings[0]!;
+    for (const t of m.timings.slice(1)) {
+      ratios[`${model} ${t.mode}/forward`] = { median: t.median_ms / fwd.median_ms, min: t.min_ms / fwd.min_ms };
+      log(`  ${t.mode} / forward = ${(t.median_ms / fwd.median_ms).toFixed(2)}× by median, ${(t.min_ms / fwd.min_ms).toFixed(2)}× by min (target ≤ 3.5×)`);
+    }
     for (const mode of ['forward', 'step-host', 'step-graph'] as const) {
-      const m = await inChild({ model, mode, runs });
-      measurements.push(m);
-      byMode.set(mode, m);
-      log(`${model} ${mode}: ${m.median_ms.toFixed(1)} ms median of ${runs} (session ${m.session_ms.toFixed(0)} ms), peak RSS ${m.peak_rss_mib.toFixed(0)} MiB (${m.start_rss_mib.toFixed(0)} MiB at start), ${(m.params / 1e6).toFixed(2)} M parameters`);
-    }
-    const fwd = byMode.get('forward')!.median_ms;
-    for (const mode of ['step-host', 'step-graph'] as const) {
-      ratios[`${model} ${mode}/forward`] = byMode.get(mode)!.median_ms / fwd;
-      log(`${model} ${mode} / forward = ${(byMode.get(mode)!.median_ms / fwd).toFixed(2)}× (target ≤ 3.5×)`);
+      const r = await inChild({ model, modes: [mode], runs: 2 });
+      memory.push(r);
+      log(`  ${mode} alone: peak RSS ${r.peak_rss_mib.toFixed(0)} MiB (${r.start_rss_mib.toFixed(0)} MiB before building)`);
     }
   }
-  return { measurements, ratios };
+  return { timing, memory, ratios };
 }
 
 if (process.argv[2] === '--training-child') {
