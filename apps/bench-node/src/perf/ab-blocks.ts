@@ -5,20 +5,26 @@
  * B A, …) so that a neighbour's load falls on both alike; each round's B/A ratio of process CPU time per run is
  * paired, and the median ratio over rounds is the result.
  *
- *   --block transformer-640|transformer-1280|resnet-320|resnet-640|resnet-1280   which block (channels at its stage)
+ *   --block transformer-640|transformer-1280|resnet-320|resnet-640|resnet-1280   which block (channels at its stage),
+ *           or unet|decoder: the whole network at 512² (as profile-cpu builds it)
  *   --a LOWERING, --b LOWERING     lowering overrides, `key=impl,…` or `default`
  *   --a-config K=V,…, --b-config K=V,…   session config entries per side
+ *   --a-model FILE, --b-model FILE   run this .onnx on that side instead of building it (the block still makes
+ *                                    the inputs): compares code before and after a change to model code
+ *   --save-a FILE                    write side A's model, for a later --a-model
  *   --rounds 8 --runs 3 --threads 1
  */
+import { readFile, writeFile } from 'node:fs/promises';
 import { bindSynthetic, Graph, Params, toOnnx, type LoweringOverrides } from '@sdxs/graph';
 import { createNodeRuntime } from '@sdxs/runtime-node';
 import { Generator, type Session, type Tensor } from '@sdxs/tensor';
 import { resnetBlock2D, transformer2D } from '@sdxs/unet';
 import { median } from '../stats.js';
+import { buildNetwork } from './networks.js';
 import { parseConfig, parseLowering } from './profile-args.js';
 import { timeSession } from './timing.js';
 
-const BLOCKS = ['transformer-640', 'transformer-1280', 'resnet-320', 'resnet-640', 'resnet-1280'] as const;
+const BLOCKS = ['transformer-640', 'transformer-1280', 'resnet-320', 'resnet-640', 'resnet-1280', 'unet', 'decoder'] as const;
 type Block = (typeof BLOCKS)[number];
 
 function isBlock(s: string): s is Block {
@@ -27,6 +33,11 @@ function isBlock(s: string): s is Block {
 
 /** The block at the stage of SDXS-512's U-Net (512² image, 64² latent) that has `channels`. */
 function buildBlock(block: Block, lowering: LoweringOverrides): { graph: Graph; feeds: Record<string, Tensor> } {
+  if (block === 'unet' || block === 'decoder') {
+    const built = buildNetwork(block, 512, lowering);
+    bindSynthetic(built.graph, 0);
+    return built;
+  }
   const g = new Graph({ name: block, target: 'cpu', lowering });
   const p = new Params(g);
   const rng = new Generator(0);
@@ -52,6 +63,7 @@ function buildBlock(block: Block, lowering: LoweringOverrides): { graph: Graph; 
 interface Side {
   lowering: LoweringOverrides;
   config: Record<string, string>;
+  model?: string;
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -61,6 +73,7 @@ async function main(argv: string[]): Promise<void> {
   let rounds = 8;
   let runs = 3;
   let threads: number | undefined = 1;
+  let saveA: string | undefined;
   for (let i = 0; i < argv.length; i += 2) {
     const [flag, v] = [argv[i]!, argv[i + 1]];
     if (v === undefined) throw new Error(`${flag} needs a value`);
@@ -71,6 +84,9 @@ async function main(argv: string[]): Promise<void> {
     else if (flag === '--b') b.lowering = parseLowering(flag, v);
     else if (flag === '--a-config') a.config = parseConfig(flag, v);
     else if (flag === '--b-config') b.config = parseConfig(flag, v);
+    else if (flag === '--a-model') a.model = v;
+    else if (flag === '--b-model') b.model = v;
+    else if (flag === '--save-a') saveA = v;
     else if (flag === '--rounds') rounds = Number(v);
     else if (flag === '--runs') runs = Number(v);
     else if (flag === '--threads') threads = v === 'default' ? undefined : Number(v);
@@ -78,8 +94,10 @@ async function main(argv: string[]): Promise<void> {
   }
   const open = async (side: Side): Promise<{ session: Session; feeds: Record<string, Tensor> }> => {
     const { graph, feeds } = buildBlock(block, side.lowering);
+    const bytes = side.model === undefined ? toOnnx(graph) : new Uint8Array(await readFile(side.model));
+    if (side === a && saveA !== undefined) await writeFile(saveA, bytes);
     const rt = createNodeRuntime({ ...(threads === undefined ? {} : { intraOpThreads: threads }), ortSessionOptions: { extra: { session: side.config } } });
-    return { session: await rt.createSession(toOnnx(graph), { label: block }), feeds };
+    return { session: await rt.createSession(bytes, { label: block }), feeds };
   };
   const sides = [await open(a), await open(b)];
   for (const s of sides) await timeSession(s.session, s.feeds, 0, 2);

@@ -22,19 +22,15 @@
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AutoencoderTiny, TAESD_CONFIG } from '@sdxs/decoder';
 import { bindSynthetic, toOnnx, type Graph, type LoweringOverrides } from '@sdxs/graph';
 import { createNodeRuntime, type NodeRuntimeOptions } from '@sdxs/runtime-node';
 import { Generator, Tensor } from '@sdxs/tensor';
-import { buildUNetGraph } from '@sdxs/unet';
 import { describeMachine } from '../machine.js';
 import { countFlops } from '../models/flops.js';
-import { SDXS512_UNET } from '../models/full-size-configs.js';
+import { buildNetwork, type Net } from './networks.js';
 import { parseProfileArgs, type ProfileArgs } from './profile-args.js';
 import { summariseProfile, type ProfileSummary } from './ort-profile.js';
 import { matmulRoofline, rate, timeSession, type Rate, type Timed } from './timing.js';
-
-type Net = 'unet' | 'decoder';
 
 interface NetResult {
   net: Net;
@@ -54,22 +50,6 @@ interface NetResult {
   profile?: ProfileSummary;
   /** Non-finite values in the output: synthetic weights that overflow would time a different computation. */
   nonfinite: number;
-}
-
-function build(net: Net, size: number, lowering: LoweringOverrides): { graph: Graph; feeds: Record<string, Tensor> } {
-  const rng = new Generator(0);
-  const latent = size / 8;
-  if (net === 'unet') {
-    const { graph } = buildUNetGraph(SDXS512_UNET, { target: 'cpu', batch: 1, height: latent, width: latent, timestep: 'scalar', lowering });
-    const feeds = {
-      sample: rng.randn([1, 4, latent, latent]),
-      timestep: new Tensor('float32', [], new Float32Array([999])),
-      encoder_hidden_states: rng.randn([1, 77, 768]),
-    };
-    return { graph, feeds };
-  }
-  const { graph } = new AutoencoderTiny(TAESD_CONFIG).decoderGraph({ target: 'cpu', batch: 1, height: latent, width: latent, lowering });
-  return { graph, feeds: { latents: rng.randn([1, TAESD_CONFIG.latent_channels, latent, latent]) } };
 }
 
 function runtimeOptions(args: ProfileArgs, profilePrefix: string | undefined): NodeRuntimeOptions {
@@ -99,7 +79,7 @@ function familyGflops(byOpFlops: Record<string, number>, profile: ProfileSummary
 }
 
 async function measureNet(net: Net, args: ProfileArgs, log: (s: string) => void): Promise<NetResult> {
-  const { graph, feeds } = build(net, args.size, args.lowering);
+  const { graph, feeds } = buildNetwork(net, args.size, args.lowering);
   const flops = countFlops(graph);
   bindSynthetic(graph, 0);
   const bytes = toOnnx(graph);
