@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StableDiffusionPipeline } from '@sdxs/pipeline';
@@ -101,6 +101,11 @@ describe('sdxs generate on the golden model folder', () => {
     const m = /sdxs-(\d+)\.png$/.exec(r.stdout.trim());
     expect(m).not.toBeNull();
     expect(JSON.parse(readPngText(readFileSync(r.stdout.trim())).sdxs!).seed).toBe(m![1]);
+    expect(r.stdout.trim()).toBe(join(work.path, `sdxs-${m![1]}.png`));
+    // An existing folder as --out gets the default name inside it.
+    mkdirSync(join(work.path, 'pictures'));
+    const inDir = await runCli(['generate', 'a cat', '--model', model.path, '--seed', '9', '--out', 'pictures', '-q'], { cwd: work.path });
+    expect(inDir.stdout).toBe(`${join(work.path, 'pictures', 'sdxs-9.png')}\n`);
   });
 
   it('sizes the model cannot take are refused after loading it, in flag words (exit 2)', async () => {

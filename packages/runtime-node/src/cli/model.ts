@@ -12,25 +12,34 @@ import { choiceFlag, intFlag, providerFlag } from './args.js';
 import type { CliIO } from './io.js';
 import type { Reporter } from './progress.js';
 
-/** util.parseArgs options for choosing and loading a model. */
-export const MODEL_OPTIONS = {
+/** util.parseArgs options saying which model files to read and how to build its graphs. */
+export const SOURCE_OPTIONS = {
   revision: { type: 'string' },
   variant: { type: 'string' },
   vae: { type: 'string' },
   dtype: { type: 'string' },
+} as const;
+
+/** util.parseArgs options saying where the graphs run (commands that run them). */
+export const RUNTIME_OPTIONS = {
   ep: { type: 'string' },
   threads: { type: 'string' },
   'no-cache': { type: 'boolean' },
 } as const;
 
+export const MODEL_OPTIONS = { ...SOURCE_OPTIONS, ...RUNTIME_OPTIONS } as const;
+
 /** Help line of --model (info and convert take the model as their argument instead). */
 export const MODEL_FLAG_HELP = '  -m, --model <dir|repo>   a diffusers folder, or a Hugging Face repo id (downloaded into the HF cache)';
 
-/** Help lines of the other model options. */
-export const MODEL_HELP = `      --revision <rev>     branch, tag or commit of a repo id (default main)
+/** Help lines of {@link SOURCE_OPTIONS}. */
+export const SOURCE_HELP = `      --revision <rev>     branch, tag or commit of a repo id (default main)
       --variant <name>     prefer *.<name>.safetensors weights, e.g. fp16
       --vae <folder>       vae (default) or vae_large (SDXS's full AutoencoderKL)
-      --dtype <type>       float32 (default) or float16 compute for the U-Net and decoder
+      --dtype <type>       float32 (default) or float16 compute for the U-Net and decoder`;
+
+/** Help lines of {@link MODEL_OPTIONS}. */
+export const MODEL_HELP = `${SOURCE_HELP}
       --ep <provider>      cpu (default), webgpu or cuda; falls back to cpu with a warning
       --threads <n>        CPU threads for onnxruntime (default: one per core)
       --no-cache           do not read or write built graphs in the graph cache ($SDXS_CACHE/graphs)`;

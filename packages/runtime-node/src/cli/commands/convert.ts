@@ -24,7 +24,7 @@ import { createNodeRuntime } from '../../runtime.js';
 import { choiceFlag, COMMON_HELP, intFlag, parseCommand, positionals } from '../args.js';
 import { CliError, errnoCode, UsageError } from '../errors.js';
 import type { CliIO } from '../io.js';
-import { MODEL_HELP, MODEL_OPTIONS, modelFlags, openModelSource, type ModelFlags } from '../model.js';
+import { modelFlags, openModelSource, SOURCE_HELP, SOURCE_OPTIONS, type ModelFlags } from '../model.js';
 import { formatMs, Reporter } from '../progress.js';
 import { cliVersion } from '../version.js';
 
@@ -47,16 +47,15 @@ Options:
       --force              replace --out if it exists
 
 Model options:
-${MODEL_HELP.split('\n').filter((l) => !/--(ep|threads|no-cache)\b/.test(l)).join('\n')}
+${SOURCE_HELP}
 
 ${COMMON_HELP}
 
 Example:
   sdxs convert IDKiro/sdxs-512-dreamshaper --out sdxs-onnx --dtype float16 --target webgpu`;
 
-const { ep: _ep, threads: _threads, 'no-cache': _noCache, ...CONVERT_MODEL_OPTIONS } = MODEL_OPTIONS;
 const OPTIONS = {
-  ...CONVERT_MODEL_OPTIONS,
+  ...SOURCE_OPTIONS,
   out: { type: 'string', short: 'o' },
   width: { type: 'string' },
   height: { type: 'string' },

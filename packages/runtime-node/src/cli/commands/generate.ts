@@ -1,6 +1,6 @@
 /** `sdxs generate "prompt" --model …`: text to PNG files carrying their generation parameters. */
 import { mkdir, readFile, stat } from 'node:fs/promises';
-import { dirname, extname, resolve } from 'node:path';
+import { dirname, extname, join, resolve } from 'node:path';
 import { checkRequest, type GenerateRequest } from '@sdxs/pipeline';
 import { COMMON_HELP, numberFlag, parseCommand, seedFlag } from '../args.js';
 import { writeFileAtomic } from '../atomic.js';
@@ -26,7 +26,7 @@ Options:
       --height <px>        image height
       --batch <n>          images to generate at once (out-1.png, out-2.png, …)
       --prompt-file <path> read the prompt from a file ("-": standard input) instead of the argument
-  -o, --out <file.png>     output file (default sdxs-<seed>.png)
+  -o, --out <file.png>     output file, or a folder for sdxs-<seed>.png (default: the current folder)
 
 Model options:
 ${MODEL_FLAG_HELP}
@@ -96,6 +96,12 @@ async function readPromptFile(path: string, io: CliIO): Promise<string> {
   if (!st.isFile()) throw new UsageError(`--prompt-file: ${path} is not a file`, 'generate');
   if (st.size > MAX_PROMPT_FILE) throw new UsageError(`--prompt-file: ${path} is ${st.size} bytes, over the ${MAX_PROMPT_FILE}-byte limit`, 'generate');
   return (await readFile(full, 'utf8')).replace(/\r?\n$/, '');
+}
+
+/** `--out`: a file name as given, or `sdxs-<seed>.png` inside it when it names a folder (default: the current one). */
+async function outputPath(out: string, seed: bigint): Promise<string> {
+  const isDir = await stat(out).then((s) => s.isDirectory(), () => false);
+  return isDir ? join(out, `sdxs-${seed}.png`) : out;
 }
 
 /** out.png → out-1.png, out-2.png… for a batch; the name itself for one image. */
@@ -178,7 +184,7 @@ async function generateFiles(job: GenerateJob, io: CliIO, progress: Reporter): P
     const seed = result.seed ?? BigInt(request.seed ?? 0);
     const first = result.images[0];
     if (!first) throw new CliError('the pipeline returned no image');
-    const out = resolve(io.cwd, job.out ?? `sdxs-${seed}.png`);
+    const out = await outputPath(resolve(io.cwd, job.out ?? '.'), seed);
     const paths = outputPaths(out, result.images.length);
     await mkdir(dirname(out), { recursive: true });
     const guidance = request.guidanceScale ?? 0;
