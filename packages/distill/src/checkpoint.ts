@@ -119,11 +119,28 @@ export async function saveCheckpoint(dir: string, c: CheckpointContents): Promis
   }
 }
 
+function isStateHeader(h: unknown): h is StateHeader {
+  if (typeof h !== 'object' || h === null) return false;
+  const o = h as Record<string, unknown>;
+  const opt = o['optimizer'];
+  return (
+    o['version'] === 1 &&
+    typeof o['component'] === 'string' &&
+    Number.isInteger(o['step']) &&
+    typeof o['paramsIn'] === 'object' &&
+    o['paramsIn'] !== null &&
+    typeof o['ema'] === 'boolean' &&
+    typeof opt === 'object' &&
+    opt !== null &&
+    typeof (opt as Record<string, unknown>)['name'] === 'string'
+  );
+}
+
 function parseHeader(text: string | undefined, file: string): StateHeader {
   if (text === undefined) throw new Error(`${file}: not an sdxs training state (no sdxs_training_state metadata)`);
   const h: unknown = JSON.parse(text);
-  if (typeof h !== 'object' || h === null || !('version' in h) || h.version !== 1) throw new Error(`${file}: unknown training state version`);
-  return h as StateHeader;
+  if (!isStateHeader(h)) throw new Error(`${file}: unknown or malformed training state header`);
+  return h;
 }
 
 /**

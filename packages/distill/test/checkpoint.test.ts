@@ -4,12 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AutoencoderTiny } from '@sdxs/decoder';
-import { bindCheckpoint, toOnnx } from '@sdxs/graph';
+import { bindCheckpoint, Graph, linear, Params, toOnnx } from '@sdxs/graph';
 import { Generator, type Tensor } from '@sdxs/tensor';
 import { openSafetensorsFile } from '@sdxs/tensor/node';
-import { adamw, CHECKPOINT_FILES, checkpointName, latestCheckpoint, loadCheckpoint, makeTrainable, saveCheckpoint, Trainer, type UpdateMode } from '../src/index.js';
+import { adamw, addLoRA, CHECKPOINT_FILES, mergeLoRA, mseLoss, checkpointName, latestCheckpoint, loadCheckpoint, makeTrainable, saveCheckpoint, Trainer, type UpdateMode } from '../src/index.js';
 import { distillGraph, STUDENT } from './_decoder.js';
-import { runtime, sameBits } from './_helpers.js';
+import { normal, runtime, sameBits } from './_helpers.js';
 
 const root = mkdtempSync(join(tmpdir(), 'sdxs-distill-ckpt-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -90,5 +90,33 @@ describe('checkpoints', () => {
     expect(out['sample']!.shape).toEqual([2, 3, 32, 32]);
     await s.dispose();
     await t.dispose();
+  });
+
+  it('LoRA runs: merged weights for the component, adapters in pytorch_lora_weights.safetensors, resumed from there', async () => {
+    const make = async () => {
+      const g = new Graph();
+      const x = g.input('x', 'float32', [3, 4]);
+      const y = linear(new Params(g).child('attn').child('to_q'), x, 4, 4, false);
+      g.bind('attn.to_q.weight', normal([4, 4], 1));
+      const lora = addLoRA(g, { rank: 2, generator: new Generator(3) });
+      const loss = mseLoss(y, g.input('t', 'float32', [3, 4]));
+      return { lora, trainer: await Trainer.create({ runtime, graph: g, loss, trainable: lora.params, optimizer: adamw({ lr: 0.1 }) }) };
+    };
+    const { lora, trainer } = await make();
+    const data = { x: normal([3, 4], 2), t: normal([3, 4], 3) };
+    await trainer.step(data);
+    const frozen = new Map<string, Tensor>([['attn.to_q.weight', normal([4, 4], 1)]]);
+    const dir = join(root, 'lora', checkpointName(1));
+    await saveCheckpoint(dir, { component: 'unet', config: {}, weights: mergeLoRA(frozen, trainer.params(), lora), adapters: trainer.params(), trainer: trainer.state() });
+    const loaded = await loadCheckpoint(dir);
+    expect([...loaded.adapters!.keys()].sort()).toEqual(['attn.to_q.lora_A.weight', 'attn.to_q.lora_B.weight']);
+    expect(sameBits(loaded.weights.get('attn.to_q.weight')!.data as Float32Array, frozen.get('attn.to_q.weight')!.data as Float32Array)).toBe(false);
+    const again = await make();
+    again.trainer.load(loaded.trainer);
+    await trainer.step(data);
+    await again.trainer.step(data);
+    for (const [k, v] of trainer.params()) expect(sameBits(again.trainer.params().get(k)!.data, v.data), k).toBe(true);
+    await trainer.dispose();
+    await again.trainer.dispose();
   });
 });
