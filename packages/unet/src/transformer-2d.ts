@@ -34,13 +34,16 @@ export function transformer2D(p: Params, x: Value, context: Value, o: Transforme
   }
   const dimHead = Math.floor(o.channels / o.heads);
   const inner = o.heads * dimHead;
-  // [B, C, H, W] ↔ [B, H·W, C]: the tokens the transformer blocks see.
-  const toTokens = (v: Value) => Transpose(Reshape(v, [0, 0, -1]), [0, 2, 1]);
-  const toImage = (v: Value) => Reshape(Transpose(v, [0, 2, 1]), [0, 0, h, w]);
+  // [B, C, H, W] ↔ [B, H·W, C]: the tokens the transformer blocks see. The 4-D permutes (diffusers'
+  // `permute(0, 2, 3, 1).reshape(...)` and back) rather than a 3-D transpose, because that is the form onnxruntime's
+  // CPU layout pass folds into its NCHWc reorders (`ReorderOutput`/`ReorderInput` with channels_last): no
+  // separate Transpose of the [B, H·W, C] activation on either side of the blocks.
+  const toTokens = (v: Value, c: number) => Reshape(Transpose(v, [0, 2, 3, 1]), [0, -1, c]);
+  const toImage = (v: Value, c: number) => Transpose(Reshape(v, [0, h, w, c]), [0, 3, 1, 2]);
 
   let t = p.child('norm').scoped(() => groupNorm2d(p.child('norm'), x, o.channels, o.groups, 1e-6));
   t = p.child('proj_in').scoped(() =>
-    o.useLinearProjection ? linear(p.child('proj_in'), toTokens(t), o.channels, inner) : toTokens(conv2d(p.child('proj_in'), t, o.channels, inner, 1)),
+    o.useLinearProjection ? linear(p.child('proj_in'), toTokens(t, o.channels), o.channels, inner) : toTokens(conv2d(p.child('proj_in'), t, o.channels, inner, 1), inner),
   );
   const blocks = p.child('transformer_blocks');
   for (let i = 0; i < o.layers; i++) {
@@ -54,7 +57,7 @@ export function transformer2D(p: Params, x: Value, context: Value, o: Transforme
     });
   }
   const out = p.child('proj_out').scoped(() =>
-    o.useLinearProjection ? toImage(linear(p.child('proj_out'), t, inner, o.channels)) : conv2d(p.child('proj_out'), toImage(t), inner, o.channels, 1),
+    o.useLinearProjection ? toImage(linear(p.child('proj_out'), t, inner, o.channels), o.channels) : conv2d(p.child('proj_out'), toImage(t, inner), inner, o.channels, 1),
   );
   return Add(out, x);
 }
