@@ -6,7 +6,7 @@
  * paired, and the median ratio over rounds is the result.
  *
  *   --block transformer-640|transformer-1280|resnet-320|resnet-640|resnet-1280   which block (channels at its stage),
- *           or unet|decoder: the whole network at 512² (as profile-cpu builds it)
+ *           or unet|decoder|step: the whole network at 512² (as profile-cpu builds it; step is the fused one-step graph)
  *   --a LOWERING, --b LOWERING     lowering overrides, `key=impl,…` or `default`
  *   --a-config K=V,…, --b-config K=V,…   session config entries per side
  *   --a-model FILE, --b-model FILE   run this .onnx on that side instead of building it (the block still makes
@@ -24,7 +24,7 @@ import { buildNetwork } from './networks.js';
 import { parseConfig, parseLowering } from './profile-args.js';
 import { timeSession } from './timing.js';
 
-const BLOCKS = ['transformer-640', 'transformer-1280', 'resnet-320', 'resnet-640', 'resnet-1280', 'unet', 'decoder'] as const;
+const BLOCKS = ['transformer-640', 'transformer-1280', 'resnet-320', 'resnet-640', 'resnet-1280', 'unet', 'decoder', 'step'] as const;
 type Block = (typeof BLOCKS)[number];
 
 function isBlock(s: string): s is Block {
@@ -33,7 +33,7 @@ function isBlock(s: string): s is Block {
 
 /** The block at the stage of SDXS-512's U-Net (512² image, 64² latent) that has `channels`. */
 function buildBlock(block: Block, lowering: LoweringOverrides): { graph: Graph; feeds: Record<string, Tensor> } {
-  if (block === 'unet' || block === 'decoder') {
+  if (block === 'unet' || block === 'decoder' || block === 'step') {
     const built = buildNetwork(block, 512, lowering);
     bindSynthetic(built.graph, 0);
     return built;

@@ -1,8 +1,9 @@
 /** Command-line options of perf/profile-cpu.ts (documented there). */
 import { IMPLS, type CompositeImpls, type CompositeName, type LoweringOverrides } from '@sdxs/graph';
+import { NETS, type Net } from './networks.js';
 
 export interface ProfileArgs {
-  nets: ('unet' | 'decoder')[];
+  nets: Net[];
   size: number;
   runs: number;
   /** Runs of each MatMul roofline measurement. */
@@ -86,8 +87,9 @@ export function parseProfileArgs(argv: readonly string[]): ProfileArgs {
     switch (flag) {
       case '--nets':
         a.nets = v.split(',').map((n) => {
-          if (n !== 'unet' && n !== 'decoder') throw new Error(`--nets: ${n} is not unet or decoder`);
-          return n;
+          const net = NETS.find((x) => x === n);
+          if (net === undefined) throw new Error(`--nets: ${n} is not one of ${NETS.join(', ')}`);
+          return net;
         });
         break;
       case '--size':

@@ -8,7 +8,7 @@
  * profiler view: time per op type and the slowest nodes. Options try lowering and session choices without editing
  * code, so the numbers behind packages/graph/src/lowering.ts can be re-run on a quiet machine:
  *
- *   --nets unet,decoder        which networks (default both)
+ *   --nets unet,decoder,step   which graphs (default unet,decoder; step is the pipeline's fused one-step graph)
  *   --size 512                 image size in pixels (the latent is 1/8)
  *   --runs 3                   timed runs after one warm-up
  *   --lowering groupNorm=decomposed,attention=contrib-mha   composite implementations (lowering.ts IMPLS)
