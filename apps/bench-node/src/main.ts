@@ -9,9 +9,10 @@ import { describeMachine } from './machine.js';
 import { MODELS_USAGE } from './models/options.js';
 import { runFoundation } from './suites/foundation.js';
 import { runModels } from './suites/models.js';
+import { runRealtime } from './suites/realtime.js';
 import { runTraining } from './suites/training.js';
 
-const SUITES = { foundation: (log: (s: string) => void) => runFoundation(log), models: runModels, training: (log: (s: string) => void) => runTraining(log) } as const;
+const SUITES = { foundation: (log: (s: string) => void) => runFoundation(log), models: runModels, training: (log: (s: string) => void) => runTraining(log), realtime: runRealtime } as const;
 type SuiteName = keyof typeof SUITES;
 
 function isSuite(s: string): s is SuiteName {

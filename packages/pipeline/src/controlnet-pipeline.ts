@@ -21,6 +21,7 @@ import {
 } from './graphs/controlnet-step.js';
 import { loadComponents, newScheduler, type PipelineComponents } from './model/components.js';
 import { closeWeights, openComponentWeights } from './model/weights.js';
+import type { PipelineInfo } from './info.js';
 import { StableDiffusionPipeline, type GenerateResult, type LoadOptions } from './pipeline.js';
 import { createRealtimeStream, type RealtimeOptions, type RealtimeStream } from './realtime.js';
 import { checkRequest, type CheckedRequest, type GenerateRequest } from './request.js';
@@ -143,6 +144,11 @@ export class ControlNetPipeline {
     return this.base.defaultSize;
   }
 
+  /** What `sdxs info` prints: the text-to-image components and the ControlNet. */
+  info(): PipelineInfo {
+    return this.base.info();
+  }
+
   /**
    * Generate images under the control image, as `pipe(prompt, image=control, controlnet_conditioning_scale=…)`.
    * Without width and height the output takes the control image's size (rounded down to the VAE's factor), as
@@ -227,6 +233,10 @@ export class ControlNetPipeline {
     if (width === undefined || height === undefined) throw new RangeError('realtime: "width" and "height" are required (the U-Net has no sample_size)');
     // One seed for every frame, so the picture changes only where the drawing does.
     const seed = options.seed ?? Math.floor(Math.random() * 2 ** 53);
+    // Refuse bad options now, not at the first frame.
+    checkRequest({ ...options, seed, width, height }, { spatialFactor: this.components.vae.spatialFactor });
+    const scale = options.controlScale ?? 1;
+    if (typeof scale !== 'number' || !Number.isFinite(scale)) throw new RangeError(`realtime: "controlScale" must be a finite number, got ${JSON.stringify(scale)}`);
     return createRealtimeStream({ ...options, width, height, seed }, async (image: Pixels, o): Promise<RawImage> => {
       const { images } = await this.generate({ ...o, image });
       const first = images[0];

@@ -3,11 +3,11 @@ import type { Runtime } from '@sdxs/tensor';
 import type { WeightFileIdentity } from './cache/graph-key.js';
 import type { BuildSettings } from './graphs/builders.js';
 import type { PipelineComponents } from './model/components.js';
-import { countParameters } from './model/weights.js';
+import { countParameters, type ComponentWeights } from './model/weights.js';
 import type { GraphSessionStats } from './runtime/graph-sessions.js';
 
 export interface ComponentInfo {
-  /** `unet`, `text_encoder`, `vae`. */
+  /** `unet`, `text_encoder`, `vae`, and extra ones such as `controlnet`. */
   readonly name: string;
   readonly className: string;
   /** Folder in the model source. */
@@ -35,18 +35,23 @@ export interface PipelineInfo {
 
 /** Summarize a loaded pipeline. */
 export function pipelineInfo(c: PipelineComponents, runtime: Runtime, settings: BuildSettings, stats: GraphSessionStats): PipelineInfo {
-  const component = (name: 'unet' | 'text_encoder' | 'vae', className: string): ComponentInfo => {
-    const w = c.weights[name];
+  const component = (name: string, className: string, w: ComponentWeights): ComponentInfo => {
     const { parameters, dtypes } = countParameters(w);
     return { name, className, dir: w.dir, parameters, weightDTypes: dtypes, files: w.identity };
   };
+  const extra = Object.entries(c.extra ?? {}).map(([name, e]) => component(name, e.className, e.weights));
   return {
     source: c.source.id,
     pipeline: c.index.pipelineClass,
     runtime: runtime.name,
     target: settings.target,
     dtype: settings.dtype,
-    components: [component('text_encoder', c.index.textEncoder.className), component('unet', c.index.unet.className), component('vae', c.vae.className)],
+    components: [
+      component('text_encoder', c.index.textEncoder.className, c.weights.text_encoder),
+      component('unet', c.index.unet.className, c.weights.unet),
+      component('vae', c.vae.className, c.weights.vae),
+      ...extra,
+    ],
     tokenizer: { maxLength: c.tokenizer.maxLength, bosTokenId: c.tokenizer.bosTokenId, eosTokenId: c.tokenizer.eosTokenId, padTokenId: c.tokenizer.padTokenId },
     scheduler: { className: c.schedulerClass, config: c.schedulerConfig },
     vaeScaleFactor: c.vae.spatialFactor,

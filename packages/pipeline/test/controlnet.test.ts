@@ -114,6 +114,12 @@ describe('ControlNetPipeline loading', () => {
   it('loads a text-to-image folder with a ControlNet from elsewhere, and refuses one without any', async () => {
     const pipe = await ControlNetPipeline.load(goldenSource(model), controlnetDir(), countingRuntime());
     expect(pipe.controlnetConfig.block_out_channels).toEqual([32, 64, 128]);
+    expect(pipe.info().components.map((c) => [c.name, c.className, c.dir])).toEqual([
+      ['text_encoder', 'CLIPTextModel', 'text_encoder'],
+      ['unet', 'UNet2DConditionModel', 'unet'],
+      ['vae', 'AutoencoderTiny', 'vae'],
+      ['controlnet', 'ControlNetModel', 'controlnet'],
+    ]);
     await pipe.dispose();
     await expect(ControlNetPipeline.load(goldenSource(model), undefined, countingRuntime())).rejects.toThrow(/StableDiffusionPipeline has no controlnet; pass a ControlNet folder/);
   });

@@ -178,4 +178,9 @@ describe('ControlNetPipeline.realtime on the built SDXS-layout case', () => {
     expect(Buffer.from(last.image.data).equals(Buffer.from(direct.images[0]!.data))).toBe(true);
     await stream.close();
   });
+
+  it('refuses bad stream options when opened, not at the first frame', () => {
+    expect(() => pipe.realtime({ prompt: 'x', width: 100, height: 128 })).toThrow(/"width" must be a multiple of 8/);
+    expect(() => pipe.realtime({ prompt: 'x', controlScale: Number.POSITIVE_INFINITY })).toThrow(/"controlScale" must be a finite number/);
+  });
 });

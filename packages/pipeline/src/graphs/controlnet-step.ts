@@ -30,7 +30,12 @@ export interface ControlledUNetSide {
   readonly controlnet: ControlNetConfig;
 }
 
-/** Pixels of the control image per latent along a side: the conditioning embedding halves it once per extra block. */
+/**
+ * Pixels of the control image per latent along a side: the conditioning embedding halves it once per extra block.
+ *
+ * @example
+ * controlImageFactor(config); // 8 for conditioning_embedding_out_channels [16, 32, 96, 256]
+ */
 export function controlImageFactor(c: ControlNetConfig): number {
   return 2 ** (c.conditioning_embedding_out_channels.length - 1);
 }
