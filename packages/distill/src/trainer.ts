@@ -29,7 +29,7 @@ export interface TrainerOptions {
   ema?: EmaOptions;
   /**
    * Where the optimizer runs. 'host' (default): the graph returns gradients and TypeScript updates the resident
-   * float32 arrays in place; on the CPU backend this is the faster choice (see the package README numbers).
+   * float32 arrays in place; on the CPU backend whole steps run as fast as in graph mode with 30 % less memory (README).
    * 'graph': parameters and state are graph inputs, updated values graph outputs, swapped in each step.
    */
   update?: UpdateMode;
