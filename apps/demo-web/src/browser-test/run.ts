@@ -1,0 +1,251 @@
+/**
+ * `pnpm test:browser`: build the demo, serve it with the golden model folders, and drive headless Chromium
+ * on both backends — WASM (no GPU: the page must say WebGPU is missing and fall back) and WebGPU (Chromium's
+ * SwiftShader adapter). Typed prompt → image equal to the Node pipeline's for the same seed within 2/255; a
+ * stroke on the sketch pad → a new image, equal to Node's ControlNet pipeline on the same pad pixels; under
+ * the production CSP (no 'unsafe-eval'), cross-origin isolated (WebAssembly threads); clear messages for a
+ * missing WebGPU and a model that fails to load. Screenshots and a JSON report go to artifacts/browser-test/.
+ * Exit code 0 when every check passes.
+ */
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { AddressInfo } from 'node:net';
+import type { Page } from 'playwright-core';
+import { build, preview } from 'vite';
+import { materializeGoldenModels } from '../server/golden-models.js';
+import { demoViteConfig } from '../server/vite-config.js';
+import { checkBundle } from './bundle-check.js';
+import { launchChromium } from './chromium.js';
+import { canvasPixels, drawStroke, frameCount, pageMessages, waitFrame, waitLiveCaughtUp, waitLoaded } from './page.js';
+import { changedFraction, maxChannelDiff, nodeReference, type NodeReference } from './reference.js';
+
+const ARTIFACTS = fileURLToPath(new URL('../../../../artifacts/browser-test/', import.meta.url));
+const PROMPT = 'a photo of a cat';
+const SEED = 42;
+const SCALE = 0.8;
+/**
+ * Image side per backend: the golden model's default (sample_size 16 × the tiny VAE's 8) on WASM; half that on
+ * SwiftShader's WebGPU, which emulates the GPU on the CPU and takes over a minute per 128² image (the run checks
+ * correctness; speed is measured on real GPUs).
+ */
+const SIZES = { wasm: 128, webgpu: 64 } as const;
+const LOAD_MS = 180_000;
+const RUN_MS = 300_000;
+
+interface Check {
+  readonly name: string;
+  readonly ok: boolean;
+  readonly detail: string;
+}
+
+const checks: Check[] = [];
+const measurements: Record<string, unknown> = {};
+
+function check(name: string, ok: boolean, detail = ''): boolean {
+  checks.push({ name, ok, detail });
+  console.log(`${ok ? 'ok  ' : 'FAIL'} ${name}${detail ? ` — ${detail}` : ''}`);
+  return ok;
+}
+
+async function attempt(name: string, fn: () => Promise<void>): Promise<void> {
+  try {
+    await fn();
+  } catch (e) {
+    check(name, false, e instanceof Error ? (e.stack ?? e.message) : String(e));
+  }
+}
+
+/** Console errors of the page and its workers (CSP violations are reported there). */
+function collectConsole(page: Page): string[] {
+  const lines: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error' || m.type() === 'warning') lines.push(`${m.type()}: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => lines.push(`pageerror: ${e.message}`));
+  page.on('worker', (w) => w.on('console', (m) => m.type() === 'error' && lines.push(`worker error: ${m.text()}`)));
+  return lines;
+}
+
+async function backendRun(base: string, backend: 'wasm' | 'webgpu', ref: NodeReference): Promise<void> {
+  const browser = await launchChromium({ webgpu: backend === 'webgpu' });
+  try {
+    const page = await browser.context.newPage();
+    const consoleLines = collectConsole(page);
+    // WASM: 'auto' on a browser without an adapter must fall back and say so. WebGPU: asked for explicitly.
+    const size = SIZES[backend];
+    const query = backend === 'wasm' ? '?backend=auto' : `?backend=webgpu&size=${size}`;
+    const t0 = performance.now();
+    await page.goto(`${base}/${query}`);
+    const state = await waitLoaded(page, LOAD_MS);
+    const loadMs = performance.now() - t0;
+    const label = (await page.textContent('#backend')) ?? '';
+    const messages = await pageMessages(page);
+    if (!check(`${backend}: page loads the model`, state === 'ready', `${label}; ${(loadMs / 1000).toFixed(1)} s; messages ${JSON.stringify(messages)}`)) return;
+    check(`${backend}: runs on onnxruntime-web/${backend}`, label.startsWith(`onnxruntime-web/${backend}`), label);
+    const env = await page.evaluate(() => ({ isolated: crossOriginIsolated, cores: navigator.hardwareConcurrency }));
+    check(`${backend}: cross-origin isolated (WebAssembly threads possible)`, env.isolated, JSON.stringify(env));
+    if (backend === 'wasm') {
+      check('wasm: the page says WebGPU is missing', messages.some((m) => m.kind === 'webgpu-missing' && m.level === 'warning'), JSON.stringify(messages));
+      check('wasm: WebAssembly runs with threads', /\b([2-9]|\d\d+) threads\b/.test(label) || env.cores < 2, label);
+    }
+
+    // Prompt → image, compared with the Node pipeline.
+    await page.fill('#prompt', PROMPT);
+    await page.fill('#seed', String(SEED));
+    const before = await frameCount(page);
+    const tGen = performance.now();
+    await page.click('#generate');
+    await waitFrame(page, before, RUN_MS);
+    const firstMs = performance.now() - tGen;
+    const text = await canvasPixels(page, '#output');
+    const expected = await ref.text({ prompt: PROMPT, seed: SEED, size });
+    const diff = maxChannelDiff(text, expected);
+    check(`${backend}: prompt image (${size}²) equals Node's (seed ${SEED}) within 2/255`, diff <= 2, `max |browser − node| = ${diff}/255`);
+    const timing = (await page.textContent('#timing')) ?? '';
+    check(`${backend}: time and backend shown`, /\d+ ms per image · onnxruntime-web\//.test(timing), timing);
+    const times: Record<string, unknown> = { size, first_click_to_image_ms: Math.round(firstMs), first: JSON.parse((await page.getAttribute('#timing', 'data-timings')) ?? 'null') };
+    if (backend === 'wasm') {
+      // A second generation: the sessions exist, so this is the steady per-image time.
+      const before2 = await frameCount(page);
+      await page.click('#generate');
+      await waitFrame(page, before2, RUN_MS);
+      times.second = JSON.parse((await page.getAttribute('#timing', 'data-timings')) ?? 'null');
+    }
+    measurements[`${backend}_prompt`] = times;
+    await page.screenshot({ path: join(ARTIFACTS, `${backend}-prompt.png`), fullPage: true });
+
+    // A stroke on the sketch pad → the live stream renders the sketch ControlNet's image.
+    if (!check(`${backend}: sketch pad shown (ControlNet loaded)`, await page.isVisible('#pad'))) return;
+    await drawStroke(page, [0.2, 0.25], [0.8, 0.7]);
+    await waitLiveCaughtUp(page, RUN_MS);
+    const sketched = await canvasPixels(page, '#output');
+    const pad = await canvasPixels(page, '#pad');
+    const changed = changedFraction(sketched.data, text.data);
+    check(`${backend}: drawing a stroke gives a new image`, changed > 0.01, `${(changed * 100).toFixed(1)}% of pixels changed`);
+    const expectedSketch = await ref.sketch({ prompt: PROMPT, seed: SEED, size, pad, scale: SCALE });
+    const sketchDiff = maxChannelDiff(sketched, expectedSketch);
+    check(`${backend}: sketch image equals Node's ControlNet pipeline within 2/255`, sketchDiff <= 2, `max |browser − node| = ${sketchDiff}/255`);
+    measurements[`${backend}_sketch_render_ms`] = Number(await page.getAttribute('#timing', 'data-ms'));
+    await page.screenshot({ path: join(ARTIFACTS, `${backend}-sketch.png`), fullPage: true });
+
+    // Under the CSP eval is refused — and nothing the page ran needed it.
+    const csp = consoleLines.filter((l) => /Content Security Policy/i.test(l));
+    check(`${backend}: no CSP violations`, csp.length === 0, csp.join(' | ') || 'none');
+    // Code evaluated by the test itself is exempt (DevTools protocol), so the probe makes the page evaluate a string.
+    const probe = await page.evaluate(
+      () =>
+        new Promise<string[]>((resolve) => {
+          const seen: string[] = [];
+          document.addEventListener('securitypolicyviolation', (e) => seen.push(`${e.effectiveDirective} ${e.blockedURI}`));
+          const w: { setTimeout(code: string, ms: number): number } = window;
+          w.setTimeout('document.body.dataset.evaluated = "yes"', 0);
+          setTimeout(() => resolve(document.body.dataset.evaluated === 'yes' ? ['evaluated'] : seen), 300);
+        }),
+    );
+    check(`${backend}: the CSP is enforced (string evaluation refused)`, probe.some((v) => v.startsWith('script-src') && v.endsWith('eval')), probe.join(', '));
+    const errors = consoleLines.filter((l) => !/Content Security Policy/i.test(l) && l.startsWith('pageerror'));
+    check(`${backend}: no uncaught page errors`, errors.length === 0, errors.join(' | ') || 'none');
+  } finally {
+    await browser.close();
+  }
+}
+
+/** Failures the page must explain: WebGPU asked for where there is none, and a model folder that is not there. */
+async function messageRuns(base: string): Promise<void> {
+  const browser = await launchChromium({ webgpu: false });
+  try {
+    const page = await browser.context.newPage();
+    await page.goto(`${base}/?backend=webgpu`);
+    await waitLoaded(page, LOAD_MS);
+    const noGpu = await pageMessages(page);
+    check('message: WebGPU requested but missing', noGpu.some((m) => m.kind === 'webgpu-unavailable' && m.level === 'error' && /WebGPU is not available/.test(m.text)), JSON.stringify(noGpu));
+    await page.screenshot({ path: join(ARTIFACTS, 'message-webgpu-missing.png') });
+    await page.goto(`${base}/?backend=wasm&model=/models/missing/&controlnet=`);
+    await waitLoaded(page, LOAD_MS);
+    const missing = await pageMessages(page);
+    check('message: model folder fails to load', missing.some((m) => m.kind === 'model-load' && /could not be loaded/.test(m.text) && /models\/missing/.test(m.text)), JSON.stringify(missing));
+    await page.screenshot({ path: join(ARTIFACTS, 'message-model-load.png') });
+  } finally {
+    await browser.close();
+  }
+}
+
+function rawStatus(base: string, path: string): Promise<number> {
+  const url = new URL(base);
+  return new Promise((resolve, reject) => {
+    const req = request({ host: url.hostname, port: url.port, path, method: 'GET' }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+async function serverChecks(base: string): Promise<void> {
+  const page = await fetch(`${base}/`);
+  const csp = page.headers.get('content-security-policy') ?? '';
+  check('server: CSP without unsafe-eval', /script-src 'self' 'wasm-unsafe-eval'/.test(csp) && /worker-src 'self'/.test(csp) && !/'unsafe-eval'/.test(csp), csp);
+  check('server: COOP/COEP', page.headers.get('cross-origin-opener-policy') === 'same-origin' && page.headers.get('cross-origin-embedder-policy') === 'require-corp');
+  const range = await fetch(`${base}/models/sdxs/unet/diffusion_pytorch_model.safetensors`, { headers: { Range: 'bytes=0-7' } });
+  check('server: model files answer ranges', range.status === 206 && (await range.arrayBuffer()).byteLength === 8, `HTTP ${range.status} ${range.headers.get('content-range')}`);
+  // Raw requests: fetch() would normalise dot segments before sending them. Plain and %2e dot segments resolve
+  // above /models/ as URL paths (404 there); encoded slashes and backslashes are refused inside it (403).
+  for (const bad of ['../../../../etc/passwd', '%2e%2e/%2e%2e/%2e%2e/etc/passwd', '..%2F..%2F..%2Fetc%2Fpasswd', 'unet/..%5C..%5Cx', '%00x']) {
+    const status = await rawStatus(base, `/models/sdxs/${bad}`);
+    check(`server: refuses /models/sdxs/${bad}`, status === 403 || status === 404, `HTTP ${status}`);
+  }
+  const unknown = await fetch(`${base}/models/missing/model_index.json`);
+  check('server: an unknown model folder is a 404', unknown.status === 404, `HTTP ${unknown.status}`);
+  const cross = await fetch(`${base}/models/sdxs/model_index.json`, { headers: { 'Sec-Fetch-Site': 'cross-site' } });
+  check('server: refuses cross-site model requests', cross.status === 403, `HTTP ${cross.status}`);
+}
+
+async function main(): Promise<number> {
+  rmSync(ARTIFACTS, { recursive: true, force: true });
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const golden = materializeGoldenModels();
+  const dist = join(ARTIFACTS, 'dist');
+  let server: Awaited<ReturnType<typeof preview>> | undefined;
+  let ref: NodeReference | undefined;
+  try {
+    const config = { models: golden.folders, outDir: dist, port: 0 };
+    const tBuild = performance.now();
+    await build(demoViteConfig(config));
+    measurements.build_ms = Math.round(performance.now() - tBuild);
+    const bundle = checkBundle(dist);
+    measurements.bundle = { totals: bundle.totals, files: bundle.files };
+    // onnxruntime-web's Emscripten glue (ort/*.mjs) imports 'module' and 'worker_threads' on its Node path only.
+    const nodeImports = bundle.nodeImports.filter((d) => !d.startsWith('ort/'));
+    check('bundle: no Node built-in imports in the app and runtime chunks', nodeImports.length === 0, nodeImports.join(', ') || `JS ${bundle.totals.js} B, glue ${bundle.totals['ort-glue']} B, WASM ${bundle.totals.wasm} B`);
+    // onnxruntime-web's asyncify glue carries Emscripten's emval method caller (new Function); the CSP run below
+    // shows it is never called. Our own chunks must have none.
+    const ours = bundle.dynamicCode.filter((d) => !d.startsWith('ort/'));
+    check('bundle: no eval/new Function in the app and runtime chunks', ours.length === 0, ours.join(' | ') || `${bundle.dynamicCode.length} in onnxruntime-web's glue files only`);
+
+    server = await preview(demoViteConfig(config));
+    const port = (server.httpServer.address() as AddressInfo | null)?.port;
+    if (!port) throw new Error('the preview server has no port');
+    const base = `http://127.0.0.1:${port}`;
+    console.log(`serving ${dist} at ${base} (models: ${JSON.stringify(golden.folders)})`);
+    await attempt('server checks', () => serverChecks(base));
+    ref = await nodeReference(golden.folders.sdxs!, golden.folders.sketch!);
+    for (const backend of ['wasm', 'webgpu'] as const) await attempt(`${backend} run`, () => backendRun(base, backend, ref!));
+    await attempt('message runs', () => messageRuns(base));
+  } catch (e) {
+    check('test harness', false, e instanceof Error ? (e.stack ?? e.message) : String(e));
+  } finally {
+    await ref?.dispose();
+    await new Promise<void>((resolve) => (server ? server.httpServer.close(() => resolve()) : resolve()));
+    golden.cleanup();
+  }
+  const failed = checks.filter((c) => !c.ok);
+  writeFileSync(join(ARTIFACTS, 'report.json'), `${JSON.stringify({ checks, measurements }, null, 2)}\n`);
+  console.log(`\n${checks.length - failed.length}/${checks.length} checks passed; report and screenshots in ${ARTIFACTS}`);
+  console.log(JSON.stringify({ measurements: { ...measurements, bundle: (measurements.bundle as { totals: unknown } | undefined)?.totals } }));
+  return failed.length ? 1 : 0;
+}
+
+process.exitCode = await main();

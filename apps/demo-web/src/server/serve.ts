@@ -1,0 +1,50 @@
+/**
+ * `pnpm demo`: the demo on a dev server (or `--preview`: the production build), at http://127.0.0.1:5173/.
+ *
+ *   pnpm demo --model ~/models/sdxs-512-dreamshaper --controlnet ~/models/sdxs-512-dreamshaper-sketch
+ *   pnpm demo --golden          # the tiny random-weight test model (128×128), nothing to download
+ *   pnpm demo --preview --port 8080
+ *
+ * Local folders are served at /models/sdxs/ and /models/sketch/, the page's default `?model=` and `?controlnet=`;
+ * any other URL works too (`?model=hf:IDKiro/sdxs-512-dreamshaper&controlnet=hf:IDKiro/sdxs-512-dreamshaper-sketch`).
+ * SDXS_MODEL_DIR and SDXS_CONTROLNET_DIR do the same as the flags.
+ */
+import { parseArgs } from 'node:util';
+import { build, createServer, preview } from 'vite';
+import { materializeGoldenModels } from './golden-models.js';
+import { demoViteConfig } from './vite-config.js';
+
+const { values } = parseArgs({
+  options: {
+    model: { type: 'string' },
+    controlnet: { type: 'string' },
+    golden: { type: 'boolean', default: false },
+    preview: { type: 'boolean', default: false },
+    port: { type: 'string' },
+  },
+});
+
+const golden = values.golden ? materializeGoldenModels() : undefined;
+const models: Record<string, string> = { ...golden?.folders };
+const model = values.model ?? process.env.SDXS_MODEL_DIR;
+const controlnet = values.controlnet ?? process.env.SDXS_CONTROLNET_DIR;
+if (model) models.sdxs = model;
+if (controlnet) models.sketch = controlnet;
+const port = values.port === undefined ? undefined : Number(values.port);
+const options = { models, ...(port !== undefined ? { port } : {}) };
+
+process.on('exit', () => golden?.cleanup());
+process.on('SIGINT', () => process.exit(0));
+process.on('SIGTERM', () => process.exit(0));
+
+if (values.preview) {
+  await build(demoViteConfig(options));
+  const server = await preview(demoViteConfig(options));
+  server.printUrls();
+} else {
+  const server = await createServer(demoViteConfig({ ...options, dev: true }));
+  await server.listen();
+  server.printUrls();
+}
+for (const [name, dir] of Object.entries(models)) console.log(`  /models/${name}/ → ${dir}`);
+if (!models.sdxs) console.log('  no local model folder: pass --model DIR (or --golden), or open the page with ?model=<url>');
