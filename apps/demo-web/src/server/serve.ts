@@ -4,6 +4,7 @@
  *   pnpm demo --model ~/models/sdxs-512-dreamshaper --controlnet ~/models/sdxs-512-dreamshaper-sketch
  *   pnpm demo --golden          # the tiny random-weight test model (128×128), nothing to download
  *   pnpm demo --preview --port 8080
+ *   pnpm demo --build           # only build, into apps/demo-web/dist
  *
  * Local folders are served at /models/sdxs/ and /models/sketch/, the page's default `?model=` and `?controlnet=`;
  * any other URL works too (`?model=hf:IDKiro/sdxs-512-dreamshaper&controlnet=hf:IDKiro/sdxs-512-dreamshaper-sketch`).
@@ -20,6 +21,7 @@ const { values } = parseArgs({
     controlnet: { type: 'string' },
     golden: { type: 'boolean', default: false },
     preview: { type: 'boolean', default: false },
+    build: { type: 'boolean', default: false },
     port: { type: 'string' },
   },
 });
@@ -37,7 +39,10 @@ process.on('exit', () => golden?.cleanup());
 process.on('SIGINT', () => process.exit(0));
 process.on('SIGTERM', () => process.exit(0));
 
-if (values.preview) {
+if (values.build) {
+  await build(demoViteConfig(options));
+  console.log('built apps/demo-web/dist');
+} else if (values.preview) {
   await build(demoViteConfig(options));
   const server = await preview(demoViteConfig(options));
   server.printUrls();
@@ -46,5 +51,7 @@ if (values.preview) {
   await server.listen();
   server.printUrls();
 }
-for (const [name, dir] of Object.entries(models)) console.log(`  /models/${name}/ → ${dir}`);
-if (!models.sdxs) console.log('  no local model folder: pass --model DIR (or --golden), or open the page with ?model=<url>');
+if (!values.build) {
+  for (const [name, dir] of Object.entries(models)) console.log(`  /models/${name}/ → ${dir}`);
+  if (!models.sdxs) console.log('  no local model folder: pass --model DIR (or --golden), or open the page with ?model=<url>');
+}
