@@ -28,6 +28,7 @@ export { foldedStep, guidedNoisePrediction, linearCombination, type FoldedStep, 
 export { postprocessImages, type PostprocessedImages } from './graphs/postprocess.js';
 export { decodePackedGraph, encodePackedGraph, packGraph, type ComponentPrefix, type PackedBlob, type PackedGraph, type PackedManifest, type PackedTensor } from './graphs/packed-graph.js';
 export { assembleWeights } from './graphs/assemble-weights.js';
+export { canUseWeightFiles, packGraphOnFiles, sessionExternalData } from './graphs/file-backed.js';
 export { concatRows, repeatRows, scaleTensor, splitImages } from './tensors.js';
 export { ControlNetPipeline, type ControlNetLoadOptions, type ControlNetLocation, type ControlNetRequest } from './controlnet-pipeline.js';
 export {

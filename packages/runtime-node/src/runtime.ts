@@ -1,5 +1,5 @@
 import * as ort from 'onnxruntime-node';
-import { isDType, type DType, type Runtime, type Session, type SessionIO, type SessionOptions, type Tensor } from '@sdxs/tensor';
+import { isDType, type DType, type Runtime, type RuntimeCapabilities, type Session, type SessionIO, type SessionOptions, type Tensor } from '@sdxs/tensor';
 import { prepareExternalData } from './external-data/prepare.js';
 import { ortExecutionProvider } from './providers/ort-options.js';
 import { resolveProvider } from './providers/resolve.js';
@@ -78,6 +78,8 @@ class NodeSession implements Session {
 
 class OrtNodeRuntime implements NodeRuntime {
   readonly name: string;
+  // prepareExternalData hands file entries to onnxruntime by folder, so it reads (or maps) them itself.
+  readonly capabilities: RuntimeCapabilities = { externalDataFiles: true };
   readonly provider: ProviderName;
   readonly requested: ProviderName;
   readonly #options: OpenNodeRuntimeOptions;

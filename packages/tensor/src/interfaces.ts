@@ -9,11 +9,22 @@ import type { Tensor } from './tensor.js';
 export interface Runtime {
   /** Short name of the engine and execution provider actually in use, e.g. `onnxruntime-node/cpu`. */
   readonly name: string;
+  /** What the runtime accepts beyond bytes; absent means nothing more (a browser runtime, a test double). */
+  readonly capabilities?: RuntimeCapabilities;
   /**
    * Create a session from serialized ONNX bytes. `externalData` maps the `location` strings of the
    * model's external initializers to where their bytes live (a file path in Node, bytes or a URL in a browser).
    */
   createSession(model: Uint8Array, options?: SessionOptions): Promise<Session>;
+}
+
+export interface RuntimeCapabilities {
+  /**
+   * `externalData` entries may name files by absolute path, which the runtime reads (or maps) itself: a graph's
+   * parameters can then point into the model's own safetensors files, and the weights never pass through the
+   * JS heap. onnxruntime-node sets it; a browser runtime cannot open paths and leaves it out.
+   */
+  readonly externalDataFiles?: boolean;
 }
 
 export interface SessionOptions {
@@ -50,6 +61,15 @@ export interface ModelSource {
   readText(path: string): Promise<string>;
   /** Random access to a file's bytes, for reading single tensors out of large safetensors files. */
   open(path: string): Promise<ByteSource>;
+  /**
+   * The file's absolute path on this machine, when the source is a folder on disk (undefined for URLs and
+   * in-memory sources). With a runtime that has `capabilities.externalDataFiles`, the pipeline then lets the
+   * runtime read weights straight from the file instead of copying them through JS memory.
+   *
+   * @example
+   * new LocalFolderSource('./sdxs').localPath('unet/diffusion_pytorch_model.safetensors'); // '/home/me/sdxs/unet/…'
+   */
+  localPath?(path: string): string | undefined;
 }
 
 /**

@@ -2,7 +2,9 @@
  * A built graph as the pipeline caches it: the ONNX model with every parameter pointing into an external
  * weight blob (one per component), plus a manifest saying which checkpoint tensor goes where in each blob.
  * The model bytes hold structure and small constants only, so a cache entry is small and independent of
- * the weights' values; the blobs are filled from the model's own files whenever a session is created.
+ * the weights' values; the blobs are filled from the model's own files whenever a session is created. (Where
+ * the runtime reads files itself, file-backed.ts packs the same structure with the parameters pointing into the
+ * model's safetensors files instead, one `file` blob per file.)
  */
 import { DTYPE_BYTES, isDType, shapeSize, type DType } from '@sdxs/tensor';
 import { toOnnx, type Graph } from '@sdxs/graph';
@@ -22,14 +24,19 @@ export interface PackedTensor {
   readonly offset: number;
 }
 
-/** The external blob of one component. */
+/** The external blob of one component, or one of its weight files (`file`). */
 export interface PackedBlob {
   /** `unet`, `vae`, `text_encoder`: the pipeline's weight set that fills it. */
   readonly component: string;
-  /** The external-data location the model refers to. */
+  /** The external-data location the model refers to; for a `file` blob, the file's path in the model source. */
   readonly location: string;
   readonly size: number;
   readonly tensors: readonly PackedTensor[];
+  /**
+   * The blob is the component's safetensors file itself, the tensors at their offsets in it (see
+   * packGraphOnFiles): the runtime reads it from disk, nothing is assembled.
+   */
+  readonly file?: true;
 }
 
 export interface PackedManifest {
@@ -116,7 +123,8 @@ function checkManifest(m: unknown): PackedManifest {
       if (offset + shapeSize(shape) * DTYPE_BYTES[e.dtype] > size) fail(`${e.key} lies past the end of its blob`);
       return { key: e.key, dtype: e.dtype, shape, offset };
     });
-    return { component: r.component, location: r.location, size, tensors };
+    if (r.file !== undefined && r.file !== true) fail('a blob\'s file flag is not true');
+    return { component: r.component, location: r.location, size, tensors, ...(r.file ? { file: true as const } : {}) };
   });
   return { blobs, inputs: strings(o.inputs, 'inputs'), outputs: strings(o.outputs, 'outputs') };
 }

@@ -13,6 +13,11 @@ export interface ComponentWeights {
   readonly dir: string;
   readonly files: readonly SafetensorsFile[];
   readonly identity: readonly WeightFileIdentity[];
+  /**
+   * Each file's absolute path, in `files` order, when the source is on local disk (`ModelSource.localPath`);
+   * absent when any file has none. A runtime that reads files can then take the weights from them directly.
+   */
+  readonly localPaths?: readonly string[];
   /** Keys the model does not use, and how file keys map to parameter names (as bindCheckpoint takes them). */
   readonly bind: BindOptions;
 }
@@ -69,7 +74,9 @@ export async function openComponentWeights(
     throw e;
   }
   const keys = files.flatMap((f) => [...f.entries.keys()]);
-  return { dir, files, identity, bind: bind(keys) };
+  const local = paths.map((p) => source.localPath?.(p));
+  const localPaths = local.every((p): p is string => p !== undefined) ? local : undefined;
+  return { dir, files, identity, bind: bind(keys), ...(localPaths ? { localPaths } : {}) };
 }
 
 /** Close every file of the components (errors ignored: this runs on dispose and on failed loads). */

@@ -1,13 +1,14 @@
 /**
  * Graph → session, once per key: look the packed graph up in the injected cache, build and pack it on a
- * miss, fill its weight blobs from the checkpoint files, and create the runtime session. Sessions are kept
+ * miss, fill its weight blobs from the checkpoint files — or, where the runtime reads files and the model is
+ * on local disk, point the graph into those files (file-backed.ts) — and create the runtime session. Sessions are kept
  * for the pipeline's life; concurrent requests for the same key share one creation.
  */
 import type { Graph } from '@sdxs/graph';
 import type { Runtime, Session } from '@sdxs/tensor';
 import type { GraphCache } from '../cache/graph-cache.js';
 import { graphKey, type GraphKeyParts } from '../cache/graph-key.js';
-import { assembleWeights } from '../graphs/assemble-weights.js';
+import { canUseWeightFiles, packGraphOnFiles, sessionExternalData } from '../graphs/file-backed.js';
 import { decodePackedGraph, encodePackedGraph, packGraph, type ComponentPrefix, type PackedGraph } from '../graphs/packed-graph.js';
 import type { ComponentWeights } from '../model/weights.js';
 import type { ProgressCallback } from '../progress.js';
@@ -35,6 +36,8 @@ export interface GraphSessionStats {
   cacheHits: number;
   sessions: number;
   released: number;
+  /** Sessions whose weights the runtime reads from the model's own files (no copy in JS memory). */
+  fromFiles: number;
 }
 
 /** A session in use: it is not released (even if evicted) until `release()` is called. */
@@ -50,7 +53,7 @@ interface Entry {
 }
 
 export class GraphSessions {
-  readonly stats: GraphSessionStats = { built: 0, cacheHits: 0, sessions: 0, released: 0 };
+  readonly stats: GraphSessionStats = { built: 0, cacheHits: 0, sessions: 0, released: 0, fromFiles: 0 };
   readonly #runtime: Runtime;
   readonly #weights: Readonly<Record<string, ComponentWeights>>;
   readonly #options: GraphSessionOptions;
@@ -68,11 +71,15 @@ export class GraphSessions {
 
   /** The session for `request`, created on first use; call `release()` when done with it. */
   async acquire(request: GraphRequest): Promise<SessionLease> {
-    const key = await graphKey(request.parts);
+    const files = canUseWeightFiles(this.#runtime, request.components, this.#weights);
+    // A file-backed graph holds file offsets instead of blob offsets: a key of its own (which packing happens
+    // is then fixed by the key's weight identities and dtype, so a cache entry always fits its key).
+    const parts = files ? { ...request.parts, options: { ...request.parts.options, weightFiles: true } } : request.parts;
+    const key = await graphKey(parts);
     let entry = this.#entries.get(key);
     if (entry) this.#entries.delete(key);
     else {
-      const created: Entry = { session: this.#create(key, request), users: 0, evicted: false };
+      const created: Entry = { session: this.#create(key, request, files), users: 0, evicted: false };
       // A failed creation is not remembered: the next request tries again.
       created.session.catch(() => {
         if (this.#entries.get(key) === created) this.#entries.delete(key);
@@ -131,7 +138,7 @@ export class GraphSessions {
     ).catch(() => undefined);
   }
 
-  async #packed(key: string, request: GraphRequest): Promise<PackedGraph> {
+  async #packed(key: string, request: GraphRequest, files: boolean): Promise<PackedGraph> {
     const { cache, onProgress } = this.#options;
     const graph = request.parts.kind;
     const t0 = performance.now();
@@ -147,19 +154,20 @@ export class GraphSessions {
       }
     }
     onProgress?.({ stage: 'build', graph, key, cached: false });
-    const packed = packGraph(request.build(), request.components);
+    const built = request.build();
+    const packed = (files ? packGraphOnFiles(built, request.components, this.#weights) : undefined) ?? packGraph(built, request.components);
     this.stats.built++;
     await cache?.put(key, encodePackedGraph(packed));
     onProgress?.({ stage: 'build', graph, key, cached: false, ms: performance.now() - t0 });
     return packed;
   }
 
-  async #create(key: string, request: GraphRequest): Promise<Session> {
-    const packed = await this.#packed(key, request);
+  async #create(key: string, request: GraphRequest, files: boolean): Promise<Session> {
+    const packed = await this.#packed(key, request, files);
     const graph = request.parts.kind;
     const t0 = performance.now();
     this.#options.onProgress?.({ stage: 'session', graph, key });
-    const externalData = await assembleWeights(packed.manifest, this.#weights);
+    const externalData = await sessionExternalData(packed.manifest, this.#weights);
     const eps = this.#options.executionProviders;
     const session = await this.#runtime.createSession(packed.model, {
       label: graph,
@@ -167,6 +175,7 @@ export class GraphSessions {
       ...(externalData.length ? { externalData } : {}),
     });
     this.stats.sessions++;
+    if (packed.manifest.blobs.some((b) => b.file)) this.stats.fromFiles++;
     this.#options.onProgress?.({ stage: 'session', graph, key, ms: performance.now() - t0 });
     return session;
   }

@@ -26,6 +26,11 @@ export class LocalFolderSource implements ModelSource {
     return resolveInside(this.root, relative);
   }
 
+  /** The same as `path`: the pipeline hands it to the runtime, which reads weights from the file itself. */
+  localPath(relative: string): string {
+    return this.path(relative);
+  }
+
   async exists(relative: string): Promise<boolean> {
     try {
       return (await stat(this.path(relative))).isFile();

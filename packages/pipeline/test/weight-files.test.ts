@@ -1,0 +1,118 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resolve } from 'node:path';
+import { decodeGraph, MemoryGraphCache, StableDiffusionPipeline, VAE_COMPONENTS } from '@sdxs/pipeline';
+import { createNodeRuntime } from '@sdxs/runtime-node';
+import { Tensor, type Runtime, type SessionOptions } from '@sdxs/tensor';
+import type { MaterializedFolder } from '../../../tools/golden/materialize.js';
+import { goldenModel, goldenSource, withFiles } from './_helpers.js';
+
+/** A runtime that records what each session was created with; `files` says whether it claims file-backed external data. */
+function recordingRuntime(files: boolean): Runtime & { readonly sessions: { label: string; externalData: NonNullable<SessionOptions['externalData']> }[] } {
+  const inner = createNodeRuntime({ intraOpThreads: 2 });
+  const sessions: { label: string; externalData: NonNullable<SessionOptions['externalData']> }[] = [];
+  return {
+    name: `recording(${inner.name})`,
+    ...(files ? { capabilities: { externalDataFiles: true } } : {}),
+    sessions,
+    createSession(model, options) {
+      sessions.push({ label: options?.label ?? '?', externalData: options?.externalData ?? [] });
+      return inner.createSession(model, options);
+    },
+  };
+}
+
+const REQUEST = { prompt: ['a photo of a cat', 'a watercolor of a lighthouse'], seed: 7, float: true } as const;
+
+describe('weights read from the model files (file-backed external data)', () => {
+  let model: MaterializedFolder;
+  let elsewhere: MaterializedFolder;
+  beforeAll(() => {
+    model = goldenModel();
+    elsewhere = goldenModel();
+  });
+  afterAll(() => {
+    model?.cleanup();
+    elsewhere?.cleanup();
+  });
+
+  it('a local float32 folder on a file-reading runtime gives the runtime file paths, and the same pixels as in-memory blobs', async () => {
+    const onFiles = recordingRuntime(true);
+    const inMemory = recordingRuntime(false);
+    const a = await StableDiffusionPipeline.load(goldenSource(model), onFiles);
+    const b = await StableDiffusionPipeline.load(goldenSource(model), inMemory);
+    try {
+      const ra = await a.generate(REQUEST);
+      const rb = await b.generate(REQUEST);
+      expect(ra.fused).toBe(true);
+
+      expect(onFiles.sessions.map((s) => s.label).sort()).toEqual(['one-step', 'text-encoder']);
+      const locations = onFiles.sessions.flatMap((s) => s.externalData.map((e) => e.path)).sort();
+      // Model-relative locations, one per weight file; the absolute path is only the entry's data.
+      expect(locations).toEqual(['text_encoder/model.safetensors', 'unet/diffusion_pytorch_model.safetensors', 'vae/diffusion_pytorch_model.safetensors']);
+      for (const e of onFiles.sessions.flatMap((s) => s.externalData)) expect(e.data).toBe(resolve(model.path, e.path));
+      expect(a.graphStats).toMatchObject({ sessions: 2, fromFiles: 2 });
+
+      for (const s of inMemory.sessions) for (const e of s.externalData) expect(e.data).toBeInstanceOf(Uint8Array);
+      expect(b.graphStats).toMatchObject({ sessions: 2, fromFiles: 0 });
+
+      // The same graph, only the weights' addresses differ: bit-identical results.
+      expect(ra.float!.data).toEqual(rb.float!.data);
+      ra.images.forEach((img, i) => expect(img.data).toEqual(rb.images[i]!.data));
+      expect((await a.encodePrompt(REQUEST.prompt)).data).toEqual((await b.encodePrompt(REQUEST.prompt)).data);
+    } finally {
+      await a.dispose();
+      await b.dispose();
+    }
+  });
+
+  it('cached file-backed graphs hold no absolute path and serve the same model in another folder', async () => {
+    const cache = new MemoryGraphCache();
+    const put: Uint8Array[] = [];
+    const spy = { get: (k: string) => cache.get(k), put: (k: string, v: Uint8Array) => (put.push(v), cache.put(k, v)) };
+    const first = await StableDiffusionPipeline.load(goldenSource(model), recordingRuntime(true), { cache: spy });
+    const runtime = recordingRuntime(true);
+    const second = await StableDiffusionPipeline.load(goldenSource(elsewhere), runtime, { cache: spy });
+    try {
+      const r1 = await first.generate(REQUEST);
+      expect(put).toHaveLength(2);
+      const text = (bytes: Uint8Array) => Buffer.from(bytes).toString('latin1');
+      for (const bytes of put) {
+        expect(text(bytes)).not.toContain(model.path);
+        expect(text(bytes)).toMatch(/(unet|text_encoder)\/[a-z_]+\.safetensors/);
+      }
+      const r2 = await second.generate(REQUEST);
+      expect(second.graphStats).toMatchObject({ built: 0, cacheHits: 2, fromFiles: 2 });
+      for (const e of runtime.sessions.flatMap((s) => s.externalData)) expect(e.data).toBe(resolve(elsewhere.path, e.path));
+      expect(r2.float!.data).toEqual(r1.float!.data);
+    } finally {
+      await first.dispose();
+      await second.dispose();
+    }
+  });
+
+  it('keeps in-memory blobs when weights need converting (float16 graph, float32 files) or the source has no local paths', async () => {
+    const runtime = recordingRuntime(true);
+    const f16 = await StableDiffusionPipeline.load(goldenSource(model), runtime, { dtype: 'float16' });
+    try {
+      const shape = { batch: 1, latentHeight: 8, latentWidth: 8 };
+      const latents = new Tensor('float32', [1, 4, 8, 8], new Float32Array(256).fill(0.1));
+      const out = await f16.runGraph('decode', shape, () => decodeGraph(f16.components.vae, shape, f16.settings), VAE_COMPONENTS, (s) => s.run({ latents }, ['rgba']));
+      expect(out.rgba?.shape).toEqual([1, 64, 64, 4]);
+      expect(runtime.sessions).toHaveLength(1);
+      expect(runtime.sessions[0]!.externalData.map((e) => [e.path, e.data instanceof Uint8Array])).toEqual([['vae.weights', true]]);
+    } finally {
+      await f16.dispose();
+    }
+
+    const remote = recordingRuntime(true);
+    // withFiles wraps the folder in a source without localPath, as a URL source is.
+    const pipe = await StableDiffusionPipeline.load(withFiles(goldenSource(model), {}), remote);
+    try {
+      await pipe.encodePrompt('a cat');
+      expect(remote.sessions[0]!.externalData.map((e) => [e.path, e.data instanceof Uint8Array])).toEqual([['text_encoder.weights', true]]);
+      expect(pipe.graphStats.fromFiles).toBe(0);
+    } finally {
+      await pipe.dispose();
+    }
+  });
+});
