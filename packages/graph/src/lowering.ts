@@ -48,17 +48,37 @@ export const IMPLS: { readonly [C in CompositeName]: readonly CompositeImpls[C][
  * (docs/DESIGN.md, "One graph per backend"), to be replaced by measurements: the table is data, so a benchmark
  * can rewrite it without touching model code.
  * - groupNorm: InstanceNormalization everywhere except CUDA, the only EP with a com.microsoft.GroupNorm kernel.
- * - attention: the fused MultiHeadAttention where it is a flash-attention kernel (CUDA); on CPU/WASM the
- *   decomposition lets onnxruntime's MatMul (MLAS) do the work. WebGPU stays decomposed until measured on a
+ * - attention: the fused MultiHeadAttention on CUDA (flash attention) and on the CPU, where it measured faster than
+ *   the decomposition (below); WASM keeps the decomposition (unmeasured). WebGPU stays decomposed until measured on a
  *   real GPU: onnxruntime-node 1.30's WebGPU flash-attention path (query length ≥ 32, head size a multiple of 4 —
  *   every SD attention) returned values off by 0.03–0.2 on SwiftShader (docs/webgpu-ep.md), and no GPU machine
  *   has confirmed it correct yet; correctness first.
  * - gelu/silu/quickGelu: the contrib kernels exist on every EP we target; onnxruntime would fuse the formula
  *   into them on CPU anyway.
+ *
+ * CPU (onnxruntime-node 1.30, 2-core AMD EPYC with AVX-512, float32, SDXS-512 at 512²), measured with
+ * apps/bench-node/src/perf/ (profile-cpu.ts: onnxruntime's profiler per op type; ab-blocks.ts: one U-Net block at
+ * its real shapes, two sessions in alternating rounds, median of the paired process-CPU-time ratios B/A — the
+ * machine was shared, so wall clock was not usable; an A/A run spreads 0.85–1.08 around 0.99):
+ * - Conv, Gemm and MatMul kernels are 95–96 % of a U-Net run and 99.7 % of the tiny decoder; every choice below
+ *   moves the remaining few per cent.
+ * - attention contrib-mha vs decomposed: transformer block at 640 channels (32², 1024 tokens) 0.942 and 0.950 on one
+ *   thread (10 rounds), 0.959 on two (16 rounds); at 1280 channels (16²) 0.964 on one, 0.955 on two. The six
+ *   blocks are about a third of the U-Net, so ≈ 1.5 % of it: below what a whole-U-Net A/B resolves here (1.006 over
+ *   8 rounds on one thread), and it removes the U-Net's 48 head-splitting Transposes and 12 Softmaxes. Outputs of the
+ *   unet-sdxs512 and pipeline-sdxs512-t2i golden cases unchanged in magnitude (max rel 1.2e-6). MultiHeadAttention
+ *   has no gradient rule: training graphs ask for `decomposed` (@sdxs/distill's TRAINING_LOWERING).
+ * - groupNorm decomposed vs instance-norm: ResnetBlock2D at 320 channels (64²) 0.995 on one thread (10 rounds) —
+ *   no difference, so the form with fewer nodes (and the one torch.onnx exports) stays.
+ * - gelu/silu: onnxruntime fuses x·Sigmoid(x) into QuickGelu and the erf formula into Gelu itself, so the profile
+ *   shows the same kernels whichever form is emitted.
+ * Session settings measured alongside (onnxruntime options, not lowering): graph optimization 'extended' instead of
+ * 'all' cost 10–15 % CPU time on the U-Net (no NCHWc convolutions); `session.set_denormal_as_zero` and
+ * `session.intra_op.allow_spinning=0` made no difference beyond noise (U-Net; decoder 0.983 on 16 rounds).
  */
 export const DEFAULT_LOWERING: Lowering = {
   groupNorm: { default: 'instance-norm', cuda: 'contrib-nhwc' },
-  attention: { default: 'decomposed', cuda: 'contrib-mha' },
+  attention: { default: 'decomposed', cpu: 'contrib-mha', cuda: 'contrib-mha' },
   gelu: { default: 'contrib' },
   silu: { default: 'mul-sigmoid' },
   quickGelu: { default: 'contrib' },

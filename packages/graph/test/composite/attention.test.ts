@@ -118,7 +118,7 @@ describe('attention', () => {
     expect(ops).toEqual(['Reshape', 'Transpose', 'Reshape', 'Transpose', 'Reshape', 'Transpose', 'Mul', 'MatMul', 'Softmax', 'MatMul', 'Transpose', 'Reshape', 'Identity']);
   });
 
-  it('contrib-mha is one com.microsoft.MultiHeadAttention node, and WebGPU/CUDA get it by default', () => {
+  it('contrib-mha is one com.microsoft.MultiHeadAttention node, and CPU/CUDA get it by default', () => {
     const text = dumpGraph(build('contrib-mha', 'float16', { ...cases[2]!, causal: true, t: 4, maskShape: [4, 4] }));
     expect(text).toMatch(/: float16\[1, 1, 4, 4\] = Unsqueeze\(mask, axes_\d+\)/);
     expect(text).toMatch(/: float16\[2, 4, 8\] = com\.microsoft\.MultiHeadAttention\(q, k, v, , , Unsqueeze_\d+:out_\d+\) \{num_heads=2, scale=0\.5, unidirectional=1\}/);
@@ -126,7 +126,8 @@ describe('attention', () => {
       const g = new Graph({ target });
       const x = g.input('x', 'float32', [1, 4, 8]);
       attention(x, x, x, { heads: 2 });
-      expect(g.nodes.some((n) => n.opType === 'MultiHeadAttention')).toBe(target === 'webgpu' || target === 'cuda');
+      // CPU: measured faster than the decomposition; WebGPU: decomposed until its flash path is confirmed on a GPU (lowering.ts).
+      expect(g.nodes.some((n) => n.opType === 'MultiHeadAttention')).toBe(target === 'cpu' || target === 'cuda');
     }
   });
 
