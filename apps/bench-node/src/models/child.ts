@@ -16,6 +16,8 @@ async function run(job: Job, log: (s: string) => void): Promise<JobResult> {
       return (await import('./load-check.js')).writeWeights(job, log);
     case 'load':
       return (await import('./load-check.js')).measureLoad(job, log);
+    case 'write-model':
+      return (await import('./synthetic-folder.js')).writeModel(job, log);
   }
 }
 

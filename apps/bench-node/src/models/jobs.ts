@@ -2,9 +2,10 @@
 import type { LoadJob, LoadResult, WeightsJob, WeightsResult } from './load-check.js';
 import type { ConfigJob, ConfigResult } from './measure-config.js';
 import type { FusedJob, FusedResult } from './measure-fused.js';
+import type { WriteModelJob, WriteModelResult } from './synthetic-folder.js';
 
-export type Job = ConfigJob | FusedJob | WeightsJob | LoadJob;
-export type JobResult = ConfigResult | FusedResult | WeightsResult | LoadResult;
+export type Job = ConfigJob | FusedJob | WeightsJob | LoadJob | WriteModelJob;
+export type JobResult = ConfigResult | FusedResult | WeightsResult | LoadResult | WriteModelResult;
 /** The result type for a job kind. */
 export type ResultOf<K extends Job['kind']> = Extract<JobResult, { kind: K }>;
 

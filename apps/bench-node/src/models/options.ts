@@ -16,6 +16,11 @@ export interface ModelsOptions {
   model?: string;
   /** Also time the fused one-step graph (@sdxs/pipeline) in a child of its own; step_ms then comes from it. */
   fused: boolean;
+  /**
+   * The fused child's weights: read by onnxruntime from the folder's files (`files`, the pipeline's path on a
+   * local folder), or filled into blobs in JS (`memory`, as in a browser) — to compare their peak RSS.
+   */
+  weights: 'files' | 'memory';
   /** Issue 3's load measure (U-Net read, session creation and RSS: inline vs external weights). */
   loadCheck: boolean;
   seed: number;
@@ -24,7 +29,7 @@ export interface ModelsOptions {
 }
 
 export const MODELS_USAGE =
-  'models options: --sizes 256,512 --batches 1,4 --runs 10 --ep cpu|webgpu|cuda --model DIR --fused on|off --load-check on|off --seed 0 --matmul 2048';
+  'models options: --sizes 256,512 --batches 1,4 --runs 10 --ep cpu|webgpu|cuda --model DIR --fused on|off --weights files|memory --load-check on|off --seed 0 --matmul 2048';
 
 function ints(flag: string, v: string, min: number): number[] {
   const xs = v.split(',').map((s) => Number(s.trim()));
@@ -49,7 +54,7 @@ export function targetFor(ep: Ep): Target {
  * parseModelsOptions(['--sizes', '256', '--runs', '2']); // { sizes: [256], batches: [1, 4], runs: 2, ep: 'cpu', … }
  */
 export function parseModelsOptions(args: readonly string[]): ModelsOptions {
-  const o: ModelsOptions = { sizes: [256, 512], batches: [1, 4], runs: 10, ep: 'cpu', fused: true, loadCheck: true, seed: 0, matmul: 2048 };
+  const o: ModelsOptions = { sizes: [256, 512], batches: [1, 4], runs: 10, ep: 'cpu', fused: true, weights: 'files', loadCheck: true, seed: 0, matmul: 2048 };
   for (let i = 0; i < args.length; i += 2) {
     const flag = args[i]!;
     const v = args[i + 1];
@@ -81,6 +86,10 @@ export function parseModelsOptions(args: readonly string[]): ModelsOptions {
         break;
       case '--fused':
         o.fused = onOff(flag, v);
+        break;
+      case '--weights':
+        if (v !== 'files' && v !== 'memory') throw new Error(`--weights wants files or memory, got ${v}`);
+        o.weights = v;
         break;
       case '--load-check':
         o.loadCheck = onOff(flag, v);

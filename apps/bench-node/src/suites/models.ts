@@ -8,8 +8,10 @@
  *   maxRSS off Linux) is its own: the three graphs built and their sessions created one after another (a stage's
  *   JS weights and model bytes are dropped before the next is built), then the stages run interleaved as a
  *   pipeline does (text encoder, U-Net, decoder), one warm-up step and `--runs` timed steps; medians reported.
- * - The fused step (@sdxs/pipeline's one-step graph: U-Net + x0 + decoder + RGBA in one session) runs in a
- *   second fresh child beside the text encoder, as the pipeline runs: step_ms = text encoder + one-step
+ * - The fused step runs in a second fresh child through @sdxs/pipeline itself (generate calls: text encoder, then
+ *   the one-step graph — U-Net + x0 + decoder + RGBA in one session) on the --model folder, or on the synthetic
+ *   SDXS-512 written once as a diffusers folder to a temp dir; onnxruntime reads the weights from the folder's
+ *   files (`--weights memory` makes the pipeline fill them in JS instead): step_ms = text encoder + one-step
  *   (`step_source: 'fused'`), and peak_rss_mb is that child's. With `--fused off`, step_ms is the sum of the
  *   stage medians (`'sum-of-stages'`) and peak_rss_mb the stage child's. images/s = batch / step.
  * - FLOPs are counted from each graph (models/flops.ts: MatMul, Gemm, Conv, attention; elementwise ignored).
@@ -25,6 +27,22 @@ import type { ConfigResult } from '../models/measure-config.js';
 import { parseModelsOptions, targetFor, type ModelsOptions } from '../models/options.js';
 import { matmulPeak, type MatmulPeak } from '../models/roofline.js';
 import { runInChild } from '../models/spawn.js';
+
+/** A diffusers folder for the fused children: --model, or the synthetic SDXS-512 written once (and removed by `done`). */
+async function fusedModel(opts: ModelsOptions, log: (s: string) => void): Promise<{ dir: string; done: () => Promise<void> }> {
+  if (opts.model) return { dir: opts.model, done: async () => undefined };
+  const root = await mkdtemp(join(tmpdir(), 'sdxs-bench-model-'));
+  const done = () => rm(root, { recursive: true, force: true });
+  try {
+    const dir = join(root, 'sdxs-512-synthetic');
+    await runInChild({ kind: 'write-model', dir, seed: opts.seed });
+    log(`  fused step: the pipeline on ${dir} (weights ${opts.weights === 'files' ? 'read from its files by onnxruntime' : 'filled in JS'})`);
+    return { dir, done };
+  } catch (e) {
+    await done();
+    throw e;
+  }
+}
 
 /** Issue 3's targets. */
 const RSS_TARGET = 1.5;
@@ -74,7 +92,7 @@ function logConfig(log: (s: string) => void, r: ConfigResult): void {
     const f = r.fused;
     log(
       `    fused one-step graph ${f1(f.one_step_ms)} ms (U-Net + decoder as stages: ${f1(r.stages_ms.unet + r.stages_ms.decoder)} ms), ${g3(f.one_step.gflops)} GFLOP/s; ` +
-        `session ${f0(f.one_step.session_ms)} ms; peak RSS ${f0(f.peak_rss_mb)} MiB (stages child ${f0(r.peak_rss_stages_mb)} MiB)`,
+        `session ${f0(f.one_step.session_ms)} ms (weights ${f.weights === 'files' ? `from files, ${f.sessions_from_files} sessions` : 'in memory'}); peak RSS ${f0(f.peak_rss_mb)} MiB (stages child ${f0(r.peak_rss_stages_mb)} MiB)`,
     );
   }
   log(
@@ -138,17 +156,22 @@ export async function runModels(log: (s: string) => void, args: readonly string[
   log(`MatMul ${matmul.n}² f32 on ${runtime.name}: ${g3(matmul.gflops)} GFLOP/s (B as weight ${g3(matmul.weight_b.gflops)}, as input ${g3(matmul.input_b.gflops)})`);
   log(`${opts.model ? `model ${opts.model}` : 'SDXS-512 at full size, synthetic weights'}; ${opts.runs} runs per stage after a warm-up, each configuration in a fresh process`);
   const configurations: ConfigResult[] = [];
-  for (const size of opts.sizes) {
-    for (const batch of opts.batches) {
-      const job = { ep: opts.ep, width: size, height: size, batch, runs: opts.runs, seed: opts.seed, matmulPeakGflops: matmul.gflops, ...(opts.model ? { model: opts.model } : {}) };
-      let r = await runInChild({ kind: 'config', ...job });
-      if (opts.fused) {
-        const fused = await runInChild({ kind: 'fused', ...job });
-        r = { ...r, step_ms: fused.step_ms, step_source: 'fused', images_per_s: batch / (fused.step_ms / 1000), peak_rss_mb: fused.peak_rss_mb, fused };
+  const model = opts.fused ? await fusedModel(opts, log) : undefined;
+  try {
+    for (const size of opts.sizes) {
+      for (const batch of opts.batches) {
+        const job = { ep: opts.ep, width: size, height: size, batch, runs: opts.runs, seed: opts.seed, matmulPeakGflops: matmul.gflops };
+        let r = await runInChild({ kind: 'config', ...job, ...(opts.model ? { model: opts.model } : {}) });
+        if (model) {
+          const fused = await runInChild({ kind: 'fused', ...job, model: model.dir, weights: opts.weights });
+          r = { ...r, step_ms: fused.step_ms, step_source: 'fused', images_per_s: batch / (fused.step_ms / 1000), peak_rss_mb: fused.peak_rss_mb, fused };
+        }
+        logConfig(log, r);
+        configurations.push(r);
       }
-      logConfig(log, r);
-      configurations.push(r);
     }
+  } finally {
+    await model?.done();
   }
   const results: ModelsResults = { options: opts, matmul, configurations };
   if (opts.loadCheck) {
