@@ -1,10 +1,26 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { decodeGraph, MemoryGraphCache, StableDiffusionPipeline, VAE_COMPONENTS } from '@sdxs/pipeline';
 import { createNodeRuntime } from '@sdxs/runtime-node';
-import { Tensor, type Runtime, type SessionOptions } from '@sdxs/tensor';
+import { castTensor, Tensor, type Runtime, type SessionOptions } from '@sdxs/tensor';
+import { openSafetensorsFile, writeSafetensorsFile } from '@sdxs/tensor/node';
 import type { MaterializedFolder } from '../../../tools/golden/materialize.js';
 import { goldenModel, goldenOutput, goldenSource, maxAbsDiff, withFiles } from './_helpers.js';
+
+/** Write an `fp16` variant beside a component's weights (diffusers' `variant="fp16"` naming), every tensor cast. */
+async function addFp16Variant(folder: string, file: string): Promise<void> {
+  const f = await openSafetensorsFile(join(folder, file));
+  try {
+    const tensors = new Map<string, Tensor>();
+    for (const name of f.names()) {
+      const t = await f.read(name);
+      tensors.set(name, t.dtype === 'float32' ? castTensor(t, 'float16') : t);
+    }
+    await writeSafetensorsFile(join(folder, file.replace(/\.safetensors$/, '.fp16.safetensors')), tensors);
+  } finally {
+    await f.close();
+  }
+}
 
 /** A runtime that records what each session was created with; `files` says whether it claims file-backed external data. */
 function recordingRuntime(files: boolean): Runtime & { readonly sessions: { label: string; externalData: NonNullable<SessionOptions['externalData']> }[] } {
@@ -115,6 +131,32 @@ describe('weights read from the model files (file-backed external data)', () => 
       expect(pipe.graphStats.fromFiles).toBe(0);
     } finally {
       await pipe.dispose();
+    }
+  });
+
+  it('reads an fp16 variant from its files for a float16 graph; the float32 text encoder converts it in memory', async () => {
+    const folder = goldenModel();
+    const weights = ['unet/diffusion_pytorch_model.safetensors', 'vae/diffusion_pytorch_model.safetensors', 'text_encoder/model.safetensors'];
+    for (const file of weights) await addFp16Variant(folder.path, file);
+    const onFiles = recordingRuntime(true);
+    const inMemory = recordingRuntime(false);
+    const options = { dtype: 'float16', variant: 'fp16' } as const;
+    const a = await StableDiffusionPipeline.load(goldenSource(folder), onFiles, options);
+    const b = await StableDiffusionPipeline.load(goldenSource(folder), inMemory, options);
+    try {
+      const ra = await a.generate(REQUEST);
+      const rb = await b.generate(REQUEST);
+      const summary = (rt: typeof onFiles) => rt.sessions.map((s) => [s.label, s.externalData.map((e) => [e.path, typeof e.data === 'string'])]).sort();
+      expect(summary(onFiles)).toEqual([
+        ['one-step', [['unet/diffusion_pytorch_model.fp16.safetensors', true], ['vae/diffusion_pytorch_model.fp16.safetensors', true]]],
+        ['text-encoder', [['text_encoder.weights', false]]],
+      ]);
+      expect(a.graphStats).toMatchObject({ sessions: 2, fromFiles: 1 });
+      expect(ra.float!.data).toEqual(rb.float!.data);
+    } finally {
+      await a.dispose();
+      await b.dispose();
+      folder.cleanup();
     }
   });
 });
