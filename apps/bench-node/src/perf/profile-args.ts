@@ -20,6 +20,10 @@ export interface ProfileArgs {
   json?: string;
 }
 
+export const PROFILE_USAGE =
+  'profile-cpu options: --nets unet,decoder,step --size 512 --runs 3 --peak-runs 10 --threads N --lowering attention=decomposed,… ' +
+  '--opt all|extended|basic|disabled --config session.key=value,… --mem-pattern on|off --profile on|off --top 12 --json FILE';
+
 type MutableOverrides = { -readonly [C in CompositeName]?: CompositeImpls[C] };
 
 function isComposite(name: string): name is CompositeName {
@@ -83,7 +87,8 @@ export function parseProfileArgs(argv: readonly string[]): ProfileArgs {
   for (let i = 0; i < argv.length; i += 2) {
     const flag = argv[i]!;
     const v = argv[i + 1];
-    if (v === undefined) throw new Error(`${flag} needs a value`);
+    if (flag === '--help') throw new Error(PROFILE_USAGE);
+    if (v === undefined) throw new Error(`${flag} needs a value (${PROFILE_USAGE})`);
     switch (flag) {
       case '--nets':
         a.nets = v.split(',').map((n) => {
@@ -128,7 +133,7 @@ export function parseProfileArgs(argv: readonly string[]): ProfileArgs {
         a.json = v;
         break;
       default:
-        throw new Error(`unknown option ${flag} (see the comment at the top of perf/profile-cpu.ts)`);
+        throw new Error(`unknown option ${flag} (${PROFILE_USAGE})`);
     }
   }
   return a;
