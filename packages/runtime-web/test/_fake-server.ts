@@ -53,17 +53,17 @@ export class FakeServer {
     const etag = `"${file.length}-${file[0] ?? 0}"`;
     if (method === 'HEAD') {
       if (this.options.noHead) return new Response(null, { status: 405 });
-      return new Response(null, { status: 200, headers: { ...common, etag, 'content-length': String(file.length) } });
+      return new Response(null, { status: 200, headers: { etag, ...common, 'content-length': String(file.length) } });
     }
     const m = range && !this.options.ignoreRanges ? /^bytes=(\d+)-(\d+)$/.exec(range) : null;
     if (m) {
       const start = Number(m[1]);
       const end = Math.min(Number(m[2]), file.length - 1);
       if (start >= file.length) return new Response(null, { status: 416, headers: { ...common, 'content-range': `bytes */${file.length}` } });
-      return new Response(file.slice(start, end + 1), { status: 206, headers: { ...common, etag, 'content-range': `bytes ${start}-${end}/${file.length}` } });
+      return new Response(file.slice(start, end + 1), { status: 206, headers: { etag, ...common, 'content-range': `bytes ${start}-${end}/${file.length}` } });
     }
     const body = this.options.truncateTo !== undefined ? file.slice(0, this.options.truncateTo) : file;
-    return new Response(body, { status: 200, headers: { ...common, etag, 'content-length': String(file.length) } });
+    return new Response(body, { status: 200, headers: { etag, ...common, 'content-length': String(file.length) } });
   }
 }
 

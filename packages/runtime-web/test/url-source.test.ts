@@ -105,6 +105,13 @@ describe('UrlModelSource', () => {
     expect(cache.entries.size).toBe(0);
   });
 
+  it('never takes a plain ETag for a SHA-256', async () => {
+    const s = server({ headers: { etag: `"${'b'.repeat(64)}"` } });
+    const source = new UrlModelSource(BASE, { fetch: s.fetch, store: new MemoryFileStore() });
+    const file = await SafetensorsFile.open(await source.open('unet/w.safetensors'));
+    expect((await file.read('layer.bias')).shape).toEqual([8]);
+  });
+
   it('accepts a file whose SHA-256 matches the one given', async () => {
     const bytes = weights();
     const digest = Array.from(new Uint8Array(await crypto.subtle.digest('SHA-256', new Uint8Array(bytes))), (b) => b.toString(16).padStart(2, '0')).join('');

@@ -7,6 +7,7 @@
  *   pnpm --filter @sdxs/demo-web bench [--size 256] [--runs 3] [--threads N]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -77,10 +78,14 @@ async function main(): Promise<void> {
   const options = { width: size, height: size, runs };
   console.log(`full-size SDXS-512 (U-Net ${EXPECTED_PARAMETERS.unet.toLocaleString()} + text encoder ${EXPECTED_PARAMETERS.text_encoder.toLocaleString()} parameters, synthetic), ${size}×${size}, ${runs} timed runs each`);
 
+  // The machine may be shared: the 1-minute load average before and after each side says how quiet it was.
+  const load: Record<string, number[]> = { before_web: loadavg() };
   console.log('browser: onnxruntime-web WASM in headless Chromium…');
   const web = await browserSide({ networks: net, options: { ...options, target: 'wasm' }, ...(threads ? { threads } : {}) });
+  load.after_web = loadavg();
   console.log('node: onnxruntime-node CPU EP…');
   const node = await benchOneStep(createNodeRuntime(threads ? { intraOpThreads: threads } : {}), net, { ...options, target: 'cpu' }, (l) => console.log(`  [node] ${l}`));
+  load.after_node = loadavg();
 
   // The demo's own build, for its sizes.
   const demoDist = join(OUT, 'demo-dist');
@@ -92,12 +97,12 @@ async function main(): Promise<void> {
       throw new Error(`${r.runtime}: parameter counts ${r.one_step.parameters}/${r.text_encoder.parameters} are not the full-size networks'`);
     }
   }
-  const result = { size, runs, chromium: web.chromium, web_threads: web.threads, web: web.result, node, ratio_step: web.result.step_ms / node.step_ms, bundle: { totals: bundle.totals, files: bundle.files } };
+  const result = { size, runs, load, chromium: web.chromium, web_threads: web.threads, web: web.result, node, ratio_step: web.result.step_ms / node.step_ms, bundle: { totals: bundle.totals, files: bundle.files } };
   writeFileSync(join(OUT, 'result.json'), `${JSON.stringify(result, null, 2)}\n`);
   console.log('');
   console.log(summary(`onnxruntime-web/wasm (${web.threads} threads)`, web.result));
   console.log(summary('onnxruntime-node/cpu', node));
-  console.log(`browser / node: ${result.ratio_step.toFixed(2)}× (prompt to pixels)`);
+  console.log(`browser / node: ${result.ratio_step.toFixed(2)}× (prompt to pixels); load average ${Object.entries(load).map(([k, v]) => `${k} ${v[0]!.toFixed(1)}`).join(', ')}`);
   console.log(`demo bundle: JS ${bundle.totals.js} B (our chunks + onnxruntime-web entries), onnxruntime glue ${bundle.totals['ort-glue']} B, WASM ${bundle.totals.wasm} B`);
   for (const f of bundle.files) console.log(`  ${f.path.padEnd(48)} ${String(f.bytes).padStart(10)}`);
 }

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import type { Page } from 'playwright-core';
-import { build, preview } from 'vite';
+import { build, createServer, preview } from 'vite';
 import { materializeGoldenModels } from '../server/golden-models.js';
 import { demoViteConfig } from '../server/vite-config.js';
 import { checkBundle } from './bundle-check.js';
@@ -184,6 +184,30 @@ function rawStatus(base: string, path: string): Promise<number> {
   });
 }
 
+/** `pnpm demo`'s dev server: the page loads with threads and generates (sources served by Vite, /ort/ by our middleware). */
+async function devServerRun(models: Record<string, string>, ref: NodeReference): Promise<void> {
+  const server = await createServer(demoViteConfig({ models, dev: true, port: 0 }));
+  await server.listen();
+  const browser = await launchChromium({ webgpu: false });
+  try {
+    const port = (server.httpServer?.address() as AddressInfo | null)?.port;
+    const page = await browser.context.newPage();
+    await page.goto(`http://127.0.0.1:${port}/?backend=wasm`);
+    const state = await waitLoaded(page, LOAD_MS);
+    const label = (await page.textContent('#backend')) ?? '';
+    if (!check('dev server: the page loads', state === 'ready', label)) return;
+    check('dev server: WebAssembly threads (COEP on every response)', /\b([2-9]|\d\d+) threads\b/.test(label) || !(await page.evaluate(() => navigator.hardwareConcurrency > 1)), label);
+    await page.fill('#seed', String(SEED));
+    await page.click('#generate');
+    await waitFrame(page, 0, RUN_MS);
+    const diff = maxChannelDiff(await canvasPixels(page, '#output'), await ref.text({ prompt: PROMPT, seed: SEED, size: SIZES.wasm }));
+    check('dev server: generates the Node image', diff <= 2, `max diff ${diff}/255`);
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+}
+
 async function serverChecks(base: string): Promise<void> {
   const page = await fetch(`${base}/`);
   const csp = page.headers.get('content-security-policy') ?? '';
@@ -231,9 +255,11 @@ async function main(): Promise<number> {
     const base = `http://127.0.0.1:${port}`;
     console.log(`serving ${dist} at ${base} (models: ${JSON.stringify(golden.folders)})`);
     await attempt('server checks', () => serverChecks(base));
-    ref = await nodeReference(golden.folders.sdxs!, golden.folders.sketch!);
-    for (const backend of ['wasm', 'webgpu'] as const) await attempt(`${backend} run`, () => backendRun(base, backend, ref!));
+    const reference = await nodeReference(golden.folders.sdxs, golden.folders.sketch);
+    ref = reference;
+    for (const backend of ['wasm', 'webgpu'] as const) await attempt(`${backend} run`, () => backendRun(base, backend, reference));
     await attempt('message runs', () => messageRuns(base));
+    await attempt('dev server run', () => devServerRun(golden.folders, reference));
   } catch (e) {
     check('test harness', false, e instanceof Error ? (e.stack ?? e.message) : String(e));
   } finally {

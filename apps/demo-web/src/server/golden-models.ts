@@ -12,7 +12,7 @@ export const GOLDEN_DIR = fileURLToPath(new URL('../../../../../shared/golden/',
 
 export interface GoldenModels {
   /** name → folder, for demoViteConfig's `models`. */
-  readonly folders: Record<string, string>;
+  readonly folders: { readonly sdxs: string; readonly sketch: string };
   cleanup(): void;
 }
 
@@ -27,16 +27,19 @@ export function materializeGoldenModels(dir = GOLDEN_DIR): GoldenModels {
   const pipeline = join(dir, 'pipeline-sdxs512-t2i', 'model');
   const controlnet = join(dir, 'controlnet-sdxs512');
   if (!existsSync(pipeline)) throw new Error(`no golden model folder at ${pipeline}`);
-  const made: MaterializedFolder[] = [];
+  const sdxs = materializeModelFolder(pipeline);
+  let sketch: MaterializedFolder;
   try {
-    made.push(materializeModelFolder(pipeline));
-    made.push(materializeModelFolder(controlnet));
+    sketch = materializeModelFolder(controlnet);
   } catch (e) {
-    for (const m of made) m.cleanup();
+    sdxs.cleanup();
     throw e;
   }
   return {
-    folders: { sdxs: made[0]!.path, sketch: made[1]!.path },
-    cleanup: () => made.forEach((m) => m.cleanup()),
+    folders: { sdxs: sdxs.path, sketch: sketch.path },
+    cleanup: () => {
+      sdxs.cleanup();
+      sketch.cleanup();
+    },
   };
 }

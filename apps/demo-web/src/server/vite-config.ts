@@ -108,6 +108,7 @@ export function demoViteConfig(options: DemoServerOptions = {}): InlineConfig {
     },
     server: { host: '127.0.0.1', port: options.port ?? 5173, strictPort: options.port !== undefined },
     preview: { host: '127.0.0.1', port: options.port ?? 4173, strictPort: options.port !== undefined },
-    plugins: [ortAssets(), demoServer(options)],
+    // Headers first: every response, onnxruntime's thread-worker scripts included, needs COEP to run isolated.
+    plugins: [demoServer(options), ortAssets()],
   };
 }

@@ -34,13 +34,14 @@ export interface DownloadOptions {
   readonly progressInterval?: number;
 }
 
-/** A hex SHA-256 the server vouches for: Hugging Face's LFS oid (X-Linked-Etag, or the ETag of the blob itself). */
+/**
+ * A hex SHA-256 the server vouches for: `X-Linked-Etag`, the LFS oid Hugging Face's own endpoint sends with a file.
+ * A plain ETag is not trusted even when it is 64 hex digits: CDNs put other hashes there. (Through a redirect — as
+ * `resolve` URLs answer — the browser shows only the CDN's headers, so pass `sha256` to check those files.)
+ */
 export function advertisedSha256(headers: Headers): string | undefined {
-  for (const name of ['x-linked-etag', 'etag']) {
-    const m = /^(?:W\/)?"?([0-9a-f]{64})"?$/i.exec(headers.get(name)?.trim() ?? '');
-    if (m?.[1]) return m[1].toLowerCase();
-  }
-  return undefined;
+  const m = /^(?:W\/)?"?([0-9a-f]{64})"?$/i.exec(headers.get('x-linked-etag')?.trim() ?? '');
+  return m?.[1]?.toLowerCase();
 }
 
 function contentLength(headers: Headers): number | undefined {
