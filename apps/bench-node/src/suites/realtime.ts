@@ -269,7 +269,10 @@ async function measureSize(size: number, o: RealtimeBenchOptions, log: (s: strin
 /** Run the suite; `args` are the command line's options (this suite's own are read, the rest ignored). */
 export async function runRealtime(log: (s: string) => void, args: readonly string[] = []): Promise<{ options: RealtimeBenchOptions; sizes: RealtimeSizeResult[] }> {
   const options = parseRealtimeOptions(args);
-  log(`  ControlNet + SDXS-512 U-Net + tiny decoder, one fused graph, synthetic weights, ${options.ep}; ${REALTIME_USAGE}`);
+  log(
+    `  ControlNet + SDXS-512 U-Net + tiny decoder, one fused graph, synthetic weights, ${options.ep}; sizes ${options.sizes.join(', ')}, ` +
+      `the pen draws ${options.drawRenders} render-times at one stroke per ${options.strokeMs} ms (${REALTIME_USAGE})`,
+  );
   const sizes: RealtimeSizeResult[] = [];
   for (const size of options.sizes) {
     sizes.push(await measureSize(size, options, log));
