@@ -12,6 +12,8 @@ export interface Comparison {
   readonly tolerance: Tolerance;
   /** Why it failed before numbers could be compared (shape or dtype mismatch). */
   readonly problem?: string;
+  /** With a `zero` tolerance: the larger of the two sides' largest magnitudes, the rounding noise checked. */
+  readonly noise?: number;
 }
 
 function asNumber(v: number | bigint): number {
@@ -26,6 +28,7 @@ export function compareTensors(output: string, actual: Tensor, expected: Tensor,
   }
   let maxAbs = 0;
   let scale = 0;
+  let noise = 0;
   let mismatched = 0;
   const exactBits = tol.exact && actual.data instanceof Float32Array && expected.data instanceof Float32Array;
   const aBits = exactBits ? new Uint32Array(actual.data.buffer, actual.data.byteOffset, actual.size) : undefined;
@@ -37,10 +40,17 @@ export function compareTensors(output: string, actual: Tensor, expected: Tensor,
     if (Number.isNaN(d) && !(Number.isNaN(a) && Number.isNaN(e))) maxAbs = NaN;
     else if (d > maxAbs) maxAbs = d;
     if (Math.abs(e) > scale) scale = Math.abs(e);
+    if (Math.abs(a) > noise) noise = Math.abs(a);
     if (aBits && eBits ? aBits[i] !== eBits[i] : tol.exact && a !== e) mismatched++;
   }
   const maxRel = maxAbs / (scale || 1);
   let ok = !Number.isNaN(maxAbs);
+  if (tol.zero) {
+    // Both sides against the exact value 0, relative to the scale they are noise of (types.ts, Tolerance.zero).
+    noise = Math.max(noise, scale);
+    ok &&= tol.relative !== undefined && noise <= tol.relative * tol.zero.scale;
+    return { ...base, maxAbs, maxRel, mismatched, ok, noise };
+  }
   if (tol.exact) ok &&= mismatched === 0;
   if (tol.absolute !== undefined) ok &&= maxAbs <= tol.absolute;
   if (tol.relative !== undefined) ok &&= maxRel <= tol.relative;

@@ -9,8 +9,13 @@ function fmt(x: number): string {
 export function formatReport(r: CaseReport): string {
   const head = `${r.case.name} (${r.case.kind}): ${r.status.toUpperCase()}`;
   if (r.status === 'unsupported') return `${head} — kind "${r.case.kind}" is not implemented yet`;
-  const lines = [`${head} in ${r.seconds.toFixed(2)} s`];
+  const lines = [`${head} in ${r.seconds.toFixed(2)} s`, ...r.notes.map((n) => `  note: ${n}`)];
   for (const c of r.comparisons) {
+    if (c.tolerance.zero) {
+      const { scale, of } = c.tolerance.zero;
+      lines.push(`  ${c.ok ? 'ok  ' : 'FAIL'} ${c.output}: structurally zero: ${c.ok ? 'ok' : 'not at noise level'} (noise ${fmt(c.noise ?? NaN)} vs module scale ${fmt(scale)} of ${of}, rel ≤ ${c.tolerance.relative})`);
+      continue;
+    }
     const tol = c.tolerance.exact ? 'bit-exact' : [c.tolerance.absolute !== undefined ? `abs ≤ ${c.tolerance.absolute}` : '', c.tolerance.relative !== undefined ? `rel ≤ ${c.tolerance.relative}` : ''].filter(Boolean).join(', ');
     const extra = c.problem ?? (c.tolerance.exact ? `${c.mismatched} differing` : '');
     lines.push(`  ${c.ok ? 'ok  ' : 'FAIL'} ${c.output}: max abs ${fmt(c.maxAbs)}, max rel ${fmt(c.maxRel)} (${tol})${extra ? ` ${extra}` : ''}`);

@@ -18,6 +18,8 @@ export interface CaseReport {
   readonly unexpected: readonly string[];
   readonly computed: ReadonlyMap<string, Tensor>;
   readonly seconds: number;
+  /** The kind's notes (KindResult.notes). */
+  readonly notes: readonly string[];
 }
 
 /** Read a case folder's case.json. */
@@ -40,7 +42,7 @@ export async function loadCase(dir: string): Promise<GoldenCase> {
 export async function runCase(dir: string): Promise<CaseReport> {
   const c = await loadCase(dir);
   const runner = KINDS[c.kind];
-  const empty = { comparisons: [], missing: [], unexpected: [], computed: new Map<string, Tensor>(), seconds: 0 };
+  const empty = { comparisons: [], missing: [], unexpected: [], computed: new Map<string, Tensor>(), seconds: 0, notes: [] };
   if (!runner) return { case: c, status: 'unsupported', ...empty };
   const t0 = performance.now();
   const result = await runner(c);
@@ -58,7 +60,7 @@ export async function runCase(dir: string): Promise<CaseReport> {
       comparisons.push(compareTensors(name, actual, await reference.read(name), tol));
     }
     const ok = comparisons.every((x) => x.ok) && missing.length === 0 && unexpected.length === 0;
-    return { case: c, status: ok ? 'pass' : 'fail', comparisons, missing, unexpected, computed: result.outputs, seconds };
+    return { case: c, status: ok ? 'pass' : 'fail', comparisons, missing, unexpected, computed: result.outputs, seconds, notes: result.notes ?? [] };
   } finally {
     await reference.close();
   }

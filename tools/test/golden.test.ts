@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,8 +20,11 @@ describe('golden runner on every shared case', () => {
     expect(cases.length).toBeGreaterThan(0);
   });
 
+  // A failing gradient case may search ReLU subgradient choices (tools/golden/grad/kinks.ts): up to 24 forward and
+  // backward passes of the model on two CPU cores. grad-vae-tiny-decoder needs 6 and takes about a minute.
+  const timeout = (name: string) => (/"kind"\s*:\s*"grad"/.test(readFileSync(join(GOLDEN, name, 'case.json'), 'utf8')) ? 400_000 : undefined);
   for (const name of cases) {
-    it(name, async () => {
+    it(name, { timeout: timeout(name) }, async () => {
       const report = await runCase(join(GOLDEN, name));
       if (KINDS[report.case.kind]) {
         const failures = report.comparisons.filter((c) => !c.ok).map((c) => `${c.output}: max abs ${c.maxAbs}, rel ${c.maxRel} ${c.problem ?? ''}`);
