@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The `sdxs` command: generate, info, convert, and train (from @sdxs/distill). `main(argv, io)`
+ * The `sdxs` command: generate, sketch, info, convert, and train (from @sdxs/distill). `main(argv, io)`
  * runs one command line and resolves to its exit code, so tests call it in-process; run as a script, it
  * uses the process's streams and sets process.exitCode.
  */
@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { runConvert } from './commands/convert.js';
 import { runGenerate } from './commands/generate.js';
 import { runInfo } from './commands/info.js';
+import { runSketch } from './commands/sketch.js';
 import { runTrain } from './commands/train.js';
 import { errorDetails, errorLine, exitCodeOf, UsageError } from './errors.js';
 import { processIO, userCwd, type CliIO } from './io.js';
@@ -17,7 +18,8 @@ import { cliVersion } from './version.js';
 type Command = (argv: readonly string[], io: CliIO) => Promise<number>;
 
 const COMMANDS: Readonly<Record<string, { run: Command; summary: string }>> = {
-  generate: { run: runGenerate, summary: 'text to image: write PNGs with their generation parameters' },
+  generate: { run: runGenerate, summary: 'text to image, or with a control image or an initial image: PNGs with their parameters' },
+  sketch: { run: runSketch, summary: 'live ControlNet rendering: re-render a drawing every time it is saved' },
   info: { run: runInfo, summary: 'describe a model: components, parameters, dtypes, scheduler, where it runs' },
   convert: { run: runConvert, summary: 'write the ONNX graphs (text encoder, fused one-step) for other tools' },
   train: { run: runTrain, summary: 'distil a tiny image decoder from a teacher (stage one of the SDXS recipe)' },

@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import type { Target } from '@sdxs/graph';
-import { StableDiffusionPipeline } from '@sdxs/pipeline';
+import { ControlNetPipeline, StableDiffusionPipeline, type LoadOptions } from '@sdxs/pipeline';
 import { DiskGraphCache, defaultGraphCacheDir } from '../graph-cache/index.js';
 import { resolveModel } from '../hub/index.js';
 import type { ProviderName } from '../providers/index.js';
@@ -138,18 +138,40 @@ export interface LoadedPipeline extends OpenedModel {
   readonly runtime: NodeRuntime;
 }
 
-/** Resolve the model, open the runtime and load the pipeline (graphs are built on first use). */
-export async function loadPipeline(flags: ModelFlags, io: CliIO, progress: Reporter): Promise<LoadedPipeline> {
-  const opened = await openModelSource(flags, io, progress);
-  const runtime = await openRuntime(flags, progress);
+/** The pipeline's load options for the flags: target, dtype, VAE, variant, the disk graph cache and progress. */
+function loadOptions(flags: ModelFlags, runtime: NodeRuntime, io: CliIO, progress: Reporter): LoadOptions {
   const cache = flags.cache ? new DiskGraphCache({ dir: defaultGraphCacheDir(io.env), onWarning: (m) => progress.warn(m) }) : undefined;
-  const pipe = await StableDiffusionPipeline.load(opened.source, runtime, {
+  return {
     target: targetFor(runtime.provider),
     dtype: flags.dtype,
     vae: flags.vae,
     ...(flags.variant ? { variant: flags.variant } : {}),
     ...(cache ? { cache } : {}),
     onProgress: progress.pipeline,
-  });
+  };
+}
+
+/** Resolve the model, open the runtime and load the pipeline (graphs are built on first use). */
+export async function loadPipeline(flags: ModelFlags, io: CliIO, progress: Reporter): Promise<LoadedPipeline> {
+  const opened = await openModelSource(flags, io, progress);
+  const runtime = await openRuntime(flags, progress);
+  const pipe = await StableDiffusionPipeline.load(opened.source, runtime, loadOptions(flags, runtime, io, progress));
+  return { ...opened, pipe, runtime };
+}
+
+export interface LoadedControlNetPipeline extends OpenedModel {
+  readonly pipe: ControlNetPipeline;
+  readonly runtime: NodeRuntime;
+}
+
+/**
+ * As {@link loadPipeline}, under a ControlNet: `controlnet` is a ControlNetModel folder or repo id (resolved as
+ * --model is, without --revision, which names the model's revision), or undefined for the model's controlnet/.
+ */
+export async function loadControlNetPipeline(flags: ModelFlags, controlnet: string | undefined, io: CliIO, progress: Reporter): Promise<LoadedControlNetPipeline> {
+  const opened = await openModelSource(flags, io, progress);
+  const cn = controlnet === undefined ? undefined : await openModelSource({ ...flags, model: controlnet, revision: undefined }, io, progress);
+  const runtime = await openRuntime(flags, progress);
+  const pipe = await ControlNetPipeline.load(opened.source, cn?.source, runtime, loadOptions(flags, runtime, io, progress));
   return { ...opened, pipe, runtime };
 }

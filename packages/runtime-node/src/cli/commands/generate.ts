@@ -1,14 +1,19 @@
-/** `sdxs generate "prompt" --model …`: text to PNG files carrying their generation parameters. */
+/**
+ * `sdxs generate "prompt" --model …`: text (or, with --control, text and a control image; with --init-image, an
+ * image to repaint) to PNG files carrying their generation parameters.
+ */
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { dirname, extname, join, resolve } from 'node:path';
-import { checkRequest, type GenerateRequest } from '@sdxs/pipeline';
+import { checkRequest, type GenerateRequest, type GenerateResult } from '@sdxs/pipeline';
 import { COMMON_HELP, numberFlag, parseCommand, seedFlag } from '../args.js';
 import { writeFileAtomic } from '../atomic.js';
+import { anyControlFlag, CONTROL_OPTIONS, controlHelp, controlSettings, strengthFlag, type ControlSettings } from '../conditions.js';
 import { CliError, UsageError } from '../errors.js';
+import { readPngFlag } from '../images.js';
 import type { CliIO } from '../io.js';
-import { loadPipeline, MODEL_FLAG_HELP, MODEL_HELP, MODEL_OPTIONS, modelFlags, type ModelFlags } from '../model.js';
+import { loadControlNetPipeline, loadPipeline, MODEL_FLAG_HELP, MODEL_HELP, MODEL_OPTIONS, modelFlags, type ModelFlags } from '../model.js';
 import { a1111Parameters, sdxsParameters, type ImageParameters } from '../parameters.js';
-import { encodePng } from '../png/index.js';
+import { encodePng, type DecodedPng } from '../png/index.js';
 import { formatMs, Reporter } from '../progress.js';
 import { cliVersion } from '../version.js';
 
@@ -28,14 +33,24 @@ Options:
       --prompt-file <path> read the prompt from a file ("-": standard input) instead of the argument
   -o, --out <file.png>     output file, or a folder for sdxs-<seed>.png (default: the current folder)
 
+Image conditions:
+      --control <img.png>  steer the image with a ControlNet and this control image (resized to the output;
+                           the output takes its size unless --width/--height say otherwise)
+${controlHelp('raw')}
+      --init-image <png>   img2img: repaint this image (the output keeps its size; not with --control)
+      --strength <s>       how much of --init-image to repaint, from 0 (keep it) to 1 (default 0.8)
+
 Model options:
 ${MODEL_FLAG_HELP}
 ${MODEL_HELP}
 
 ${COMMON_HELP}
 
-Example:
-  sdxs generate "a photo of a cat" --model IDKiro/sdxs-512-dreamshaper --seed 42 --out cat.png`;
+Examples:
+  sdxs generate "a photo of a cat" --model IDKiro/sdxs-512-dreamshaper --seed 42 --out cat.png
+  sdxs generate "a castle" --model IDKiro/sdxs-512-dreamshaper --controlnet IDKiro/sdxs-512-dreamshaper-sketch \\
+    --control sketch.png --control-mode sketch --out castle.png
+  sdxs generate "a watercolor" --model IDKiro/sdxs-512-dreamshaper --init-image photo.png --strength 0.6`;
 
 const OPTIONS = {
   ...MODEL_OPTIONS,
@@ -49,6 +64,10 @@ const OPTIONS = {
   batch: { type: 'string' },
   out: { type: 'string', short: 'o' },
   'prompt-file': { type: 'string' },
+  ...CONTROL_OPTIONS,
+  control: { type: 'string' },
+  'init-image': { type: 'string' },
+  strength: { type: 'string' },
 } as const;
 
 /** Largest prompt file read (the tokenizer keeps 77 tokens; this only bounds memory). */
@@ -64,12 +83,15 @@ const FLAG_OF: Readonly<Record<string, string>> = {
   width: '--width',
   height: '--height',
   numImagesPerPrompt: '--batch',
+  // img2img's; generate's "image" (the control image) is always given by the time the pipeline sees it.
+  image: '--init-image',
+  strength: '--strength',
 };
 
 /** A checkRequest refusal in the words of the command line: `--width must be between …`. */
 function asUsageError(e: unknown): unknown {
   if (!(e instanceof RangeError || e instanceof TypeError)) return e;
-  const m = /^generate: "([A-Za-z]+)(\[\d+\])?" (.*)$/s.exec(e.message);
+  const m = /^(?:generate|img2img): "([A-Za-z]+)(\[\d+\])?" (.*)$/s.exec(e.message);
   if (!m) return e;
   const flag = FLAG_OF[m[1]!] ?? m[1]!;
   // "× width × height is …" reads oddly after a flag name: say which flags multiply.
@@ -130,6 +152,7 @@ export async function runGenerate(argv: readonly string[], io: CliIO): Promise<n
   if (fromFile === undefined && positionals.length === 0) throw new UsageError('missing the prompt', 'generate');
   if (positionals.length > 1) throw new UsageError(`one prompt per run; quote it ("${positionals.join(' ')}")`, 'generate');
   const flags = modelFlags('generate', values, values.model);
+  const condition = conditionFlags(values);
   const guidanceScale = numberFlag('generate', 'guidance', values.guidance);
   const request: Omit<GenerateRequest, 'prompt'> = {
     seed: seedFlag('generate', values.seed) ?? BigInt(Math.floor(Math.random() * 2 ** 53)),
@@ -151,13 +174,52 @@ export async function runGenerate(argv: readonly string[], io: CliIO): Promise<n
   try {
     if (values.negative !== undefined && !((guidanceScale ?? 0) > 1)) progress.warn('--negative is only used with --guidance above 1; ignored');
     const prompt = fromFile !== undefined ? await readPromptFile(fromFile, io) : positionals[0]!;
+    // Read the image before any download or load: a missing or corrupt file is a usage error, found at once.
+    const image = condition.kind === 'text' ? undefined : await readPngFlag('generate', condition.kind === 'control' ? '--control' : '--init-image', condition.path, io);
     const out = values.out;
-    await generateFiles({ prompt, request, negative: values.negative, out, flags }, io, progress);
+    await generateFiles({ prompt, request, negative: values.negative, out, flags, condition, image }, io, progress);
     return 0;
   } finally {
     // Ends a progress line left open on a terminal, so an error message starts on its own line.
     progress.done();
   }
+}
+
+/** What the image is conditioned on besides the prompt. */
+type Condition =
+  | { readonly kind: 'text' }
+  | { readonly kind: 'control'; readonly path: string; readonly control: ControlSettings }
+  | { readonly kind: 'init'; readonly path: string; readonly strength: number };
+
+interface ConditionValues {
+  control?: string | undefined;
+  'init-image'?: string | undefined;
+  strength?: string | undefined;
+  width?: string | undefined;
+  height?: string | undefined;
+  'control-mode'?: string | undefined;
+  'control-scale'?: string | undefined;
+  'canny-low'?: string | undefined;
+  'canny-high'?: string | undefined;
+  controlnet?: string | undefined;
+}
+
+/** Check the image-condition flags together: each set of flags needs its image, and the two images exclude each other. */
+function conditionFlags(values: ConditionValues): Condition {
+  const init = values['init-image'];
+  if (values.control !== undefined && init !== undefined) {
+    // ControlNetPipeline has no img2img (diffusers' StableDiffusionControlNetImg2ImgPipeline is another pipeline).
+    throw new UsageError('--init-image cannot be combined with --control: the ControlNet pipeline has no img2img', 'generate');
+  }
+  if (values.control !== undefined) return { kind: 'control', path: values.control, control: controlSettings('generate', values, 'raw') };
+  const stray = anyControlFlag(values);
+  if (stray !== undefined) throw new UsageError(`--${stray} is only used with --control`, 'generate');
+  if (init === undefined) {
+    if (values.strength !== undefined) throw new UsageError('--strength is only used with --init-image', 'generate');
+    return { kind: 'text' };
+  }
+  if (values.width !== undefined || values.height !== undefined) throw new UsageError('--width and --height cannot be used with --init-image: the output keeps its size', 'generate');
+  return { kind: 'init', path: init, strength: strengthFlag('generate', values.strength) };
 }
 
 interface GenerateJob {
@@ -166,17 +228,55 @@ interface GenerateJob {
   readonly negative: string | undefined;
   readonly out: string | undefined;
   readonly flags: ModelFlags;
+  readonly condition: Condition;
+  /** The --control or --init-image image. */
+  readonly image: DecodedPng | undefined;
+}
+
+/** A loaded pipeline of either kind, reduced to what writing the files needs. */
+interface Renderer {
+  readonly name: string;
+  readonly provider: string;
+  readonly schedulerClass: string;
+  render(): Promise<GenerateResult>;
+  dispose(): Promise<void>;
+}
+
+/** Load the pipeline the condition needs and bind the request to it. */
+async function openRenderer(job: GenerateJob, io: CliIO, progress: Reporter): Promise<Renderer> {
+  const { prompt, request, flags, condition, image } = job;
+  const signal = io.signal ? { signal: io.signal } : {};
+  if (condition.kind === 'control' && image) {
+    const { control } = condition;
+    const loaded = await loadControlNetPipeline(flags, control.controlnet, io, progress);
+    const { pipe } = loaded;
+    return {
+      name: loaded.name,
+      provider: loaded.runtime.provider,
+      schedulerClass: pipe.components.schedulerClass,
+      render: () => pipe.generate({ prompt, ...request, ...signal, image, controlMode: control.mode, controlOptions: control.options, controlScale: control.scale }),
+      dispose: () => pipe.dispose(),
+    };
+  }
+  const loaded = await loadPipeline(flags, io, progress);
+  const { pipe } = loaded;
+  return {
+    name: loaded.name,
+    provider: loaded.runtime.provider,
+    schedulerClass: pipe.components.schedulerClass,
+    render: () => (condition.kind === 'init' && image ? pipe.img2img({ prompt, ...request, ...signal, image, strength: condition.strength }) : pipe.generate({ prompt, ...request, ...signal })),
+    dispose: () => pipe.dispose(),
+  };
 }
 
 /** Load the model, generate, and write one PNG per image (paths on stdout). */
 async function generateFiles(job: GenerateJob, io: CliIO, progress: Reporter): Promise<void> {
   const { prompt, request, flags } = job;
-  const loaded = await loadPipeline(flags, io, progress);
+  const loaded = await openRenderer(job, io, progress);
   try {
-    const { pipe } = loaded;
     let result;
     try {
-      result = await pipe.generate({ prompt, ...request, ...(io.signal ? { signal: io.signal } : {}) });
+      result = await loaded.render();
     } catch (e) {
       throw asUsageError(e);
     }
@@ -200,8 +300,8 @@ async function generateFiles(job: GenerateJob, io: CliIO, progress: Reporter): P
         batchSize: result.images.length,
         batchIndex: i + 1,
         model: loaded.name,
-        scheduler: pipe.components.schedulerClass,
-        executionProvider: loaded.runtime.provider,
+        scheduler: loaded.schedulerClass,
+        executionProvider: loaded.provider,
         dtype: flags.dtype,
         version: cliVersion(),
       };
@@ -211,7 +311,7 @@ async function generateFiles(job: GenerateJob, io: CliIO, progress: Reporter): P
     }
     progress.line(`${result.images.length} image(s) of ${first.width}×${first.height}, seed ${seed}, in ${formatMs(result.timings.totalMs)}`);
   } finally {
-    await loaded.pipe.dispose();
+    await loaded.dispose();
   }
 }
 
