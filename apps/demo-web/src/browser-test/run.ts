@@ -73,6 +73,11 @@ async function backendRun(base: string, backend: 'wasm' | 'webgpu', ref: NodeRef
   try {
     const page = await browser.context.newPage();
     const consoleLines = collectConsole(page);
+    // Whole-file downloads of weights (Range reads of headers aside), from the page and its workers.
+    const weightGets: string[] = [];
+    browser.context.on('request', (r) => {
+      if (r.method() === 'GET' && r.url().endsWith('.safetensors') && !r.headers().range) weightGets.push(r.url());
+    });
     // WASM: 'auto' on a browser without an adapter must fall back and say so. WebGPU: asked for explicitly.
     const size = SIZES[backend];
     const query = backend === 'wasm' ? '?backend=auto' : `?backend=webgpu&size=${size}`;
@@ -147,6 +152,22 @@ async function backendRun(base: string, backend: 'wasm' | 'webgpu', ref: NodeRef
     check(`${backend}: the CSP is enforced (string evaluation refused)`, probe.some((v) => v.startsWith('script-src') && v.endsWith('eval')), probe.join(', '));
     const errors = consoleLines.filter((l) => !/Content Security Policy/i.test(l) && l.startsWith('pageerror'));
     check(`${backend}: no uncaught page errors`, errors.length === 0, errors.join(' | ') || 'none');
+
+    if (backend === 'wasm') {
+      // The next visit: weights come from Cache Storage (no download), and the same seed gives the same image.
+      check('wasm: the first visit downloads each weight file', weightGets.length >= 3, weightGets.map((u) => new URL(u).pathname).join(', '));
+      weightGets.length = 0;
+      await page.reload();
+      if (check('wasm: reloads', (await waitLoaded(page, LOAD_MS)) === 'ready')) {
+        await page.fill('#prompt', PROMPT);
+        await page.fill('#seed', String(SEED));
+        await page.click('#generate');
+        await waitFrame(page, 0, RUN_MS);
+        const again = await canvasPixels(page, '#output');
+        check('wasm: after a reload, weights come from Cache Storage', weightGets.length === 0, weightGets.join(', ') || 'no weight downloads');
+        check('wasm: after a reload, the same seed gives the same image', maxChannelDiff(again, expected) <= 2);
+      }
+    }
   } finally {
     await browser.close();
   }

@@ -65,7 +65,7 @@ export class SdxsClient {
     worker.addEventListener('message', (event) => this.#receive(event.data));
     worker.addEventListener('error', (event) => {
       // A worker that failed to start (a script blocked by CSP, a syntax error) never answers: fail every call.
-      const detail = event instanceof ErrorEvent && event.message ? `: ${event.message}` : '';
+      const detail = typeof ErrorEvent !== 'undefined' && event instanceof ErrorEvent && event.message ? `: ${event.message}` : '';
       this.#fail(new SdxsWorkerError({ kind: 'model-load', name: 'WorkerError', message: `the generation worker failed${detail}` }));
     });
   }
