@@ -2,27 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { bindSynthetic, Graph, toOnnx } from '@sdxs/graph';
 import { Tensor } from '@sdxs/tensor';
 import { createNodeRuntime } from '@sdxs/runtime-node';
-import { clipTextModel, parseCLIPTextConfig } from '@sdxs/clip';
+import { CLIP_VIT_L14_TEXT_CONFIG, clipTextModel } from '@sdxs/clip';
 
-// openai/clip-vit-large-patch14's text config, as SD 1.x and SDXS-512 folders ship it (text_encoder/config.json).
-const CLIP_L = parseCLIPTextConfig(
-  {
-    architectures: ['CLIPTextModel'],
-    hidden_act: 'quick_gelu',
-    hidden_size: 768,
-    intermediate_size: 3072,
-    num_attention_heads: 12,
-    num_hidden_layers: 12,
-    max_position_embeddings: 77,
-    vocab_size: 49408,
-    projection_dim: 768,
-    layer_norm_eps: 1e-5,
-    pad_token_id: 1,
-    bos_token_id: 0,
-    eos_token_id: 2,
-  },
-  'clip-vit-large-patch14/config.json',
-);
+const CLIP_L = CLIP_VIT_L14_TEXT_CONFIG;
 
 describe('CLIP ViT-L/14 text encoder at full size', () => {
   it('has 123,060,480 parameters and runs on the CPU with synthetic weights', async () => {

@@ -2,7 +2,7 @@
  * The released SDXS-512 (IDKiro/sdxs-512-dreamshaper) networks at full size, with the parameter counts they must
  * have: the benchmark refuses to report numbers for a network that is not the one it claims to measure.
  */
-import { parseCLIPTextConfig, type CLIPTextConfig } from '@sdxs/clip';
+import { CLIP_VIT_L14_TEXT_CONFIG, type CLIPTextConfig } from '@sdxs/clip';
 import { TAESD_CONFIG, type AutoencoderTinyConfig } from '@sdxs/decoder';
 import { parseUNetConfig, type UNet2DConditionConfig } from '@sdxs/unet';
 
@@ -31,25 +31,8 @@ export const SDXS512_UNET: UNet2DConditionConfig = parseUNetConfig(
   'sdxs-512-dreamshaper/unet/config.json',
 );
 
-/** openai/clip-vit-large-patch14's text tower, as SD 1.x and SDXS-512 folders ship it (text_encoder/config.json). */
-export const CLIP_VIT_L14_TEXT: CLIPTextConfig = parseCLIPTextConfig(
-  {
-    architectures: ['CLIPTextModel'],
-    hidden_act: 'quick_gelu',
-    hidden_size: 768,
-    intermediate_size: 3072,
-    num_attention_heads: 12,
-    num_hidden_layers: 12,
-    max_position_embeddings: 77,
-    vocab_size: 49408,
-    projection_dim: 768,
-    layer_norm_eps: 1e-5,
-    pad_token_id: 1,
-    bos_token_id: 0,
-    eos_token_id: 2,
-  },
-  'clip-vit-large-patch14/config.json',
-);
+/** openai/clip-vit-large-patch14's text tower, as SD 1.x and SDXS-512 folders ship it. */
+export const CLIP_VIT_L14_TEXT: CLIPTextConfig = CLIP_VIT_L14_TEXT_CONFIG;
 
 /** The tiny decoder SDXS ships in vae/ (TAESD's shape). */
 export const SDXS_TINY_VAE: AutoencoderTinyConfig = TAESD_CONFIG;
