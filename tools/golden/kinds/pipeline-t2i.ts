@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { StableDiffusionPipeline } from '@sdxs/pipeline';
-import { createNodeRuntime, LocalFolderSource } from '@sdxs/runtime-node';
+import { createNodeRuntime, isProviderName, LocalFolderSource, openNodeRuntime } from '@sdxs/runtime-node';
+import type { Runtime } from '@sdxs/tensor';
 import type { Tensor } from '@sdxs/tensor';
 import { openSafetensorsFile } from '@sdxs/tensor/node';
 import { caseFile } from '../links.js';
@@ -30,6 +31,17 @@ async function caseSeeds(c: GoldenCase): Promise<number[]> {
 }
 
 /**
+ * The execution provider the case runs on: the CPU, or the one named by SDXS_GOLDEN_EP (webgpu, cuda), with no
+ * fallback — a run that asked for WebGPU must not quietly pass on the CPU.
+ */
+async function goldenRuntime(): Promise<{ runtime: Runtime; target: 'cpu' | 'webgpu' | 'cuda' }> {
+  const ep = process.env.SDXS_GOLDEN_EP ?? 'cpu';
+  if (!isProviderName(ep)) throw new Error(`SDXS_GOLDEN_EP=${ep}: expected cpu, webgpu or cuda`);
+  if (ep === 'cpu') return { runtime: createNodeRuntime(), target: 'cpu' };
+  return { runtime: await openNodeRuntime({ provider: ep, fallback: false }), target: ep };
+}
+
+/**
  * `pipeline-t2i`: StableDiffusionPipeline(prompts, height, width, num_inference_steps, guidance_scale,
  * generator=torch.Generator().manual_seed(seed), output_type="np") on the case's diffusers folder, through
  * @sdxs/pipeline's public API; `prompt_embeds` from its text encoder.
@@ -43,7 +55,8 @@ export async function runPipelineT2I(c: GoldenCase): Promise<KindResult> {
   const model = materializeModelFolder(join(c.dir, 'model'));
   const outputs = new Map<string, Tensor>();
   try {
-    const pipe = await StableDiffusionPipeline.load(new LocalFolderSource(model.path), createNodeRuntime());
+    const { runtime, target } = await goldenRuntime();
+    const pipe = await StableDiffusionPipeline.load(new LocalFolderSource(model.path), runtime, { target });
     try {
       for (const seed of await caseSeeds(c)) {
         const { float } = await pipe.generate({ prompt: prompts, seed, steps, guidanceScale, width, height, float: true });

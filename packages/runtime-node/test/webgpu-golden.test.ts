@@ -1,0 +1,32 @@
+// The golden one-step pipeline on onnxruntime-node's WebGPU EP, run on Chromium's SwiftShader Vulkan driver
+// (no GPU needed; slow: about two minutes). The golden runner is started as a child process because the Vulkan
+// loader reads LD_LIBRARY_PATH / VK_ICD_FILENAMES when onnxruntime first creates a WebGPU device.
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { CHROMIUM_DIR, requireSwiftShader } from './webgpu-harness.js';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const CASE = fileURLToPath(new URL('../../../../shared/golden/pipeline-sdxs512-t2i', import.meta.url));
+
+describe('golden pipeline on WebGPU (SwiftShader)', () => {
+  it('reproduces diffusers within 2/255 on the webgpu provider, with no CPU fallback', () => {
+    requireSwiftShader();
+    const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'tools/golden.ts'), CASE], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      env: {
+        ...process.env,
+        SDXS_GOLDEN_EP: 'webgpu',
+        LD_LIBRARY_PATH: CHROMIUM_DIR,
+        VK_ICD_FILENAMES: join(CHROMIUM_DIR, 'vk_swiftshader_icd.json'),
+      },
+      timeout: 580_000,
+    });
+    expect(r.stdout).toMatch(/pipeline-sdxs512-t2i \(pipeline-t2i\): PASS/);
+    expect(r.stdout).toMatch(/ok {3}images_seed0/);
+    expect(r.stdout).toMatch(/ok {3}images_seed42/);
+    expect(r.status).toBe(0);
+  }, 600_000);
+});
