@@ -1,6 +1,6 @@
 /** Loading a diffusers `controlnet/` folder: config.json → graph → weights bound by checkpoint key. */
 import type { ModelSource } from '@sdxs/tensor';
-import { bindCheckpoint, openWeightFiles } from '@sdxs/graph';
+import { bindComponentWeights, readComponentConfig } from '@sdxs/graph';
 import { parseControlNetConfig, type ControlNetConfig } from './config.js';
 import { buildControlNetGraph, type ControlNetGraph, type ControlNetGraphOptions } from './controlnet-graph.js';
 
@@ -22,21 +22,9 @@ export interface LoadedControlNet extends ControlNetGraph {
  * const controlnet = await loadControlNet(new LocalFolderSource('./sdxs-512-dreamshaper-sketch'), '', { height: 64, width: 64, timestep: 'scalar' });
  */
 export async function loadControlNet(source: ModelSource, dir: string, options: LoadControlNetOptions): Promise<LoadedControlNet> {
-  const path = dir ? `${dir}/config.json` : 'config.json';
-  const where = `${source.id}/${path}`;
-  let json: unknown;
-  try {
-    json = JSON.parse(await source.readText(path));
-  } catch (e) {
-    throw new Error(`${where}: ${e instanceof Error ? e.message : String(e)}`);
-  }
+  const { json, where } = await readComponentConfig(source, dir);
   const config = parseControlNetConfig(json, where);
   const built = buildControlNetGraph(config, options);
-  const files = await openWeightFiles(source, dir, options.variant ? { variant: options.variant } : {});
-  try {
-    await bindCheckpoint(built.graph, files);
-  } finally {
-    await Promise.all(files.map((f) => f.close()));
-  }
+  await bindComponentWeights(built.graph, source, dir, options.variant ? { variant: options.variant } : {});
   return { ...built, config };
 }

@@ -1,6 +1,6 @@
 /** Loading a diffusers `unet/` folder: config.json → graph → weights bound by checkpoint key. */
 import type { ModelSource } from '@sdxs/tensor';
-import { bindCheckpoint, openWeightFiles } from '@sdxs/graph';
+import { bindComponentWeights, readComponentConfig } from '@sdxs/graph';
 import { parseUNetConfig, type UNet2DConditionConfig } from './config.js';
 import { buildUNetGraph, type UNetGraph, type UNetGraphOptions } from './unet-graph.js';
 
@@ -22,21 +22,9 @@ export interface LoadedUNet extends UNetGraph {
  * const session = await runtime.createSession(toOnnx(unet.graph));
  */
 export async function loadUNet(source: ModelSource, dir = 'unet', options: LoadUNetOptions = {}): Promise<LoadedUNet> {
-  const path = dir ? `${dir}/config.json` : 'config.json';
-  const where = `${source.id}/${path}`;
-  let json: unknown;
-  try {
-    json = JSON.parse(await source.readText(path));
-  } catch (e) {
-    throw new Error(`${where}: ${e instanceof Error ? e.message : String(e)}`);
-  }
+  const { json, where } = await readComponentConfig(source, dir);
   const config = parseUNetConfig(json, where);
   const built = buildUNetGraph(config, options);
-  const files = await openWeightFiles(source, dir, options.variant ? { variant: options.variant } : {});
-  try {
-    await bindCheckpoint(built.graph, files);
-  } finally {
-    await Promise.all(files.map((f) => f.close()));
-  }
+  await bindComponentWeights(built.graph, source, dir, options.variant ? { variant: options.variant } : {});
   return { ...built, config };
 }
