@@ -1,34 +1,11 @@
-import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { Tensor, type ByteSource, type ModelSource } from '@sdxs/tensor';
-import { FileByteSource } from '@sdxs/tensor/node';
+import { Tensor } from '@sdxs/tensor';
 import { toOnnx, type Graph } from '@sdxs/graph';
 import { createNodeRuntime } from '@sdxs/runtime-node';
 import { loadControlNet, toUNetResidualFeeds } from '@sdxs/control';
 import { loadUNet, UNET_OUTPUT } from '@sdxs/unet';
 import { readCaseInputs } from '../component.js';
-import { caseFile } from '../links.js';
 import type { GoldenCase, KindResult } from '../types.js';
-
-/** A case folder as a model folder (config.json + model.safetensors, the U-Net in unet/), link files followed. */
-class CaseSource implements ModelSource {
-  constructor(readonly id: string) {}
-  async exists(path: string): Promise<boolean> {
-    return existsSync(join(this.id, path)) && existsSync(caseFile(this.id, path));
-  }
-  async readText(path: string): Promise<string> {
-    return readFile(caseFile(this.id, path), 'utf8');
-  }
-  async open(path: string): Promise<ByteSource> {
-    return FileByteSource.open(caseFile(this.id, path));
-  }
-}
-
-/** diffusers passes integer timesteps; the graphs' timestep input is float32 (exact for t < 2^24). */
-function asFloat32(t: Tensor): Tensor {
-  return t.dtype === 'float32' ? t : new Tensor('float32', t.shape, Float32Array.from(t.toArray()));
-}
+import { CaseSource, timestepAsFloat32 } from '../case-source.js';
 
 async function run(c: GoldenCase, graph: Graph, feeds: Record<string, Tensor>): Promise<Record<string, Tensor>> {
   const session = await createNodeRuntime().createSession(toOnnx(graph), { label: c.name });
@@ -58,7 +35,7 @@ export async function runControlNet(c: GoldenCase): Promise<KindResult> {
     timestep: timestep.rank === 0 ? ('scalar' as const) : ('batch' as const),
   };
   const source = new CaseSource(c.dir);
-  const t = asFloat32(timestep);
+  const t = timestepAsFloat32(timestep);
   const controlnet = await loadControlNet(source, '', shape);
   const residuals = await run(c, controlnet.graph, {
     sample,

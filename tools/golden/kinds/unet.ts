@@ -1,32 +1,11 @@
-import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { Tensor, type ByteSource, type ModelSource } from '@sdxs/tensor';
-import { FileByteSource, openSafetensorsFile } from '@sdxs/tensor/node';
+import type { Tensor } from '@sdxs/tensor';
+import { openSafetensorsFile } from '@sdxs/tensor/node';
 import { toOnnx } from '@sdxs/graph';
 import { createNodeRuntime } from '@sdxs/runtime-node';
 import { loadUNet, UNET_OUTPUT } from '@sdxs/unet';
 import { caseFile } from '../links.js';
 import type { GoldenCase, KindResult } from '../types.js';
-
-/** A case folder as a model folder (config.json + model.safetensors), with link files followed. */
-class CaseSource implements ModelSource {
-  constructor(readonly id: string) {}
-  async exists(path: string): Promise<boolean> {
-    return existsSync(join(this.id, path)) && existsSync(caseFile(this.id, path));
-  }
-  async readText(path: string): Promise<string> {
-    return readFile(caseFile(this.id, path), 'utf8');
-  }
-  async open(path: string): Promise<ByteSource> {
-    return FileByteSource.open(caseFile(this.id, path));
-  }
-}
-
-/** diffusers passes integer timesteps; the graph's timestep input is float32 (exact for t < 2^24). */
-function asFloat32(t: Tensor): Tensor {
-  return t.dtype === 'float32' ? t : new Tensor('float32', t.shape, Float32Array.from(t.toArray()));
-}
+import { CaseSource, timestepAsFloat32 } from '../case-source.js';
 
 /**
  * `unet`: UNet2DConditionModel(sample, timestep, encoder_hidden_states[, added_cond_kwargs]).sample and the block
@@ -42,8 +21,8 @@ export async function runUNet(c: GoldenCase): Promise<KindResult> {
   }
   const { sample, timestep, encoder_hidden_states: ehs } = feeds;
   if (!sample || !timestep || !ehs) throw new Error(`${c.name}/inputs.safetensors: needs sample, timestep and encoder_hidden_states`);
-  feeds['timestep'] = asFloat32(timestep);
-  if (feeds['time_ids']) feeds['time_ids'] = asFloat32(feeds['time_ids']);
+  feeds['timestep'] = timestepAsFloat32(timestep);
+  if (feeds['time_ids']) feeds['time_ids'] = timestepAsFloat32(feeds['time_ids']);
   const unet = await loadUNet(new CaseSource(c.dir), '', {
     batch: sample.shape[0]!,
     height: sample.shape[2]!,
