@@ -55,7 +55,7 @@ export type GradOpType =
   | 'Abs' | 'Add' | 'And' | 'ArgMax' | 'Cast' | 'Clip' | 'Concat' | 'Conv' | 'ConvTranspose' | 'Cos' | 'Div' | 'Equal'
   | 'Erf' | 'Exp' | 'Expand' | 'Gather' | 'Gelu' | 'Gemm' | 'Identity' | 'InstanceNormalization' | 'LayerNormalization'
   | 'Log' | 'MatMul' | 'Max' | 'Min' | 'Mul' | 'Neg' | 'Not' | 'Pad' | 'Pow' | 'Range' | 'Reciprocal' | 'ReduceMax'
-  | 'ReduceMean' | 'ReduceSum' | 'Relu' | 'Reshape' | 'Resize' | 'Shape' | 'Sigmoid' | 'Sign' | 'Sin' | 'Slice'
+  | 'ReduceMean' | 'ReduceSum' | 'Relu' | 'Reshape' | 'Resize' | 'Round' | 'Shape' | 'Sigmoid' | 'Sign' | 'Sin' | 'Slice'
   | 'Softmax' | 'Split' | 'Sqrt' | 'Squeeze' | 'Sub' | 'Tanh' | 'Transpose' | 'Unsqueeze' | 'Where'
   | 'com.microsoft.FastGelu' | 'com.microsoft.Gelu' | 'com.microsoft.GroupNorm' | 'com.microsoft.MultiHeadAttention'
   | 'com.microsoft.QuickGelu';
@@ -103,6 +103,7 @@ export const GRAD_RULES = {
   Shape: 'none',
   Sigmoid: sigmoidGrad,
   // Piecewise constant: its derivative is 0 wherever it has one.
+  Round: 'none',
   Sign: 'none',
   Sin: sinGrad,
   Slice: sliceGrad,

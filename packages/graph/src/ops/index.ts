@@ -40,6 +40,7 @@ export { ReduceMean } from './reduce-mean.js';
 export { ReduceSum } from './reduce-sum.js';
 export { Relu } from './relu.js';
 export { Reshape } from './reshape.js';
+export { Round } from './round.js';
 export { Resize, type ResizeAttrs } from './resize.js';
 export { Shape } from './shape.js';
 export { Sigmoid } from './sigmoid.js';

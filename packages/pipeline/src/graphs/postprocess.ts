@@ -4,17 +4,8 @@
  * pixels `numpy_to_pil` would make ((x · 255).round() as uint8, alpha 255), so the runtime hands back
  * bytes ready for a canvas or a PNG encoder.
  */
-import { Add, Cast, Clip, Concat, Expand, Mul, Transpose, type Value } from '@sdxs/graph';
+import { Add, Cast, Clip, Concat, Expand, Mul, Round, Transpose, type Value } from '@sdxs/graph';
 import { Tensor } from '@sdxs/tensor';
-
-/**
- * ONNX Round (halves to even, as numpy's `round`). @sdxs/graph has no Round op file yet; the node is
- * added directly and never differentiated (postprocessing is not trained through).
- */
-function Round(x: Value): Value {
-  const [y] = x.graph.addNode({ opType: 'Round', inputs: [x], outputs: [{ dtype: x.dtype, shape: x.shape }] });
-  return y!;
-}
 
 export interface PostprocessedImages {
   /** [N, H, W, 3] float32 in [0, 1]. */
