@@ -16,3 +16,14 @@ export { decoderDistillGraph, TRAINING_LOWERING, type DecoderDistillGraph, type 
 export { runTrainCommand, type TrainIO } from './cli/train-command.js';
 export { parseTrainArgs, TRAIN_USAGE, UsageError, type TrainArgs } from './cli/args.js';
 export { formatDuration, progressLine, type ProgressInfo } from './cli/progress.js';
+
+export { MICRO_MAX_LENGTH, MICRO_SCHEDULER, MICRO_TEXT_ENCODER, MICRO_UNET, MICRO_VAE, alphasCumprod } from './micro/configs.js';
+export { runLoop, type LoopOptions, type LoopResult, type StageIO } from './micro/loop.js';
+export { cosineWithWarmup } from './micro/schedule.js';
+export { runVaeStage, vaeTrainingGraph, VAE_STAGE_DEFAULTS, type VaeStageOptions } from './micro/vae-stage.js';
+export { measureVae, vaeSessions, writeVaeFolder, type VaeReport } from './micro/vae-folder.js';
+export { runEvaluatorStage, evaluatorTrainingGraph, labelledBatch, writeEvaluatorFolder, EVALUATOR_STAGE_DEFAULTS, type EvaluatorStageOptions } from './micro/evaluator-stage.js';
+export { runTeacherStage, teacherTrainingGraph, microTokenizerFiles, microTextEncoderConfig, splitTeacherWeights, TEACHER_STAGE_DEFAULTS, type TeacherStageOptions, type TeacherWeights } from './micro/teacher-stage.js';
+export { writeMicroModel, type MicroModelParts } from './micro/export.js';
+export { writeComponentFolder } from './micro/folders.js';
+export { runMicroStage, microPaths, MICRO_STAGES, type MicroStage, type MicroStageOptions } from './micro/stages.js';

@@ -10,3 +10,4 @@ export {
   type TokenizerFiles,
 } from './files.js';
 export { forEachWord } from './pre-tokenize.js';
+export { buildClipVocabulary, type BuiltVocabulary } from './build-vocabulary.js';

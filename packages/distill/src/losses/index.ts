@@ -3,3 +3,4 @@ export { hingeDiscriminatorLoss, hingeGeneratorLoss, nonSaturatingDiscriminatorL
 export { l1DownsampledLoss, l1Loss } from './l1.js';
 export { mseLoss } from './mse.js';
 export { gaussianWindow, ssim, type SsimOptions } from './ssim.js';
+export { crossEntropyLoss } from './cross-entropy.js';

@@ -11,6 +11,8 @@ import { runGenerate } from './commands/generate.js';
 import { runInfo } from './commands/info.js';
 import { runSketch } from './commands/sketch.js';
 import { runTrain } from './commands/train.js';
+import { runDistill } from './commands/distill.js';
+import { runEval } from './commands/eval.js';
 import { errorDetails, errorLine, exitCodeOf, UsageError } from './errors.js';
 import { processIO, userCwd, type CliIO } from './io.js';
 import { cliVersion } from './version.js';
@@ -23,6 +25,8 @@ const COMMANDS: Readonly<Record<string, { run: Command; summary: string }>> = {
   info: { run: runInfo, summary: 'describe a model: components, parameters, dtypes, scheduler, where it runs' },
   convert: { run: runConvert, summary: 'write the ONNX graphs (text encoder, fused one-step) for other tools' },
   train: { run: runTrain, summary: 'distil a tiny image decoder from a teacher (stage one of the SDXS recipe)' },
+  distill: { run: runDistill, summary: 'train the micro Stable Diffusion here from nothing: data, evaluator, vae, teacher, all' },
+  eval: { run: runEval, summary: 'score a shapes model: accuracy and FID_shapes with the shipped evaluator' },
 };
 
 export const MAIN_HELP = `Usage: sdxs <command> [options]
@@ -39,6 +43,7 @@ Run \`sdxs <command> --help\` for a command's options.
   -h, --help               this help
 
 Example:
+  sdxs generate "a red circle on a blue background" --out circle.png      # the embedded model, offline
   sdxs generate "a photo of a cat" --model IDKiro/sdxs-512-dreamshaper --out cat.png`;
 
 /**

@@ -4,6 +4,7 @@ import { basename, resolve } from 'node:path';
 import type { Target } from '@sdxs/graph';
 import { ControlNetPipeline, StableDiffusionPipeline, type LoadOptions } from '@sdxs/pipeline';
 import { DiskGraphCache, defaultGraphCacheDir } from '../graph-cache/index.js';
+import { embeddedModel, embeddedModels, type EmbeddedModel } from '../embedded.js';
 import { resolveModel } from '../hub/index.js';
 import type { ProviderName } from '../providers/index.js';
 import { openNodeRuntime, type NodeRuntime } from '../runtime.js';
@@ -30,7 +31,8 @@ export const RUNTIME_OPTIONS = {
 export const MODEL_OPTIONS = { ...SOURCE_OPTIONS, ...RUNTIME_OPTIONS } as const;
 
 /** Help line of --model (info and convert take the model as their argument instead). */
-export const MODEL_FLAG_HELP = '  -m, --model <dir|repo>   a diffusers folder, or a Hugging Face repo id (downloaded into the HF cache)';
+export const MODEL_FLAG_HELP = `  -m, --model <dir|repo>   a diffusers folder, or a Hugging Face repo id (downloaded into the HF cache);
+                           default: the embedded sdxs-micro (offline, 64×64 shapes: "a red circle on a blue background")`;
 
 /** Help lines of {@link SOURCE_OPTIONS}. */
 export const SOURCE_HELP = `      --revision <rev>     branch, tag or commit of a repo id (default main)
@@ -91,10 +93,24 @@ export function modelName(model: string, source: LocalFolderSource, fromHub: boo
   return fromHub ? model : basename(source.root);
 }
 
-/** A folder path relative to the run's cwd when it exists there; otherwise the text as given (maybe a repo id). */
+/**
+ * A folder path relative to the run's cwd when it exists there; else an embedded model's folder when `model` is
+ * one's name (`sdxs-micro`); otherwise the text as given (maybe a repo id).
+ */
 function modelLocation(model: string, io: CliIO): { location: string; local: boolean } {
   const path = resolve(io.cwd, model);
-  return existsSync(path) ? { location: path, local: true } : { location: model, local: false };
+  if (existsSync(path)) return { location: path, local: true };
+  const embedded = embeddedModel(model);
+  return embedded ? { location: embedded.path, local: true } : { location: model, local: false };
+}
+
+/**
+ * The embedded model a command runs: the default one when no model is named, the named one when `model` is an
+ * embedded model's name and no folder of that name exists here; undefined for folders and repo ids.
+ */
+export function embeddedFor(model: string | undefined, io: CliIO): EmbeddedModel | undefined {
+  if (model === undefined) return embeddedModels().default;
+  return existsSync(resolve(io.cwd, model)) ? undefined : embeddedModel(model);
 }
 
 export interface OpenedModel {

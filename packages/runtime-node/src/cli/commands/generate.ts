@@ -11,21 +11,21 @@ import { anyControlFlag, CONTROL_OPTIONS, controlHelp, controlSettings, strength
 import { CliError, UsageError } from '../errors.js';
 import { readPngFlag } from '../images.js';
 import type { CliIO } from '../io.js';
-import { loadControlNetPipeline, loadPipeline, MODEL_FLAG_HELP, MODEL_HELP, MODEL_OPTIONS, modelFlags, type ModelFlags } from '../model.js';
+import { embeddedFor, loadControlNetPipeline, loadPipeline, MODEL_FLAG_HELP, MODEL_HELP, MODEL_OPTIONS, modelFlags, type ModelFlags } from '../model.js';
 import { a1111Parameters, sdxsParameters, type ImageParameters } from '../parameters.js';
 import { encodePng, type DecodedPng } from '../png/index.js';
 import { formatMs, Reporter } from '../progress.js';
 import { cliVersion } from '../version.js';
 
-export const GENERATE_HELP = `Usage: sdxs generate "<prompt>" --model <dir|repo> [options]
+export const GENERATE_HELP = `Usage: sdxs generate "<prompt>" [--model <dir|repo>] [options]
 
 Generate images from a prompt and write them as PNG files whose text chunks hold the generation
 parameters (A1111-style "parameters", and an "sdxs" JSON record). Prints the files written.
 
 Options:
       --seed <n>           seed (default: random; printed, and stored in the PNG)
-      --steps <n>          denoising steps (default 1: SDXS is a one-step model)
-      --guidance <g>       classifier-free guidance scale; on above 1 (default 0)
+      --steps <n>          denoising steps (default 1: SDXS is a one-step model; the embedded model's own)
+      --guidance <g>       classifier-free guidance scale; on above 1 (default 0; the embedded model's own)
       --negative <text>    negative prompt (used with --guidance above 1)
       --width <px>         image width (default: the model's, 512 for SDXS-512)
       --height <px>        image height
@@ -47,6 +47,7 @@ ${MODEL_HELP}
 ${COMMON_HELP}
 
 Examples:
+  sdxs generate "a red circle on a blue background" --out circle.png     # the embedded model, offline
   sdxs generate "a photo of a cat" --model IDKiro/sdxs-512-dreamshaper --seed 42 --out cat.png
   sdxs generate "a castle" --model IDKiro/sdxs-512-dreamshaper --controlnet IDKiro/sdxs-512-dreamshaper-sketch \\
     --control sketch.png --control-mode sketch --out castle.png
@@ -146,17 +147,18 @@ export async function runGenerate(argv: readonly string[], io: CliIO): Promise<n
     io.stdout.write(`${GENERATE_HELP}\n`);
     return 0;
   }
-  if (values.model === undefined) throw new UsageError('--model is required (a diffusers folder or a Hugging Face repo id)', 'generate');
   const fromFile = values['prompt-file'];
   if (fromFile !== undefined && positionals.length > 0) throw new UsageError('give the prompt as an argument or with --prompt-file, not both', 'generate');
   if (fromFile === undefined && positionals.length === 0) throw new UsageError('missing the prompt', 'generate');
   if (positionals.length > 1) throw new UsageError(`one prompt per run; quote it ("${positionals.join(' ')}")`, 'generate');
-  const flags = modelFlags('generate', values, values.model);
+  // No --model: the embedded model (no network needed), run with the steps and guidance it was trained for.
+  const embedded = embeddedFor(values.model, io);
+  const flags = modelFlags('generate', values, values.model ?? embedded!.name);
   const condition = conditionFlags(values);
-  const guidanceScale = numberFlag('generate', 'guidance', values.guidance);
+  const guidanceScale = numberFlag('generate', 'guidance', values.guidance) ?? embedded?.guidanceScale;
   const request: Omit<GenerateRequest, 'prompt'> = {
     seed: seedFlag('generate', values.seed) ?? BigInt(Math.floor(Math.random() * 2 ** 53)),
-    ...optional('steps', numberFlag('generate', 'steps', values.steps)),
+    ...optional('steps', numberFlag('generate', 'steps', values.steps) ?? embedded?.steps),
     ...optional('guidanceScale', guidanceScale),
     ...optional('negativePrompt', values.negative),
     ...optional('width', numberFlag('generate', 'width', values.width)),

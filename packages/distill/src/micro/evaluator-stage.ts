@@ -1,0 +1,107 @@
+// Stage `evaluator`: the shapes classifier (shape, object colour, background), trained from nothing on the data set;
+// its held-out all-attributes accuracy is measured on the test split at the end.
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Add, Graph, type Value } from '@sdxs/graph';
+import { EVALUATOR_FILES, imagesToTensor, shapeSample, shapesClassifier, SHAPES_CLASSIFIER_CONFIG, SPLIT_SEEDS, type ShapesClassifierConfig } from '@sdxs/shapes';
+import { Generator, Tensor, type Runtime } from '@sdxs/tensor';
+import { writeSafetensorsFile } from '@sdxs/tensor/node';
+import { saveCheckpoint } from '../checkpoint.js';
+import { crossEntropyLoss } from '../losses/cross-entropy.js';
+import { adamw } from '../optim/adamw.js';
+import { bindRandom } from '../params/init.js';
+import { makeTrainable } from '../params/trainable.js';
+import { Trainer } from '../trainer.js';
+import { runLoop, type LoopResult, type StageIO } from './loop.js';
+import { cosineWithWarmup } from './schedule.js';
+import { definedOnly } from './vae-stage.js';
+
+export interface EvaluatorStageOptions {
+  out: string;
+  runtime: Runtime;
+  steps?: number;
+  batch?: number;
+  lr?: number;
+  minutes?: number;
+  resume?: boolean;
+  seed?: number;
+  logEvery?: number;
+  checkpointEvery?: number;
+}
+
+export const EVALUATOR_STAGE_DEFAULTS = { steps: 600, batch: 64, lr: 3e-3, seed: 0 } as const;
+
+function oneHot(batch: number, classes: number, index: (b: number) => number): Tensor<'float32'> {
+  const t = Tensor.zeros('float32', [batch, classes]);
+  for (let b = 0; b < batch; b++) t.data[b * classes + index(b)] = 1;
+  return t;
+}
+
+/** The batch of training images and their one-hot labels for sample indices start … start + batch − 1 of `seed`. */
+export function labelledBatch(config: ShapesClassifierConfig, seed: number, start: number, batch: number): Record<string, Tensor> {
+  const samples = Array.from({ length: batch }, (_, j) => shapeSample(seed, start + j));
+  return {
+    image: imagesToTensor(samples.map((s) => s.image)),
+    shape_label: oneHot(batch, config.shapes.length, (b) => config.shapes.indexOf(samples[b]!.attributes.shape)),
+    color_label: oneHot(batch, config.colors.length, (b) => config.colors.indexOf(samples[b]!.attributes.color)),
+    background_label: oneHot(batch, config.colors.length, (b) => config.colors.indexOf(samples[b]!.attributes.background)),
+  };
+}
+
+/** The evaluator's training graph: the sum of the three heads' cross-entropies. */
+export function evaluatorTrainingGraph(config: ShapesClassifierConfig, batch: number): { graph: Graph; loss: Value } {
+  const graph = new Graph({ name: 'shapes_evaluator_train', target: 'cpu' });
+  const s = config.image_size;
+  const image = graph.input('image', 'float32', [batch, 3, s, s]);
+  const o = shapesClassifier(graph, image, config);
+  const label = (name: string, n: number) => graph.input(name, 'float32', [batch, n]);
+  const loss = Add(
+    Add(crossEntropyLoss(o.shape, label('shape_label', config.shapes.length)), crossEntropyLoss(o.color, label('color_label', config.colors.length))),
+    crossEntropyLoss(o.background, label('background_label', config.colors.length)),
+  );
+  return { graph, loss };
+}
+
+/** Write an evaluator folder (config.json + model.safetensors) atomically: a temporary folder, then a rename. */
+export async function writeEvaluatorFolder(dir: string, config: ShapesClassifierConfig, weights: ReadonlyMap<string, Tensor>): Promise<void> {
+  const tmp = `${dir}.tmp-${process.pid}`;
+  await rm(tmp, { recursive: true, force: true });
+  await mkdir(tmp, { recursive: true });
+  await writeFile(join(tmp, EVALUATOR_FILES.config), JSON.stringify(config, null, 2) + '\n');
+  await writeSafetensorsFile(join(tmp, EVALUATOR_FILES.weights), Object.fromEntries(weights));
+  await rm(dir, { recursive: true, force: true });
+  await rename(tmp, dir);
+}
+
+export async function runEvaluatorStage(o: EvaluatorStageOptions, io: StageIO): Promise<LoopResult & { folder: string }> {
+  const d = { ...EVALUATOR_STAGE_DEFAULTS, ...definedOnly(o) };
+  const config = SHAPES_CLASSIFIER_CONFIG;
+  const { graph, loss } = evaluatorTrainingGraph(config, d.batch);
+  const generator = new Generator(d.seed);
+  bindRandom(graph, generator, { gain: Math.SQRT2 });
+  const trainer = await Trainer.create({ runtime: o.runtime, graph, loss, trainable: makeTrainable(graph, () => true), optimizer: adamw({ lr: cosineWithWarmup(d.lr, d.steps, 50), weightDecay: 1e-4 }), clipGradNorm: 5 });
+  try {
+    const result = await runLoop(
+      {
+        name: 'evaluator',
+        out: o.out,
+        steps: d.steps,
+        ...(o.minutes !== undefined ? { minutes: o.minutes } : {}),
+        checkpointEvery: o.checkpointEvery ?? 200,
+        logEvery: o.logEvery ?? 25,
+        resume: o.resume ?? false,
+        trainer,
+        generator,
+        batch: (step) => labelledBatch(config, SPLIT_SEEDS.train, step * d.batch, d.batch),
+        save: (dir) => saveCheckpoint(dir, { component: 'evaluator', config, weights: trainer.params(), trainer: trainer.state(), rng: generator.getState(), meta: { stage: 'evaluator' } }),
+        meta: { batch: d.batch, lr: d.lr, seed: d.seed, config },
+      },
+      io,
+    );
+    const folder = join(o.out, 'evaluator');
+    await writeEvaluatorFolder(folder, config, trainer.params());
+    return { ...result, folder };
+  } finally {
+    await trainer.dispose();
+  }
+}

@@ -1,0 +1,175 @@
+// Stage `teacher`: the micro SD's CLIP text encoder and U-Net trained jointly from nothing with SD's objective —
+// ε-prediction on scaled-linear betas, uniform timesteps, 10 % of captions dropped to "" for classifier-free guidance —
+// on latents of the trained VAE (encoded on the fly, sampled from the posterior, times scaling_factor).
+import { buildClipVocabulary, clipTextModel, CLIPTokenizer, parseCLIPTextConfig, type CLIPTextConfig } from '@sdxs/clip';
+import type { AutoencoderKLConfig } from '@sdxs/decoder';
+import { Graph, Mul, Params, ReduceMean, Sub, type Value } from '@sdxs/graph';
+import { grammarWords, imagesToTensor, shapeSample, SPLIT_SEEDS } from '@sdxs/shapes';
+import { Generator, Tensor, type Runtime, type Session } from '@sdxs/tensor';
+import { parseUNetConfig, unet2DCondition, type UNet2DConditionConfig } from '@sdxs/unet';
+import { saveCheckpoint, type LoadedCheckpoint } from '../checkpoint.js';
+import { adamw } from '../optim/adamw.js';
+import { bindRandom } from '../params/init.js';
+import { makeTrainable } from '../params/trainable.js';
+import { TRAINING_LOWERING } from '../recipes/decoder.js';
+import { Trainer } from '../trainer.js';
+import { alphasCumprod, MICRO_MAX_LENGTH, MICRO_TEXT_ENCODER, MICRO_UNET } from './configs.js';
+import { runLoop, type LoopResult, type StageIO } from './loop.js';
+import { cosineWithWarmup } from './schedule.js';
+import { vaeSessions } from './vae-folder.js';
+import { definedOnly } from './vae-stage.js';
+
+export interface TeacherStageOptions {
+  out: string;
+  runtime: Runtime;
+  /** The trained VAE (config with scaling_factor, weights). */
+  vae: { config: AutoencoderKLConfig; weights: ReadonlyMap<string, Tensor> };
+  steps?: number;
+  batch?: number;
+  lr?: number;
+  /** Share of captions replaced by "" (default 0.1, as SD's CFG training). */
+  captionDropout?: number;
+  /**
+   * Min-SNR-γ loss weighting (Hang et al. 2023; diffusers' `--snr_gamma`): each sample's ε-MSE weighted by
+   * min(SNR_t, γ)/SNR_t, which stops the easy low-noise timesteps from dominating. Default 5; 0 turns it off.
+   */
+  snrGamma?: number;
+  minutes?: number;
+  resume?: boolean;
+  seed?: number;
+  logEvery?: number;
+  checkpointEvery?: number;
+  unet?: UNet2DConditionConfig;
+  textEncoder?: CLIPTextConfig;
+  /** Called after each checkpoint with the current weights (e.g. to score the model). */
+  onCheckpoint?(step: number, weights: TeacherWeights, configs: { textEncoder: CLIPTextConfig; unet: UNet2DConditionConfig }): Promise<void>;
+}
+
+export const TEACHER_STAGE_DEFAULTS = { steps: 3000, batch: 32, lr: 1e-3, captionDropout: 0.1, snrGamma: 5, seed: 0 } as const;
+
+export interface TeacherWeights {
+  textEncoder: Map<string, Tensor<'float32'>>;
+  unet: Map<string, Tensor<'float32'>>;
+}
+
+/** The tokenizer files of the micro model: the grammar's words, one token each. */
+export function microTokenizerFiles() {
+  return buildClipVocabulary(grammarWords(), { maxLength: MICRO_MAX_LENGTH });
+}
+
+/** The micro text-encoder config with the vocabulary's size and special tokens filled in. */
+export function microTextEncoderConfig(tokenizer: CLIPTokenizer, vocabSize: number): CLIPTextConfig & Record<string, unknown> {
+  return { ...MICRO_TEXT_ENCODER, vocab_size: vocabSize, bos_token_id: tokenizer.bosTokenId, eos_token_id: tokenizer.eosTokenId, pad_token_id: tokenizer.padTokenId } as unknown as CLIPTextConfig & Record<string, unknown>;
+}
+
+/**
+ * The training graph: input_ids → text encoder → U-Net(noisy, t, context) → the squared error against the noise,
+ * weighted per sample by `loss_weight` [B] and averaged.
+ */
+export function teacherTrainingGraph(text: CLIPTextConfig, unet: UNet2DConditionConfig, batch: number, latentSize: number, channels: number): { graph: Graph; loss: Value } {
+  const graph = new Graph({ name: 'micro_teacher', target: 'cpu', lowering: TRAINING_LOWERING });
+  const ids = graph.input('input_ids', 'int64', [batch, MICRO_MAX_LENGTH]);
+  const { lastHiddenState } = clipTextModel(graph, ids, text);
+  const sample = graph.input('sample', 'float32', [batch, channels, latentSize, latentSize]);
+  const timestep = graph.input('timestep', 'float32', [batch]);
+  const { sample: eps } = unet2DCondition(new Params(graph), unet, { sample, timestep, encoderHiddenStates: lastHiddenState });
+  const target = graph.input('noise', 'float32', [batch, channels, latentSize, latentSize]);
+  const weight = graph.input('loss_weight', 'float32', [batch, 1, 1, 1]);
+  const d = Sub(eps, target);
+  return { graph, loss: ReduceMean(Mul(weight, Mul(d, d)), undefined, false) };
+}
+
+/** Split the trainer's parameters into the two components by checkpoint key. */
+export function splitTeacherWeights(params: ReadonlyMap<string, Tensor<'float32'>>): TeacherWeights {
+  const textEncoder = new Map<string, Tensor<'float32'>>();
+  const unet = new Map<string, Tensor<'float32'>>();
+  for (const [k, v] of params) (k.startsWith('text_model.') ? textEncoder : unet).set(k, v);
+  return { textEncoder, unet };
+}
+
+export async function runTeacherStage(o: TeacherStageOptions, io: StageIO): Promise<LoopResult & { weights: TeacherWeights; unet: UNet2DConditionConfig; textEncoder: CLIPTextConfig }> {
+  const d = { ...TEACHER_STAGE_DEFAULTS, ...definedOnly(o) };
+  const files = microTokenizerFiles();
+  const tokenizer = CLIPTokenizer.fromFiles(files);
+  const text = o.textEncoder ?? parseCLIPTextConfig(microTextEncoderConfig(tokenizer, files.size), 'micro text_encoder');
+  const unet = o.unet ?? parseUNetConfig(MICRO_UNET, 'micro unet');
+  const channels = o.vae.config.latent_channels;
+  const { encoder, decoder, latentSize } = await vaeSessions(o.runtime, o.vae.config, o.vae.weights, d.batch);
+  await decoder.dispose();
+  const { graph, loss } = teacherTrainingGraph(text, unet, d.batch, latentSize, channels);
+  const generator = new Generator(d.seed);
+  bindRandom(graph, generator);
+  const trainer = await Trainer.create({ runtime: o.runtime, graph, loss, trainable: makeTrainable(graph, () => true), optimizer: adamw({ lr: cosineWithWarmup(d.lr, d.steps, 200), weightDecay: 1e-2 }), clipGradNorm: 1 });
+  const acp = alphasCumprod();
+  const scale = o.vae.config.scaling_factor;
+  const latentShape = [d.batch, channels, latentSize, latentSize];
+  const batchOf = async (step: number): Promise<Record<string, Tensor>> => {
+    const samples = Array.from({ length: d.batch }, (_, j) => shapeSample(SPLIT_SEEDS.train, step * d.batch + j));
+    const posterior = await encoder.run({ image: imagesToTensor(samples.map((s) => s.image)) }, ['mean', 'logvar']);
+    const mean = posterior['mean'] as Tensor<'float32'>;
+    const logvar = posterior['logvar'] as Tensor<'float32'>;
+    const z = generator.randn(latentShape);
+    const noise = generator.randn(latentShape);
+    // Timesteps and caption dropout from the same stream (uniform floats from a normal draw's CDF would be
+    // overkill: take the randn stream's values through erf to stay on one generator).
+    const u = generator.randn([d.batch, 2]).data.map((v) => 0.5 * (1 + erf(v / Math.SQRT2)));
+    const per = z.data.length / d.batch;
+    const sample = new Float32Array(z.data.length);
+    const timestep = new Float32Array(d.batch);
+    const weight = new Float32Array(d.batch);
+    for (let b = 0; b < d.batch; b++) {
+      const t = Math.min(999, Math.floor(u[2 * b]! * 1000));
+      timestep[b] = t;
+      const snr = acp[t]! / (1 - acp[t]!);
+      weight[b] = d.snrGamma > 0 ? Math.min(snr, d.snrGamma) / snr : 1;
+      const a = Math.sqrt(acp[t]!);
+      const s = Math.sqrt(1 - acp[t]!);
+      for (let i = b * per; i < (b + 1) * per; i++) {
+        const x0 = (mean.data[i]! + Math.exp(0.5 * logvar.data[i]!) * z.data[i]!) * scale;
+        sample[i] = a * x0 + s * noise.data[i]!;
+      }
+    }
+    const captions = samples.map((s, b) => (u[2 * b + 1]! < d.captionDropout ? '' : s.caption));
+    return { input_ids: tokenizer.call(captions, { maxLength: MICRO_MAX_LENGTH }).inputIds, sample: new Tensor('float32', latentShape, sample), timestep: new Tensor('float32', [d.batch], timestep), noise, loss_weight: new Tensor('float32', [d.batch, 1, 1, 1], weight) };
+  };
+  try {
+    const result = await runLoop(
+      {
+        name: 'teacher',
+        out: o.out,
+        steps: d.steps,
+        ...(o.minutes !== undefined ? { minutes: o.minutes } : {}),
+        checkpointEvery: o.checkpointEvery ?? 500,
+        logEvery: o.logEvery ?? 25,
+        resume: o.resume ?? false,
+        trainer,
+        generator,
+        batch: batchOf,
+        save: async (dir) => {
+          await saveCheckpoint(dir, { component: 'unet', config: unet, weights: splitTeacherWeights(trainer.params()).unet, trainer: trainer.state(), rng: generator.getState(), meta: { stage: 'teacher', text_encoder: text } });
+          await o.onCheckpoint?.(trainer.stepCount, splitTeacherWeights(trainer.params()), { textEncoder: text, unet });
+        },
+        checkResume: (c: LoadedCheckpoint) => {
+          if (JSON.stringify(c.config) !== JSON.stringify(unet)) throw new Error(`${c.dir}: trained with another U-Net config`);
+        },
+        meta: { batch: d.batch, lr: d.lr, caption_dropout: d.captionDropout, snr_gamma: d.snrGamma, seed: d.seed, unet, text_encoder: text, vae_scaling_factor: scale },
+      },
+      io,
+    );
+    return { ...result, weights: splitTeacherWeights(trainer.params()), unet, textEncoder: text };
+  } finally {
+    await trainer.dispose();
+    await encoder.dispose();
+  }
+}
+
+/** erf, Abramowitz–Stegun 7.1.26 (|error| < 1.5e-7): enough to turn normal draws into uniform ones. */
+function erf(x: number): number {
+  const s = Math.sign(x);
+  const a = Math.abs(x);
+  const t = 1 / (1 + 0.3275911 * a);
+  const y = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-a * a);
+  return s * y;
+}
+
+export type { Session };
