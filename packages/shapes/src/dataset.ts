@@ -70,6 +70,7 @@ export function shapeSample(seed: number, index: number, options: SampleOptions 
 
 /** RGB images → float32 [N, 3, H, W] in [−1, 1] (the VAE's input range). */
 export function imagesToTensor(images: readonly RgbImage[]): Tensor<'float32'> {
+  if (images.length === 0) throw new RangeError('imagesToTensor: no images');
   const { width: w, height: h } = images[0]!;
   const plane = w * h;
   const out = new Float32Array(images.length * 3 * plane);

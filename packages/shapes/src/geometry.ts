@@ -12,7 +12,7 @@ export interface Placement {
 /** The polygon corners of a square or triangle (image coordinates, y down), before any jitter. */
 export function corners(shape: Exclude<ShapeName, 'circle'>, p: Placement): [number, number][] {
   const n = shape === 'square' ? 4 : 3;
-  // A square's corners sit at r·√2 so that its sides are 2r long; a triangle is inscribed in the circle of radius 1.2r
+  // A square's corners sit at r·√2 so that its sides are 2r long; a triangle is inscribed in the circle of radius 1.25r
   // so that its area is close to the square's and circle's at the same r.
   const radius = shape === 'square' ? p.r * Math.SQRT2 : p.r * 1.25;
   const start = shape === 'square' ? Math.PI / 4 : -Math.PI / 2;

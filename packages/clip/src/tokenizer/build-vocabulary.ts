@@ -43,7 +43,10 @@ export function buildClipVocabulary(words: Iterable<string>, options: { maxLengt
     merges.push([a, b]);
     add(a + b);
   };
-  const list = [...new Set(words)].map((w) => w.toLowerCase()).filter((w) => /^[a-z]+$/.test(w));
+  const list = [...new Set([...words].map((w) => w.toLowerCase()))];
+  // CLIP's pre-tokenizer splits at anything but letters (and digits, one at a time), so only letter words can be one token.
+  const bad = list.find((w) => !/^[a-z]+$/.test(w));
+  if (bad !== undefined) throw new RangeError(`buildClipVocabulary: ${JSON.stringify(bad)} is not a lowercase a–z word (CLIP splits words at other characters)`);
   for (const w of list) {
     const symbols = [...w].map((c, i) => (i === w.length - 1 ? `${c}</w>` : c));
     let acc = symbols[0]!;

@@ -86,8 +86,9 @@ export const MICRO_SCHEDULER = {
   algorithm_type: 'dpmsolver++',
   solver_type: 'midpoint',
   lower_order_final: true,
-  timestep_spacing: 'leading',
-  steps_offset: 1,
+  // 'trailing' starts sampling at t = 999 (pure noise), as SDXS's schedulers do; 'leading' would start at 961.
+  timestep_spacing: 'trailing',
+  steps_offset: 0,
   set_alpha_to_one: false,
   clip_sample: false,
   thresholding: false,
