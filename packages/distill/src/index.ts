@@ -27,3 +27,4 @@ export { runTeacherStage, teacherTrainingGraph, microTokenizerFiles, microTextEn
 export { writeMicroModel, type MicroModelParts } from './micro/export.js';
 export { writeComponentFolder } from './micro/folders.js';
 export { runMicroStage, microPaths, MICRO_STAGES, type MicroStage, type MicroStageOptions } from './micro/stages.js';
+export { runVaeDecoderStage, vaeDecoderTrainingGraph, VAE_DECODER_PARAMS, VAE_DECODER_STAGE_DEFAULTS, type VaeDecoderStageOptions } from './micro/vae-decoder-stage.js';

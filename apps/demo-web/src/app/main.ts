@@ -1,12 +1,15 @@
 /**
  * The demo page: prompt and seed → image, and a sketch pad whose strokes steer the image through the sketch
- * ControlNet as you draw. Everything heavy runs in the generation worker; this thread draws.
+ * ControlNet as you draw (shown only when a ControlNet is loaded). Steps and guidance start at what the server's
+ * manifest lists for the model (a multi-step teacher's 25 and 5), else one step without guidance. Everything heavy
+ * runs in the generation worker; this thread draws.
  */
 import type { GenerateTimings, RealtimeStream } from '@sdxs/pipeline';
 import { SdxsClient, SdxsWorkerError, toImageData, type LoadedInfo, type RgbaPixels } from '@sdxs/runtime-web';
+import { fetchManifest } from './manifest.js';
 import { EXPLANATIONS, MessageBoard } from './messages.js';
 import { describeProgress } from './progress.js';
-import { readSettings } from './settings.js';
+import { ONE_STEP, readSettings } from './settings.js';
 import { SketchPad } from './sketch-pad.js';
 
 function $<T extends HTMLElement>(selector: string, type: new () => T): T {
@@ -24,6 +27,8 @@ const ui = {
   seed: $('#seed', HTMLInputElement),
   randomSeed: $('#random-seed', HTMLButtonElement),
   generate: $('#generate', HTMLButtonElement),
+  steps: $('#steps', HTMLInputElement),
+  guidance: $('#guidance', HTMLInputElement),
   sketch: $('#sketch', HTMLElement),
   pad: $('#pad', HTMLCanvasElement),
   pen: $('#tool-pen', HTMLInputElement),
@@ -38,7 +43,8 @@ const ui = {
   download: $('#download', HTMLButtonElement),
 };
 
-const settings = readSettings(location.search);
+// The server's /models.json: its default model and each model's steps and guidance (none on a static host).
+const settings = readSettings(location.search, await fetchManifest(new URL('models.json', document.baseURI).href));
 const board = new MessageBoard(ui.messages);
 const client = new SdxsClient(new Worker(new URL('./worker.ts', import.meta.url), { type: 'module', name: 'sdxs-generator' }));
 let info: LoadedInfo | undefined;
@@ -69,6 +75,16 @@ function currentSeed(): number {
 
 function controlScale(): number {
   return Number(ui.strength.value);
+}
+
+/** Steps and guidance from their inputs (a value that is not one falls back to one step, no guidance). */
+function runSettings(): { steps: number; guidanceScale: number } {
+  const steps = Number(ui.steps.value);
+  const guidanceScale = Number(ui.guidance.value);
+  return {
+    steps: Number.isInteger(steps) && steps >= 1 ? steps : ONE_STEP.steps,
+    guidanceScale: Number.isFinite(guidanceScale) && guidanceScale >= 0 ? guidanceScale : ONE_STEP.guidanceScale,
+  };
 }
 
 /** Put an image on the output canvas and say how long it took on which backend. */
@@ -130,7 +146,7 @@ async function generate(): Promise<void> {
   board.clear('generate');
   try {
     const useSketch = info.controlnet && !pad.isBlank;
-    const request = { prompt: ui.prompt.value, seed: currentSeed(), width: size, height: size };
+    const request = { prompt: ui.prompt.value, seed: currentSeed(), width: size, height: size, ...runSettings() };
     const result = await client.generate(useSketch ? { ...request, control: { image: pad.pixels(), mode: 'sketch', scale: controlScale() } } : request, {
       onProgress: (e) => showProgress(describeProgress(e)),
     });
@@ -145,7 +161,7 @@ async function generate(): Promise<void> {
 /** The live stream: frames rendered as the pad changes, the newest only. */
 function liveStream(): RealtimeStream {
   if (stream) return stream;
-  const s = client.realtime({ prompt: ui.prompt.value, seed: currentSeed(), width: size, height: size, controlMode: 'sketch', controlScale: controlScale() });
+  const s = client.realtime({ prompt: ui.prompt.value, seed: currentSeed(), width: size, height: size, ...runSettings(), controlMode: 'sketch', controlScale: controlScale() });
   stream = s;
   void (async () => {
     try {
@@ -173,7 +189,7 @@ function onSketchChange(): void {
 
 function onSettingsChange(): void {
   ui.strengthValue.value = controlScale().toFixed(2);
-  stream?.update({ prompt: ui.prompt.value, seed: currentSeed(), controlScale: controlScale(), controlMode: 'sketch' });
+  stream?.update({ prompt: ui.prompt.value, seed: currentSeed(), ...runSettings(), controlScale: controlScale(), controlMode: 'sketch' });
   if (stream && !pad.isBlank) ui.pad.dataset.pushed = String(stream.push(pad.pixels()));
 }
 
@@ -192,6 +208,8 @@ ui.clear.addEventListener('click', () => pad.clear());
 ui.strength.addEventListener('input', onSettingsChange);
 ui.seed.addEventListener('change', onSettingsChange);
 ui.prompt.addEventListener('change', onSettingsChange);
+ui.steps.addEventListener('change', onSettingsChange);
+ui.guidance.addEventListener('change', onSettingsChange);
 ui.download.addEventListener('click', () => {
   ui.output.toBlob((blob) => {
     if (!blob) return;
@@ -204,4 +222,7 @@ ui.download.addEventListener('click', () => {
 });
 
 ui.strengthValue.value = controlScale().toFixed(2);
+ui.steps.value = String(settings.steps ?? ONE_STEP.steps);
+ui.guidance.value = String(settings.guidanceScale ?? ONE_STEP.guidanceScale);
+document.body.dataset.model = settings.model;
 void load();

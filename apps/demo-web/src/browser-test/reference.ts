@@ -37,6 +37,21 @@ export async function nodeReference(model: string, controlnet: string): Promise<
   };
 }
 
+/** A text-only model run with its own steps and guidance (the embedded multi-step teacher). */
+export interface NodeTextReference {
+  text(r: ReferenceRequest & { readonly steps: number; readonly guidanceScale: number }): Promise<RawImage>;
+  dispose(): Promise<void>;
+}
+
+/** The Node pipeline on a text-to-image folder the page is served. */
+export async function nodeTextReference(model: string): Promise<NodeTextReference> {
+  const pipe = await StableDiffusionPipeline.load(new LocalFolderSource(model), createNodeRuntime({ intraOpThreads: 2 }));
+  return {
+    text: async (r) => first((await pipe.generate({ prompt: r.prompt, seed: r.seed, width: r.size, height: r.size, steps: r.steps, guidanceScale: r.guidanceScale })).images),
+    dispose: () => pipe.dispose(),
+  };
+}
+
 /** Largest difference of any RGB channel, in levels of 255 (alpha must be 255 in both). */
 export function maxChannelDiff(a: { width: number; height: number; data: ArrayLike<number> }, b: RawImage): number {
   if (a.width !== b.width || a.height !== b.height) throw new Error(`sizes differ: ${a.width}×${a.height} vs ${b.width}×${b.height}`);

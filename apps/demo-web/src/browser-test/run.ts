@@ -4,7 +4,9 @@
  * SwiftShader adapter). Typed prompt → image equal to the Node pipeline's for the same seed within 2/255; a
  * stroke on the sketch pad → a new image, equal to Node's ControlNet pipeline on the same pad pixels; under
  * the production CSP (no 'unsafe-eval'), cross-origin isolated (WebAssembly threads); clear messages for a
- * missing WebGPU and a model that fails to load. Screenshots and a JSON report go to artifacts/browser-test/.
+ * missing WebGPU and a model that fails to load. Served as `pnpm demo` serves it with no model named, the page
+ * loads the embedded sdxs-micro and runs it with its steps and guidance, text only: one 64×64 image, equal to
+ * Node's. Screenshots and a JSON report go to artifacts/browser-test/.
  * Exit code 0 when every check passes.
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,12 +16,14 @@ import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import type { Page } from 'playwright-core';
 import { build, createServer, preview } from 'vite';
+import { embeddedModels } from '@sdxs/runtime-node';
+import { demoModels } from '../server/demo-models.js';
 import { materializeGoldenModels } from '../server/golden-models.js';
 import { demoViteConfig } from '../server/vite-config.js';
 import { checkBundle } from './bundle-check.js';
 import { launchChromium } from './chromium.js';
 import { canvasPixels, drawStroke, frameCount, pageMessages, waitFrame, waitLiveCaughtUp, waitLoaded } from './page.js';
-import { changedFraction, maxChannelDiff, nodeReference, type NodeReference } from './reference.js';
+import { changedFraction, maxChannelDiff, nodeReference, nodeTextReference, type NodeReference, type NodeTextReference } from './reference.js';
 
 const ARTIFACTS = fileURLToPath(new URL('../../../../artifacts/browser-test/', import.meta.url));
 const PROMPT = 'a photo of a cat';
@@ -193,6 +197,59 @@ async function messageRuns(base: string): Promise<void> {
   }
 }
 
+/**
+ * The build served as `pnpm demo` serves it with no model named: the page, opened without `?model=`, loads the
+ * embedded model with its steps and guidance (from /models.json), hides the sketch pad (no ControlNet), and
+ * renders one image equal to Node's pipeline run with the same settings.
+ */
+async function embeddedRun(dist: string): Promise<void> {
+  const embedded = embeddedModels().default;
+  const prompt = 'a red circle on a blue background';
+  const size = 64;
+  const server = await preview(demoViteConfig({ models: demoModels({}).models, outDir: dist, port: 0 }));
+  let browser: Awaited<ReturnType<typeof launchChromium>> | undefined;
+  let ref: NodeTextReference | undefined;
+  try {
+    browser = await launchChromium({ webgpu: false });
+    const port = (server.httpServer.address() as AddressInfo | null)?.port;
+    const page = await browser.context.newPage();
+    const consoleLines = collectConsole(page);
+    const folders = new Set<string>();
+    browser.context.on('request', (r) => {
+      const path = new URL(r.url()).pathname;
+      if (path.startsWith('/models/')) folders.add(path.split('/')[2] ?? '');
+    });
+    await page.goto(`http://127.0.0.1:${port}/?backend=wasm`);
+    const state = await waitLoaded(page, LOAD_MS);
+    const label = (await page.textContent('#backend')) ?? '';
+    if (!check('embedded: the page loads without ?model=', state === 'ready', `${label}; messages ${JSON.stringify(await pageMessages(page))}`)) return;
+    const model = await page.evaluate(() => document.body.dataset.model);
+    check('embedded: the default model is the embedded one, served by the app', model === '/models/micro/' && [...folders].join() === 'micro', `${model}; folders requested: ${[...folders].join(', ')}`);
+    const run = { steps: Number(await page.inputValue('#steps')), guidanceScale: Number(await page.inputValue('#guidance')) };
+    check(`embedded: steps and guidance are the model's (${embedded.steps}, ${embedded.guidanceScale})`, run.steps === embedded.steps && run.guidanceScale === embedded.guidanceScale, JSON.stringify(run));
+    check('embedded: no sketch pad without a ControlNet', !(await page.isVisible('#pad')));
+    await page.fill('#prompt', prompt);
+    await page.fill('#seed', String(SEED));
+    const t0 = performance.now();
+    await page.click('#generate');
+    await waitFrame(page, 0, RUN_MS);
+    measurements.embedded_prompt = { size, click_to_image_ms: Math.round(performance.now() - t0), timings: JSON.parse((await page.getAttribute('#timing', 'data-timings')) ?? 'null') };
+    await page.screenshot({ path: join(ARTIFACTS, 'embedded-prompt.png'), fullPage: true });
+    const image = await canvasPixels(page, '#output');
+    ref = await nodeTextReference(embedded.path);
+    const expected = await ref.text({ prompt, seed: SEED, size, steps: embedded.steps, guidanceScale: embedded.guidanceScale });
+    const diff = image.width === size && image.height === size ? maxChannelDiff(image, expected) : Infinity;
+    check(`embedded: "${prompt}" gives a ${size}² image equal to Node's (${embedded.steps} steps, guidance ${embedded.guidanceScale}) within 2/255`, diff <= 2, `${image.width}×${image.height}; max |browser − node| = ${diff}/255`);
+    // Console errors too: a request for a ControlNet the server does not have would show here as a 404.
+    const errors = consoleLines.filter((l) => !l.startsWith('warning'));
+    check('embedded: no page or console errors', errors.length === 0, errors.join(' | ') || 'none');
+  } finally {
+    await ref?.dispose();
+    await browser?.close();
+    await new Promise<void>((resolve) => server.httpServer.close(() => resolve()));
+  }
+}
+
 function rawStatus(base: string, path: string): Promise<number> {
   const url = new URL(base);
   return new Promise((resolve, reject) => {
@@ -280,6 +337,7 @@ async function main(): Promise<number> {
     ref = reference;
     for (const backend of ['wasm', 'webgpu'] as const) await attempt(`${backend} run`, () => backendRun(base, backend, reference));
     await attempt('message runs', () => messageRuns(base));
+    await attempt('embedded model run', () => embeddedRun(dist));
     await attempt('dev server run', () => devServerRun(golden.folders, reference));
   } catch (e) {
     check('test harness', false, e instanceof Error ? (e.stack ?? e.message) : String(e));

@@ -1,18 +1,23 @@
 /**
  * `pnpm demo`: the demo on a dev server (or `--preview`: the production build), at http://127.0.0.1:5173/.
  *
+ *   pnpm demo                   # the embedded sdxs-micro (64×64 shapes, 25 steps, guidance 5), nothing to download
  *   pnpm demo --model ~/models/sdxs-512-dreamshaper --controlnet ~/models/sdxs-512-dreamshaper-sketch
  *   pnpm demo --golden          # the tiny random-weight test model (128×128), nothing to download
  *   pnpm demo --preview --port 8080
  *   pnpm demo --build           # only build, into apps/demo-web/dist
  *
  * Local folders are served at /models/sdxs/ and /models/sketch/, the page's default `?model=` and `?controlnet=`;
- * any other URL works too (`?model=hf:IDKiro/sdxs-512-dreamshaper&controlnet=hf:IDKiro/sdxs-512-dreamshaper-sketch`).
- * SDXS_MODEL_DIR and SDXS_CONTROLNET_DIR do the same as the flags.
+ * with no model named, the embedded model at /models/micro/ is the default (`/models.json` tells the page, with
+ * its steps and guidance). Any other URL works too
+ * (`?model=hf:IDKiro/sdxs-512-dreamshaper&controlnet=hf:IDKiro/sdxs-512-dreamshaper-sketch`), and
+ * `?steps=&guidance=` set the run. SDXS_MODEL_DIR and SDXS_CONTROLNET_DIR do the same as the flags.
  */
 import { parseArgs } from 'node:util';
 import { build, createServer, preview } from 'vite';
+import { demoModels } from './demo-models.js';
 import { materializeGoldenModels } from './golden-models.js';
+import { folderPaths } from './model-manifest.js';
 import { demoViteConfig } from './vite-config.js';
 
 const { values } = parseArgs({
@@ -27,11 +32,11 @@ const { values } = parseArgs({
 });
 
 const golden = values.golden ? materializeGoldenModels() : undefined;
-const models: Record<string, string> = { ...golden?.folders };
-const model = values.model ?? process.env.SDXS_MODEL_DIR;
-const controlnet = values.controlnet ?? process.env.SDXS_CONTROLNET_DIR;
-if (model) models.sdxs = model;
-if (controlnet) models.sketch = controlnet;
+const { models, notes } = demoModels({
+  model: values.model ?? process.env.SDXS_MODEL_DIR,
+  controlnet: values.controlnet ?? process.env.SDXS_CONTROLNET_DIR,
+  golden: golden?.folders,
+});
 const port = values.port === undefined ? undefined : Number(values.port);
 const options = { models, ...(port !== undefined ? { port } : {}) };
 
@@ -52,6 +57,7 @@ if (values.build) {
   server.printUrls();
 }
 if (!values.build) {
-  for (const [name, dir] of Object.entries(models)) console.log(`  /models/${name}/ → ${dir}`);
-  if (!models.sdxs) console.log('  no local model folder: pass --model DIR (or --golden), or open the page with ?model=<url>');
+  for (const [name, dir] of Object.entries(folderPaths(models))) console.log(`  /models/${name}/ → ${dir}`);
+  for (const note of notes) console.log(`  ${note}`);
+  if (Object.keys(models).length === 0) console.log('  no local model folder: pass --model DIR (or --golden), or open the page with ?model=<url>');
 }

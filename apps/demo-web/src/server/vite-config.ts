@@ -11,14 +11,18 @@ import { defaultClientConditions, type InlineConfig, type Plugin } from 'vite';
 import { ORT_WASM_FILES } from '@sdxs/runtime-web';
 import { securityHeaders } from './headers.js';
 import { modelFolderMiddleware, type Next } from './model-folder.js';
+import { folderPaths, manifestMiddleware, type ServedModels } from './model-manifest.js';
 
 /** apps/demo-web */
 export const APP_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const PACKAGES = fileURLToPath(new URL('../../../../packages/', import.meta.url));
 
 export interface DemoServerOptions {
-  /** Local model folders served at `/models/<name>/`, e.g. `{ sdxs: '/data/sdxs-512-dreamshaper' }`. */
-  readonly models?: Readonly<Record<string, string>>;
+  /**
+   * Local model folders served at `/models/<name>/`, e.g. `{ sdxs: '/data/sdxs-512-dreamshaper' }`, a folder with the
+   * steps and guidance it wants where it is not a one-step model; `/models.json` tells the page about them.
+   */
+  readonly models?: ServedModels;
   readonly port?: number;
   /** Build output (default apps/demo-web/dist). */
   readonly outDir?: string;
@@ -52,10 +56,11 @@ function ortAssets(): Plugin {
   };
 }
 
-/** Model folders and security headers on the dev and preview servers. */
+/** Model folders, their manifest and security headers on the dev and preview servers. */
 function demoServer(options: DemoServerOptions): Plugin {
   const headers = securityHeaders({ dev: options.dev === true });
-  const models = modelFolderMiddleware(options.models ?? {});
+  const models = modelFolderMiddleware(folderPaths(options.models ?? {}));
+  const manifest = manifestMiddleware(options.models ?? {});
   const withHeaders = (_req: IncomingMessage, res: ServerResponse, next: Next): void => {
     for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
     next();
@@ -64,10 +69,12 @@ function demoServer(options: DemoServerOptions): Plugin {
     name: 'sdxs-demo-server',
     configureServer: (server) => {
       server.middlewares.use(withHeaders);
+      server.middlewares.use(manifest);
       server.middlewares.use(models);
     },
     configurePreviewServer: (server) => {
       server.middlewares.use(withHeaders);
+      server.middlewares.use(manifest);
       server.middlewares.use(models);
     },
   };

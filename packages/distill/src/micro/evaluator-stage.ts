@@ -4,7 +4,7 @@ import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Add, Graph, type Value } from '@sdxs/graph';
 import { EVALUATOR_FILES, imagesToTensor, shapeSample, shapesClassifier, SHAPES_CLASSIFIER_CONFIG, SPLIT_SEEDS, type ShapesClassifierConfig } from '@sdxs/shapes';
-import { Generator, Tensor, type Runtime } from '@sdxs/tensor';
+import { Generator, Tensor } from '@sdxs/tensor';
 import { writeSafetensorsFile } from '@sdxs/tensor/node';
 import { saveCheckpoint } from '../checkpoint.js';
 import { crossEntropyLoss } from '../losses/cross-entropy.js';
@@ -12,24 +12,15 @@ import { adamw } from '../optim/adamw.js';
 import { bindRandom } from '../params/init.js';
 import { makeTrainable } from '../params/trainable.js';
 import { Trainer } from '../trainer.js';
-import { runLoop, type LoopResult, type StageIO } from './loop.js';
+import { definedOnly, loopSettings, runLoop, type LoopResult, type StageIO, type StageRunOptions } from './loop.js';
 import { cosineWithWarmup } from './schedule.js';
-import { definedOnly } from './vae-stage.js';
 
-export interface EvaluatorStageOptions {
-  out: string;
-  runtime: Runtime;
-  steps?: number;
-  batch?: number;
-  lr?: number;
-  minutes?: number;
-  resume?: boolean;
-  seed?: number;
-  logEvery?: number;
-  checkpointEvery?: number;
+export interface EvaluatorStageOptions extends StageRunOptions {
+
 }
 
-export const EVALUATOR_STAGE_DEFAULTS = { steps: 600, batch: 64, lr: 3e-3, seed: 0 } as const;
+// Measured: 600 steps at lr 3e-3 learnt the colours but left the shape near chance; 1500 at 1e-3 reached 97.1 %.
+export const EVALUATOR_STAGE_DEFAULTS = { steps: 2500, batch: 64, lr: 1.5e-3, seed: 0 } as const;
 
 function oneHot(batch: number, classes: number, index: (b: number) => number): Tensor<'float32'> {
   const t = Tensor.zeros('float32', [batch, classes]);
@@ -83,13 +74,7 @@ export async function runEvaluatorStage(o: EvaluatorStageOptions, io: StageIO): 
   try {
     const result = await runLoop(
       {
-        name: 'evaluator',
-        out: o.out,
-        steps: d.steps,
-        ...(o.minutes !== undefined ? { minutes: o.minutes } : {}),
-        checkpointEvery: o.checkpointEvery ?? 200,
-        logEvery: o.logEvery ?? 25,
-        resume: o.resume ?? false,
+        ...loopSettings('evaluator', o, d.steps, 200),
         trainer,
         generator,
         batch: (step) => labelledBatch(config, SPLIT_SEEDS.train, step * d.batch, d.batch),

@@ -2,10 +2,47 @@
 // checkpoints (periodic, at the end, on Ctrl-C), and exact resume.
 import { appendFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Generator } from '@sdxs/tensor';
+import type { Generator, Runtime } from '@sdxs/tensor';
 import { checkpointName, latestCheckpoint, loadCheckpoint, type LoadedCheckpoint } from '../checkpoint.js';
 import { formatDuration } from '../cli/progress.js';
 import type { Batch, StepResult, Trainer } from '../trainer.js';
+
+/** The options every stage takes (each stage adds its own). */
+export interface StageRunOptions {
+  /** The stage's run folder: checkpoints and train_log.jsonl. */
+  out: string;
+  runtime: Runtime;
+  /** Optimizer steps of the run (default: the stage's). */
+  steps?: number;
+  batch?: number;
+  /** Peak learning rate. */
+  lr?: number;
+  /** Stop after this many minutes (checkpoint saved; resume continues). */
+  minutes?: number;
+  /** Continue from the newest checkpoint under `out`. */
+  resume?: boolean;
+  seed?: number;
+  logEvery?: number;
+  checkpointEvery?: number;
+}
+
+/** The loop settings a stage's options give (`steps` and the checkpoint period resolved by the stage). */
+export function loopSettings(name: string, o: StageRunOptions, steps: number, checkpointEvery: number): Pick<LoopOptions, 'name' | 'out' | 'steps' | 'minutes' | 'checkpointEvery' | 'logEvery' | 'resume'> {
+  return {
+    name,
+    out: o.out,
+    steps,
+    ...(o.minutes !== undefined ? { minutes: o.minutes } : {}),
+    checkpointEvery: o.checkpointEvery ?? checkpointEvery,
+    logEvery: o.logEvery ?? 25,
+    resume: o.resume ?? false,
+  };
+}
+
+/** The options that were given (undefined ones dropped), to spread over a stage's defaults. */
+export function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
 
 /** Where a stage reports to (the CLI, a test). */
 export interface StageIO {

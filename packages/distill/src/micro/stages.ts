@@ -3,20 +3,21 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AutoencoderKL } from '@sdxs/decoder';
+import { AutoencoderKL, type AutoencoderKLConfig } from '@sdxs/decoder';
 import { realAccuracy, ShapesEvaluator } from '@sdxs/shapes';
-import type { Runtime, Tensor } from '@sdxs/tensor';
+import type { Tensor } from '@sdxs/tensor';
 import { loadSafetensorsFile } from '@sdxs/tensor/node';
 import { writeMicroModel } from './export.js';
 import { runEvaluatorStage } from './evaluator-stage.js';
-import type { StageIO } from './loop.js';
+import type { StageIO, StageRunOptions } from './loop.js';
 import { microTokenizerFiles, runTeacherStage, type TeacherWeights } from './teacher-stage.js';
 import type { CLIPTextConfig } from '@sdxs/clip';
 import type { UNet2DConditionConfig } from '@sdxs/unet';
 import { measureVae, writeVaeFolder } from './vae-folder.js';
 import { runVaeStage } from './vae-stage.js';
+import { runVaeDecoderStage } from './vae-decoder-stage.js';
 
-export const MICRO_STAGES = ['evaluator', 'vae', 'teacher'] as const;
+export const MICRO_STAGES = ['evaluator', 'vae', 'vae-decoder', 'teacher'] as const;
 export type MicroStage = (typeof MICRO_STAGES)[number];
 
 /** Where the stages of one run live under `root`. */
@@ -25,6 +26,7 @@ export function microPaths(root: string) {
     evaluatorRun: join(root, 'evaluator'),
     evaluator: join(root, 'evaluator', 'evaluator'),
     vaeRun: join(root, 'vae'),
+    vaeDecoderRun: join(root, 'vae-decoder'),
     vae: join(root, 'vae', 'vae'),
     teacherRun: join(root, 'teacher'),
     /** The trained model, a diffusers folder (float16). */
@@ -33,16 +35,10 @@ export function microPaths(root: string) {
   };
 }
 
-export interface MicroStageOptions {
-  /** The run folder (default runs/micro). */
+/** A stage's options, with the run folder in place of the stage's own folder (which follows from the stage). */
+export interface MicroStageOptions extends Omit<StageRunOptions, 'out'> {
+  /** The run folder (runs/micro in the CLI). */
   root: string;
-  runtime: Runtime;
-  steps?: number;
-  batch?: number;
-  lr?: number;
-  minutes?: number;
-  resume?: boolean;
-  seed?: number;
 }
 
 /** A small local ModelSource over a folder, for the evaluator (distill stays free of runtime-node). */
@@ -58,6 +54,14 @@ function folderSource(dir: string) {
   };
 }
 
+async function readVae(dir: string): Promise<{ config: AutoencoderKLConfig; weights: Map<string, Tensor> }> {
+  const file = join(dir, 'config.json');
+  const text = await readFile(file, 'utf8').catch(() => {
+    throw new Error(`${file}: not found; run \`sdxs distill vae\` first`);
+  });
+  return { config: AutoencoderKL.fromConfig(JSON.parse(text), file).config, weights: await readWeights(join(dir, 'diffusion_pytorch_model.safetensors')) };
+}
+
 async function readWeights(file: string): Promise<Map<string, Tensor>> {
   if (!existsSync(file)) throw new Error(`${file}: not found; run the stage that writes it first`);
   return (await loadSafetensorsFile(file)).tensors;
@@ -66,7 +70,7 @@ async function readWeights(file: string): Promise<Map<string, Tensor>> {
 /** Run one stage; returns what it measured (also written to the run's report.json by the CLI). */
 export async function runMicroStage(stage: MicroStage, o: MicroStageOptions, io: StageIO): Promise<Record<string, unknown>> {
   const p = microPaths(o.root);
-  const common = { runtime: o.runtime, steps: o.steps, batch: o.batch, lr: o.lr, minutes: o.minutes, resume: o.resume, seed: o.seed };
+  const { root: _root, ...common } = o;
   if (stage === 'evaluator') {
     const r = await runEvaluatorStage({ ...common, out: p.evaluatorRun }, io);
     const ev = await ShapesEvaluator.load(o.runtime, folderSource(p.evaluator), '');
@@ -86,10 +90,17 @@ export async function runMicroStage(stage: MicroStage, o: MicroStageOptions, io:
     io.log(`vae: held-out PSNR ${m.psnr.toFixed(2)} dB on ${m.count} test images; scaling_factor ${m.scalingFactor.toPrecision(5)}; written to ${p.vae}`);
     return { stage, steps: r.step, finished: r.finished, seconds: r.seconds, folder: p.vae, psnr_db: m.psnr, scaling_factor: m.scalingFactor };
   }
-  const vaeConfig = AutoencoderKL.fromConfig(JSON.parse(await readFile(join(p.vae, 'config.json'), 'utf8').catch(() => {
-    throw new Error(`${join(p.vae, 'config.json')}: not found; run \`sdxs distill vae\` first`);
-  })), join(p.vae, 'config.json')).config;
-  const vaeWeights = await readWeights(join(p.vae, 'diffusion_pytorch_model.safetensors'));
+  if (stage === 'vae-decoder') {
+    const vae = await readVae(p.vae);
+    const before = await measureVae(o.runtime, vae.config, vae.weights);
+    const r = await runVaeDecoderStage({ ...common, out: p.vaeDecoderRun, vae: { config: vae.config, weights: vae.weights } }, io);
+    const after = await measureVae(o.runtime, vae.config, r.weights);
+    // The encoder is untouched, so the latents and the scaling factor stay those of the vae stage.
+    if (r.finished) await writeVaeFolder(p.vae, vae.config, r.weights, vae.config.scaling_factor);
+    io.log(`vae-decoder: held-out PSNR ${before.psnr.toFixed(2)} → ${after.psnr.toFixed(2)} dB on ${after.count} test images${r.finished ? `; written to ${p.vae}` : ''}`);
+    return { stage, steps: r.step, finished: r.finished, seconds: r.seconds, folder: p.vae, psnr_before_db: before.psnr, psnr_db: after.psnr };
+  }
+  const { config: vaeConfig, weights: vaeWeights } = await readVae(p.vae);
   const tokenizer = microTokenizerFiles();
   const exportModel = (w: TeacherWeights, c: { textEncoder: CLIPTextConfig; unet: UNet2DConditionConfig }) =>
     writeMicroModel(p.model, { tokenizer, textEncoder: { config: c.textEncoder, weights: w.textEncoder }, unet: { config: c.unet, weights: w.unet }, vae: { config: vaeConfig, weights: vaeWeights } });

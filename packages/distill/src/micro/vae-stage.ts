@@ -3,7 +3,7 @@
 import { AutoencoderKL, type AutoencoderKLConfig } from '@sdxs/decoder';
 import { Add, Exp, Graph, Mul, Params, ReduceMean, Sub, type Value } from '@sdxs/graph';
 import { imagesToTensor, shapeSample, SPLIT_SEEDS } from '@sdxs/shapes';
-import { Generator, Tensor, type Runtime } from '@sdxs/tensor';
+import { Generator, Tensor } from '@sdxs/tensor';
 import { saveCheckpoint } from '../checkpoint.js';
 import { mseLoss } from '../losses/mse.js';
 import { adamw } from '../optim/adamw.js';
@@ -12,21 +12,11 @@ import { makeTrainable } from '../params/trainable.js';
 import { TRAINING_LOWERING } from '../recipes/decoder.js';
 import { Trainer } from '../trainer.js';
 import { MICRO_VAE } from './configs.js';
-import { runLoop, type LoopResult, type StageIO } from './loop.js';
+import { definedOnly, loopSettings, runLoop, type LoopResult, type StageIO, type StageRunOptions } from './loop.js';
 import { cosineWithWarmup } from './schedule.js';
 
-export interface VaeStageOptions {
-  out: string;
-  runtime: Runtime;
-  steps?: number;
-  batch?: number;
-  lr?: number;
+export interface VaeStageOptions extends StageRunOptions {
   klWeight?: number;
-  minutes?: number;
-  resume?: boolean;
-  seed?: number;
-  checkpointEvery?: number;
-  logEvery?: number;
   config?: AutoencoderKLConfig;
 }
 
@@ -74,13 +64,7 @@ export async function runVaeStage(o: VaeStageOptions, io: StageIO): Promise<Loop
   try {
     const result = await runLoop(
       {
-        name: 'vae',
-        out: o.out,
-        steps: d.steps,
-        ...(o.minutes !== undefined ? { minutes: o.minutes } : {}),
-        checkpointEvery: o.checkpointEvery ?? 500,
-        logEvery: o.logEvery ?? 25,
-        resume: o.resume ?? false,
+        ...loopSettings('vae', o, d.steps, 500),
         trainer,
         generator,
         batch: (step) => ({
@@ -110,9 +94,4 @@ function startWithSmallVariance(graph: Graph, latentChannels: number): void {
   for (let c = latentChannels; c < 2 * latentChannels; c++) data[c] = -8;
 }
 
-/** The options that were given (undefined ones dropped), to spread over defaults. */
-export function definedOnly<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
 
-export type { Tensor };

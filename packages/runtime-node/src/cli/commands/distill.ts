@@ -24,10 +24,11 @@ shapes data set. Stages, in the order \`all\` runs them:
   data        write a preview of the data set: images, sketch conditions, captions (--out preview.png)
   evaluator   train the shapes classifier that scores generators (accuracy, FID_shapes)
   vae         train the AutoencoderKL (64×64 ↔ 8×8×4); report PSNR; set scaling_factor from the latents
+  vae-decoder train the VAE's decoder further, encoder frozen (the latents do not change); report PSNR
   teacher     train the CLIP text encoder and the U-Net together (ε-prediction, 10 % caption dropout)
   eval        score the trained model (as \`sdxs eval\`)
   ship        copy the trained model and evaluator into @sdxs/model-micro (what the CLI uses by default)
-  all         evaluator, vae, teacher, eval (and ship with --ship)
+  all         evaluator, vae, vae-decoder, teacher, eval (and ship with --ship)
 
 Options:
       --out <dir>          run folder (default runs/micro; for data: the PNG to write, default shapes-preview.png)

@@ -1,0 +1,70 @@
+/**
+ * `/models.json`: what the demo's server serves and how each folder wants to be run, so the page needs no
+ * `?model=` for the default and runs a multi-step teacher with its steps and guidance. A static host serves no
+ * manifest; the page then keeps its built-in defaults (one step, no guidance).
+ */
+
+/** The settings a model was trained for (@sdxs/model-micro's models.json `steps` and `guidance_scale`). */
+export interface RunSettings {
+  readonly steps: number;
+  readonly guidanceScale: number;
+}
+
+export interface ModelManifest {
+  /** URL of the model the page loads without `?model=`. */
+  readonly model?: string;
+  /** URL of that model's ControlNet, when the server has one. */
+  readonly controlnet?: string;
+  /** Run settings by model folder URL (`/models/micro/`); folders not listed run one step without guidance. */
+  readonly settings: Readonly<Record<string, RunSettings>>;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function runSettings(v: unknown): RunSettings | undefined {
+  if (!isRecord(v)) return undefined;
+  const { steps, guidanceScale } = v;
+  if (typeof steps !== 'number' || !Number.isInteger(steps) || steps < 1) return undefined;
+  if (typeof guidanceScale !== 'number' || !Number.isFinite(guidanceScale) || guidanceScale < 0) return undefined;
+  return { steps, guidanceScale };
+}
+
+/**
+ * A manifest from parsed JSON; undefined when it is not one. Malformed entries are dropped, not trusted.
+ *
+ * @example
+ * parseManifest({ model: '/models/micro/', settings: { '/models/micro/': { steps: 25, guidanceScale: 5 } } });
+ */
+export function parseManifest(json: unknown): ModelManifest | undefined {
+  if (!isRecord(json)) return undefined;
+  const settings: Record<string, RunSettings> = {};
+  if (isRecord(json.settings)) {
+    for (const [url, v] of Object.entries(json.settings)) {
+      const s = runSettings(v);
+      if (s) settings[url] = s;
+    }
+  }
+  return {
+    ...(typeof json.model === 'string' && json.model !== '' ? { model: json.model } : {}),
+    ...(typeof json.controlnet === 'string' && json.controlnet !== '' ? { controlnet: json.controlnet } : {}),
+    settings,
+  };
+}
+
+/** The run settings listed for a model URL (a missing trailing slash does not matter). */
+export function settingsFor(manifest: ModelManifest | undefined, model: string): RunSettings | undefined {
+  if (!manifest) return undefined;
+  return manifest.settings[model] ?? manifest.settings[model.endsWith('/') ? model.slice(0, -1) : `${model}/`];
+}
+
+/** Fetch the page's manifest; undefined where there is none (a static host) or it cannot be read. */
+export async function fetchManifest(url: string): Promise<ModelManifest | undefined> {
+  try {
+    const res = await fetch(url, { headers: { Accept: 'application/json' } });
+    return res.ok ? parseManifest(await res.json()) : undefined;
+  } catch {
+    return undefined;
+  }
+}
