@@ -5,7 +5,7 @@ import { readSettings } from '../src/app/settings.js';
 
 describe('page settings', () => {
   it('defaults to the served folders and auto backend', () => {
-    expect(readSettings('')).toEqual({ model: '/models/sdxs/', controlnet: '/models/sketch/', backend: 'auto', threads: undefined, float16: true, cache: true, size: undefined });
+    expect(readSettings('')).toMatchObject({ model: '/models/sdxs/', controlnet: '/models/sketch/', backend: 'auto', threads: undefined, float16: true, cache: true, size: undefined, prompt: undefined });
   });
 
   it('reads Hugging Face repos, backends, sizes, and turns the sketch pad off', () => {
@@ -57,6 +57,11 @@ describe('page settings with the server manifest', () => {
     expect(parseManifest('x')).toBeUndefined();
     expect(parseManifest({})).toEqual({ settings: {} });
     expect(settingsFor(micro, '/models/micro')).toEqual({ steps: 25, guidanceScale: 5 });
+    // An example prompt travels with the settings into the prompt box; ?prompt= wins.
+    const withPrompt = parseManifest({ model: '/models/micro/', settings: { '/models/micro/': { steps: 25, guidanceScale: 5, prompt: 'a red circle on a blue background' } } });
+    expect(readSettings('', withPrompt).prompt).toBe('a red circle on a blue background');
+    expect(readSettings('?prompt=a%20green%20box', withPrompt).prompt).toBe('a green box');
+    expect(readSettings('', micro).prompt).toBeUndefined();
     expect(settingsFor(micro, '/models/other/')).toBeUndefined();
     expect(settingsFor(undefined, '/models/micro/')).toBeUndefined();
   });

@@ -75,7 +75,7 @@ describe('the demo server with no model named', () => {
   it('serves the embedded folder at /models/micro/ and tells the page to load it with its settings', async () => {
     const res = await fetch(`${base}/models.json`);
     expect([res.status, res.headers.get('content-type'), res.headers.get('cross-origin-embedder-policy')]).toEqual([200, 'application/json', 'require-corp']);
-    expect(await res.json()).toEqual({ model: '/models/micro/', settings: { '/models/micro/': { steps: embedded.steps, guidanceScale: embedded.guidanceScale } } });
+    expect(await res.json()).toEqual({ model: '/models/micro/', settings: { '/models/micro/': { steps: embedded.steps, guidanceScale: embedded.guidanceScale, prompt: embedded.prompt } } });
     const index = await fetch(`${base}/models/micro/model_index.json`);
     expect(index.status).toBe(200);
     expect(((await index.json()) as { _class_name: string })._class_name).toBe('StableDiffusionPipeline');

@@ -17,6 +17,8 @@ export interface EmbeddedModel {
   /** guidance_scale it is meant to run with (≤ 1: none). */
   readonly guidanceScale: number;
   readonly description: string;
+  /** A prompt it understands (for examples and the web demo's prompt box). */
+  readonly prompt?: string;
 }
 
 export interface EmbeddedModels {
@@ -30,7 +32,7 @@ export interface EmbeddedModels {
 interface Manifest {
   default: string;
   evaluator: string;
-  models: Record<string, { path: string; steps: number; guidance_scale: number; description: string }>;
+  models: Record<string, { path: string; steps: number; guidance_scale: number; description: string; prompt?: string }>;
 }
 
 let cached: EmbeddedModels | undefined;
@@ -65,7 +67,7 @@ export function embeddedModels(): EmbeddedModels {
   const models = Object.entries(m.models ?? {}).map(([name, e]): EmbeddedModel => {
     const path = join(dir, e.path);
     if (!existsSync(join(path, 'model_index.json'))) throw new Error(`${file}: model "${name}" points to ${path}, which has no model_index.json`);
-    return { name, path, steps: e.steps, guidanceScale: e.guidance_scale, description: e.description };
+    return { name, path, steps: e.steps, guidanceScale: e.guidance_scale, description: e.description, ...(typeof e.prompt === 'string' ? { prompt: e.prompt } : {}) };
   });
   const def = models.find((x) => x.name === m.default);
   if (!def) throw new Error(`${file}: the default model "${m.default}" is not listed`);

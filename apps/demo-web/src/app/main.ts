@@ -222,6 +222,7 @@ ui.download.addEventListener('click', () => {
 });
 
 ui.strengthValue.value = controlScale().toFixed(2);
+if (settings.prompt !== undefined) ui.prompt.value = settings.prompt;
 ui.steps.value = String(settings.steps ?? ONE_STEP.steps);
 ui.guidance.value = String(settings.guidanceScale ?? ONE_STEP.guidanceScale);
 document.body.dataset.model = settings.model;

@@ -8,6 +8,8 @@
 export interface RunSettings {
   readonly steps: number;
   readonly guidanceScale: number;
+  /** A prompt the model understands, for the page's prompt box (the micro model knows only shapes and colours). */
+  readonly prompt?: string;
 }
 
 export interface ModelManifest {
@@ -25,10 +27,10 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 
 function runSettings(v: unknown): RunSettings | undefined {
   if (!isRecord(v)) return undefined;
-  const { steps, guidanceScale } = v;
+  const { steps, guidanceScale, prompt } = v;
   if (typeof steps !== 'number' || !Number.isInteger(steps) || steps < 1) return undefined;
   if (typeof guidanceScale !== 'number' || !Number.isFinite(guidanceScale) || guidanceScale < 0) return undefined;
-  return { steps, guidanceScale };
+  return { steps, guidanceScale, ...(typeof prompt === 'string' && prompt !== '' ? { prompt } : {}) };
 }
 
 /**

@@ -20,6 +20,8 @@ export interface DemoSettings {
   readonly steps: number | undefined;
   /** guidance_scale; default the manifest's for the model, else none. */
   readonly guidanceScale: number | undefined;
+  /** The prompt box's starting text: `?prompt=`, else the manifest's example for the model. */
+  readonly prompt: string | undefined;
 }
 
 /** What a model runs with when nothing says otherwise: one step, no guidance (SDXS). */
@@ -66,5 +68,6 @@ export function readSettings(search: string, manifest?: ModelManifest): DemoSett
     size: positiveInt(q.get('size')),
     steps: positiveInt(q.get('steps')) ?? listed?.steps,
     guidanceScale: nonNegative(q.get('guidance')) ?? listed?.guidanceScale,
+    prompt: q.get('prompt') || listed?.prompt,
   };
 }

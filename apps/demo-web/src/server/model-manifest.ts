@@ -12,6 +12,8 @@ export interface ServedModel {
   readonly path: string;
   readonly steps?: number;
   readonly guidanceScale?: number;
+  /** An example prompt for the page's prompt box. */
+  readonly prompt?: string;
 }
 
 /** Served folders by name: a path, or a path with its settings. */
@@ -47,7 +49,7 @@ export function modelManifest(models: ServedModels): ModelManifest {
   const settings: Record<string, RunSettings> = {};
   for (const [name, m] of Object.entries(models)) {
     if (typeof m !== 'string' && (m.steps !== undefined || m.guidanceScale !== undefined)) {
-      settings[folderUrl(name)] = { steps: m.steps ?? 1, guidanceScale: m.guidanceScale ?? 0 };
+      settings[folderUrl(name)] = { steps: m.steps ?? 1, guidanceScale: m.guidanceScale ?? 0, ...(m.prompt !== undefined ? { prompt: m.prompt } : {}) };
     }
   }
   return {
