@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CLIPTokenizer, parseCLIPTextConfig } from '@sdxs/clip';
 import { AutoencoderKL } from '@sdxs/decoder';
-import { imagesToTensor, shapeSample, SHAPES_CLASSIFIER_CONFIG } from '@sdxs/shapes';
+import { COLORS, imagesToTensor, shapeSample, SHAPES, SHAPES_CLASSIFIER_CONFIG } from '@sdxs/shapes';
 import { Generator, Tensor } from '@sdxs/tensor';
 import { parseUNetConfig } from '@sdxs/unet';
 import { loadSafetensorsFile } from '@sdxs/tensor/node';
@@ -22,6 +22,7 @@ import {
   MICRO_VAE,
   runVaeStage,
   teacherTrainingGraph,
+  textEncoderTrainingGraph,
   Trainer,
   vaeTrainingGraph,
   type Batch,
@@ -81,6 +82,24 @@ describe('micro model stages', () => {
     };
     const losses = await lossesOn(graph, loss, batch, 12, 3e-3);
     expect(losses.at(-1)!).toBeLessThan(0.7 * losses[0]!);
+  });
+
+  it('the text encoder: the attribute probes\' loss falls on a fixed batch of captions', async () => {
+    const files = microTokenizerFiles();
+    const tok = CLIPTokenizer.fromFiles(files);
+    const text = parseCLIPTextConfig({ ...microTextEncoderConfig(tok, files.size), hidden_size: 16, intermediate_size: 32, num_attention_heads: 2, num_hidden_layers: 1 }, 'toy text');
+    const { graph, loss } = textEncoderTrainingGraph(text, 8);
+    bindRandom(graph, new Generator(0));
+    const samples = Array.from({ length: 8 }, (_, i) => shapeSample(0, i, { size: 8 }));
+    const hot = (n: number, idx: (i: number) => number) => new Tensor('float32', [8, n], Float32Array.from({ length: 8 * n }, (_, k) => (k % n === idx(Math.floor(k / n)) ? 1 : 0)));
+    const batch = {
+      input_ids: tok.call(samples.map((s) => s.caption), { maxLength: 24 }).inputIds,
+      shape_label: hot(3, (i) => SHAPES.indexOf(samples[i]!.attributes.shape)),
+      color_label: hot(8, (i) => COLORS.indexOf(samples[i]!.attributes.color)),
+      background_label: hot(8, (i) => COLORS.indexOf(samples[i]!.attributes.background)),
+    };
+    const losses = await lossesOn(graph, loss, batch, 15, 1e-2);
+    expect(losses.at(-1)!).toBeLessThan(0.5 * losses[0]!);
   });
 
   it('a stage stopped and resumed ends bit-identical to an uninterrupted run', async () => {

@@ -10,14 +10,17 @@ import { loadSafetensorsFile } from '@sdxs/tensor/node';
 import { writeMicroModel } from './export.js';
 import { runEvaluatorStage } from './evaluator-stage.js';
 import type { StageIO, StageRunOptions } from './loop.js';
-import { microTokenizerFiles, runTeacherStage, type TeacherWeights } from './teacher-stage.js';
+import { runTeacherStage, type TeacherWeights } from './teacher-stage.js';
+import { microTokenizerFiles } from './tokenizer.js';
 import type { CLIPTextConfig } from '@sdxs/clip';
 import type { UNet2DConditionConfig } from '@sdxs/unet';
 import { measureVae, writeVaeFolder } from './vae-folder.js';
 import { runVaeStage } from './vae-stage.js';
+import { runTextEncoderStage } from './text-encoder-stage.js';
+import { writeComponentFolder } from './folders.js';
 import { runVaeDecoderStage } from './vae-decoder-stage.js';
 
-export const MICRO_STAGES = ['evaluator', 'vae', 'vae-decoder', 'teacher'] as const;
+export const MICRO_STAGES = ['evaluator', 'vae', 'vae-decoder', 'text-encoder', 'teacher'] as const;
 export type MicroStage = (typeof MICRO_STAGES)[number];
 
 /** Where the stages of one run live under `root`. */
@@ -28,6 +31,9 @@ export function microPaths(root: string) {
     vaeRun: join(root, 'vae'),
     vaeDecoderRun: join(root, 'vae-decoder'),
     vae: join(root, 'vae', 'vae'),
+    textEncoderRun: join(root, 'text-encoder'),
+    /** The pre-trained text encoder (config.json + model.safetensors), the teacher's starting point. */
+    textEncoder: join(root, 'text-encoder', 'text_encoder'),
     teacherRun: join(root, 'teacher'),
     /** The trained model, a diffusers folder (float16). */
     model: join(root, 'model'),
@@ -100,12 +106,21 @@ export async function runMicroStage(stage: MicroStage, o: MicroStageOptions, io:
     io.log(`vae-decoder: held-out PSNR ${before.psnr.toFixed(2)} → ${after.psnr.toFixed(2)} dB on ${after.count} test images${r.finished ? `; written to ${p.vae}` : ''}`);
     return { stage, steps: r.step, finished: r.finished, seconds: r.seconds, folder: p.vae, psnr_before_db: before.psnr, psnr_db: after.psnr };
   }
+  if (stage === 'text-encoder') {
+    const r = await runTextEncoderStage({ ...common, out: p.textEncoderRun }, io);
+    if (r.finished) await writeComponentFolder(p.textEncoder, r.config, r.weights, 'model.safetensors');
+    io.log(`text-encoder: final loss ${r.lastLoss.toPrecision(3)} (sum of the three attribute cross-entropies)${r.finished ? `; written to ${p.textEncoder}` : ''}`);
+    return { stage, steps: r.step, finished: r.finished, seconds: r.seconds, folder: p.textEncoder, loss: r.lastLoss };
+  }
   const { config: vaeConfig, weights: vaeWeights } = await readVae(p.vae);
+  const textEncoderWeights = await readWeights(join(p.textEncoder, 'model.safetensors')).catch(() => {
+    throw new Error(`${join(p.textEncoder, 'model.safetensors')}: not found; run \`sdxs distill text-encoder\` first`);
+  });
   const tokenizer = microTokenizerFiles();
   const exportModel = (w: TeacherWeights, c: { textEncoder: CLIPTextConfig; unet: UNet2DConditionConfig }) =>
     writeMicroModel(p.model, { tokenizer, textEncoder: { config: c.textEncoder, weights: w.textEncoder }, unet: { config: c.unet, weights: w.unet }, vae: { config: vaeConfig, weights: vaeWeights } });
   // Each checkpoint also refreshes the model folder, so `sdxs eval` can score the run while it trains.
-  const r = await runTeacherStage({ ...common, out: p.teacherRun, vae: { config: vaeConfig, weights: vaeWeights }, onCheckpoint: (_step, w, c) => exportModel(w, c) }, io);
+  const r = await runTeacherStage({ ...common, out: p.teacherRun, vae: { config: vaeConfig, weights: vaeWeights }, textEncoderWeights, onCheckpoint: (_step, w, c) => exportModel(w, c) }, io);
   await exportModel(r.weights, r);
   io.log(`teacher: ${r.step} steps; the model is in ${p.model}`);
   return { stage, steps: r.step, finished: r.finished, seconds: r.seconds, folder: p.model, loss: r.lastLoss };

@@ -1,10 +1,11 @@
 // Stage `teacher`: the micro SD's CLIP text encoder and U-Net trained jointly from nothing with SD's objective —
 // ε-prediction on scaled-linear betas, uniform timesteps, 10 % of captions dropped to "" for classifier-free guidance —
 // on latents of the trained VAE (encoded on the fly, sampled from the posterior, times scaling_factor).
-import { buildClipVocabulary, clipTextModel, CLIPTokenizer, parseCLIPTextConfig, type CLIPTextConfig } from '@sdxs/clip';
+import { clipTextModel, CLIPTokenizer, parseCLIPTextConfig, type CLIPTextConfig } from '@sdxs/clip';
+import { microTextEncoderConfig, microTokenizerFiles } from './tokenizer.js';
 import type { AutoencoderKLConfig } from '@sdxs/decoder';
 import { Graph, Mul, Params, ReduceMean, Sub, type Value } from '@sdxs/graph';
-import { grammarWords, imagesToTensor, shapeSample, SPLIT_SEEDS } from '@sdxs/shapes';
+import { imagesToTensor, shapeSample, SPLIT_SEEDS } from '@sdxs/shapes';
 import { Generator, Tensor } from '@sdxs/tensor';
 import { parseUNetConfig, unet2DCondition, type UNet2DConditionConfig } from '@sdxs/unet';
 import { saveCheckpoint, type LoadedCheckpoint } from '../checkpoint.js';
@@ -13,7 +14,7 @@ import { bindRandom } from '../params/init.js';
 import { makeTrainable } from '../params/trainable.js';
 import { TRAINING_LOWERING } from '../recipes/decoder.js';
 import { Trainer } from '../trainer.js';
-import { alphasCumprod, MICRO_MAX_LENGTH, MICRO_TEXT_ENCODER, MICRO_UNET } from './configs.js';
+import { alphasCumprod, MICRO_MAX_LENGTH, MICRO_UNET } from './configs.js';
 import { definedOnly, loopSettings, runLoop, type LoopResult, type StageIO, type StageRunOptions } from './loop.js';
 import { cosineWithWarmup } from './schedule.js';
 import { vaeSessions } from './vae-folder.js';
@@ -32,30 +33,23 @@ export interface TeacherStageOptions extends StageRunOptions {
   ema?: number;
   unet?: UNet2DConditionConfig;
   textEncoder?: CLIPTextConfig;
+  /** Start the text encoder from these weights (the text-encoder stage's); default: from nothing. */
+  textEncoderWeights?: ReadonlyMap<string, Tensor>;
   /** Called after each checkpoint with the current weights (e.g. to score the model). */
   onCheckpoint?(step: number, weights: TeacherWeights, configs: { textEncoder: CLIPTextConfig; unet: UNet2DConditionConfig }): Promise<void>;
 }
 
 /**
- * Measured on this machine (2 cores, ~1.8 steps/s at batch 32): a first run of 3000 steps was at 1 % accuracy after
- * 1000 steps, its samples still blobs and the caption barely changing the noise prediction; hence twice the steps
- * and an EMA of the weights (what is exported), as diffusion models are usually sampled.
+ * Measured on this machine (2 cores, ~1.8 steps/s at batch 32): a first run from a text encoder trained from
+ * nothing was at 1 % accuracy after 1000 steps, its samples still blobs and the caption barely changing the noise
+ * prediction; hence the text-encoder stage first, more steps, and an EMA of the weights (what is exported), as
+ * diffusion models are usually sampled.
  */
-export const TEACHER_STAGE_DEFAULTS = { steps: 6000, batch: 32, lr: 1e-3, captionDropout: 0.1, snrGamma: 5, ema: 0.999, seed: 0 } as const;
+export const TEACHER_STAGE_DEFAULTS = { steps: 5000, batch: 32, lr: 1e-3, captionDropout: 0.1, snrGamma: 5, ema: 0.999, seed: 0 } as const;
 
 export interface TeacherWeights {
   textEncoder: Map<string, Tensor<'float32'>>;
   unet: Map<string, Tensor<'float32'>>;
-}
-
-/** The tokenizer files of the micro model: the grammar's words, one token each. */
-export function microTokenizerFiles() {
-  return buildClipVocabulary(grammarWords(), { maxLength: MICRO_MAX_LENGTH });
-}
-
-/** The micro text-encoder config with the vocabulary's size and special tokens filled in. */
-export function microTextEncoderConfig(tokenizer: CLIPTokenizer, vocabSize: number): CLIPTextConfig & Record<string, unknown> {
-  return { ...MICRO_TEXT_ENCODER, vocab_size: vocabSize, bos_token_id: tokenizer.bosTokenId, eos_token_id: tokenizer.eosTokenId, pad_token_id: tokenizer.padTokenId } as unknown as CLIPTextConfig & Record<string, unknown>;
 }
 
 /**
@@ -94,6 +88,10 @@ export async function runTeacherStage(o: TeacherStageOptions, io: StageIO): Prom
   await decoder.dispose();
   const { graph, loss } = teacherTrainingGraph(text, unet, d.batch, latentSize, channels);
   const generator = new Generator(d.seed);
+  for (const [name, t] of o.textEncoderWeights ?? []) {
+    if (!graph.parameterNames.has(name)) throw new Error(`teacher stage: the text encoder weights hold ${name}, which the text encoder does not have`);
+    graph.bind(name, t);
+  }
   bindRandom(graph, generator);
   const trainer = await Trainer.create({ runtime: o.runtime, graph, loss, trainable: makeTrainable(graph, () => true), optimizer: adamw({ lr: cosineWithWarmup(d.lr, d.steps, 200), weightDecay: 1e-2 }), clipGradNorm: 1, ema: { decay: d.ema } });
   // What the model folder gets: the EMA of the weights (the raw ones stay in the checkpoint to resume from).

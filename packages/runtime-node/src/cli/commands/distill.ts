@@ -25,10 +25,11 @@ shapes data set. Stages, in the order \`all\` runs them:
   evaluator   train the shapes classifier that scores generators (accuracy, FID_shapes)
   vae         train the AutoencoderKL (64×64 ↔ 8×8×4); report PSNR; set scaling_factor from the latents
   vae-decoder train the VAE's decoder further, encoder frozen (the latents do not change); report PSNR
-  teacher     train the CLIP text encoder and the U-Net together (ε-prediction, 10 % caption dropout)
+  text-encoder teach the CLIP text encoder the grammar (attributes from the pooled output), SD's pretrained CLIP
+  teacher     train the text encoder and the U-Net together (ε-prediction, min-SNR, 10 % caption dropout, EMA)
   eval        score the trained model (as \`sdxs eval\`)
   ship        copy the trained model and evaluator into @sdxs/model-micro (what the CLI uses by default)
-  all         evaluator, vae, vae-decoder, teacher, eval (and ship with --ship)
+  all         evaluator, vae, vae-decoder, text-encoder, teacher, eval (and ship with --ship)
 
 Options:
       --out <dir>          run folder (default runs/micro; for data: the PNG to write, default shapes-preview.png)
