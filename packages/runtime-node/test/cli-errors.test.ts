@@ -81,7 +81,7 @@ describe('sdxs errors: one line with a hint, exit 2 for usage, 1 otherwise', () 
       [['info'], 'sdxs info: missing the model (a diffusers folder or a Hugging Face repo id) (see `sdxs info --help`)'],
       [['info', model.path, '--json=yes'], "sdxs info: Option '--json' does not take an argument (see `sdxs info --help`)"],
       [['convert', model.path], 'sdxs convert: --out is required (the folder to write) (see `sdxs convert --help`)'],
-      [['paint'], 'sdxs: unknown command "paint"; commands: generate, sketch, info, convert, train (see `sdxs --help`)'],
+      [['paint'], 'sdxs: unknown command "paint"; commands: generate, sketch, info, convert, train, distill, eval (see `sdxs --help`)'],
     ];
     for (const [argv, line] of cases) {
       const r = await runCli(argv, { cwd: work.path });
@@ -121,7 +121,7 @@ describe('sdxs errors: one line with a hint, exit 2 for usage, 1 otherwise', () 
   });
 
   it('--help for each command prints its usage on stdout (exit 0); no command prints the overview on stderr (exit 2)', async () => {
-    for (const command of ['generate', 'info', 'convert']) {
+    for (const command of ['generate', 'info', 'convert', 'distill', 'eval']) {
       const r = await runCli([command, '--help'], { cwd: work.path });
       expect(r.code).toBe(0);
       expect(r.stdout).toMatch(new RegExp(`^Usage: sdxs ${command} `));
