@@ -22,7 +22,7 @@ export { runLoop, type LoopOptions, type LoopResult, type StageIO } from './micr
 export { cosineWithWarmup } from './micro/schedule.js';
 export { runVaeStage, vaeTrainingGraph, VAE_STAGE_DEFAULTS, type VaeStageOptions } from './micro/vae-stage.js';
 export { measureVae, vaeSessions, writeVaeFolder, type VaeReport } from './micro/vae-folder.js';
-export { runEvaluatorStage, evaluatorTrainingGraph, labelledBatch, writeEvaluatorFolder, EVALUATOR_STAGE_DEFAULTS, type EvaluatorStageOptions } from './micro/evaluator-stage.js';
+export { runEvaluatorStage, evaluatorTrainingGraph, labelledBatch, EVALUATOR_STAGE_DEFAULTS, type EvaluatorStageOptions } from './micro/evaluator-stage.js';
 export { microTokenizerFiles, microTextEncoderConfig } from './micro/tokenizer.js';
 export { runTextEncoderStage, textEncoderTrainingGraph, TEXT_ENCODER_STAGE_DEFAULTS, PROBE_PREFIX, type TextEncoderStageOptions } from './micro/text-encoder-stage.js';
 export { runTeacherStage, teacherTrainingGraph, splitTeacherWeights, TEACHER_STAGE_DEFAULTS, type TeacherStageOptions, type TeacherWeights } from './micro/teacher-stage.js';

@@ -1,17 +1,16 @@
 // Stage `evaluator`: the shapes classifier (shape, object colour, background), trained from nothing on the data set;
 // its held-out all-attributes accuracy is measured on the test split at the end.
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Add, Graph, type Value } from '@sdxs/graph';
 import { EVALUATOR_FILES, imagesToTensor, shapeSample, shapesClassifier, SHAPES_CLASSIFIER_CONFIG, SPLIT_SEEDS, type ShapesClassifierConfig } from '@sdxs/shapes';
 import { Generator, Tensor } from '@sdxs/tensor';
-import { writeSafetensorsFile } from '@sdxs/tensor/node';
 import { saveCheckpoint } from '../checkpoint.js';
 import { crossEntropyLoss } from '../losses/cross-entropy.js';
 import { adamw } from '../optim/adamw.js';
 import { bindRandom } from '../params/init.js';
 import { makeTrainable } from '../params/trainable.js';
 import { Trainer } from '../trainer.js';
+import { writeComponentFolder } from './folders.js';
 import { definedOnly, loopSettings, runLoop, type LoopResult, type StageIO, type StageRunOptions } from './loop.js';
 import { cosineWithWarmup } from './schedule.js';
 
@@ -53,18 +52,7 @@ export function evaluatorTrainingGraph(config: ShapesClassifierConfig, batch: nu
   return { graph, loss };
 }
 
-/** Write an evaluator folder (config.json + model.safetensors) atomically: a temporary folder, then a rename. */
-export async function writeEvaluatorFolder(dir: string, config: ShapesClassifierConfig, weights: ReadonlyMap<string, Tensor>): Promise<void> {
-  const tmp = `${dir}.tmp-${process.pid}`;
-  await rm(tmp, { recursive: true, force: true });
-  await mkdir(tmp, { recursive: true });
-  await writeFile(join(tmp, EVALUATOR_FILES.config), JSON.stringify(config, null, 2) + '\n');
-  await writeSafetensorsFile(join(tmp, EVALUATOR_FILES.weights), Object.fromEntries(weights));
-  await rm(dir, { recursive: true, force: true });
-  await rename(tmp, dir);
-}
-
-export async function runEvaluatorStage(o: EvaluatorStageOptions, io: StageIO): Promise<LoopResult & { folder: string }> {
+export async function runEvaluatorStage(o: EvaluatorStageOptions, io: StageIO): Promise<LoopResult & { folder: string; config: ShapesClassifierConfig; weights: Map<string, Tensor<'float32'>> }> {
   const d = { ...EVALUATOR_STAGE_DEFAULTS, ...definedOnly(o) };
   const config = SHAPES_CLASSIFIER_CONFIG;
   const { graph, loss } = evaluatorTrainingGraph(config, d.batch);
@@ -84,8 +72,9 @@ export async function runEvaluatorStage(o: EvaluatorStageOptions, io: StageIO): 
       io,
     );
     const folder = join(o.out, 'evaluator');
-    await writeEvaluatorFolder(folder, config, trainer.params());
-    return { ...result, folder };
+    const weights = new Map(trainer.params());
+    await writeComponentFolder(folder, config, weights, EVALUATOR_FILES.weights);
+    return { ...result, folder, config, weights };
   } finally {
     await trainer.dispose();
   }

@@ -5,6 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AutoencoderKL, type AutoencoderKLConfig } from '@sdxs/decoder';
 import { realAccuracy, ShapesEvaluator } from '@sdxs/shapes';
+import { mapStore } from '../params/store.js';
 import type { Tensor } from '@sdxs/tensor';
 import { loadSafetensorsFile } from '@sdxs/tensor/node';
 import { writeMicroModel } from './export.js';
@@ -47,19 +48,6 @@ export interface MicroStageOptions extends Omit<StageRunOptions, 'out'> {
   root: string;
 }
 
-/** A small local ModelSource over a folder, for the evaluator (distill stays free of runtime-node). */
-function folderSource(dir: string) {
-  return {
-    id: dir,
-    exists: async (p: string) => existsSync(join(dir, p)),
-    readText: (p: string) => readFile(join(dir, p), 'utf8'),
-    open: async (p: string) => {
-      const bytes = await readFile(join(dir, p));
-      return { name: join(dir, p), size: bytes.length, read: async (o: number, n: number) => bytes.subarray(o, o + n) };
-    },
-  };
-}
-
 async function readVae(dir: string): Promise<{ config: AutoencoderKLConfig; weights: Map<string, Tensor> }> {
   const file = join(dir, 'config.json');
   const text = await readFile(file, 'utf8').catch(() => {
@@ -79,7 +67,7 @@ export async function runMicroStage(stage: MicroStage, o: MicroStageOptions, io:
   const { root: _root, ...common } = o;
   if (stage === 'evaluator') {
     const r = await runEvaluatorStage({ ...common, out: p.evaluatorRun }, io);
-    const ev = await ShapesEvaluator.load(o.runtime, folderSource(p.evaluator), '');
+    const ev = await ShapesEvaluator.create(o.runtime, r.config, [mapStore('evaluator', r.weights)]);
     try {
       const acc = await realAccuracy(ev, 2000);
       io.log(`evaluator: held-out accuracy ${(100 * acc.accuracy).toFixed(2)} % (shape ${(100 * acc.shapeAccuracy).toFixed(2)}, colour ${(100 * acc.colorAccuracy).toFixed(2)}, background ${(100 * acc.backgroundAccuracy).toFixed(2)}) on ${acc.count} test images`);

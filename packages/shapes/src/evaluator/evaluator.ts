@@ -1,4 +1,4 @@
-import { bindCheckpoint, Graph, toOnnx } from '@sdxs/graph';
+import { bindCheckpoint, Graph, toOnnx, type TensorStore } from '@sdxs/graph';
 import { SafetensorsFile, Tensor, type ModelSource, type Runtime, type Session } from '@sdxs/tensor';
 import { imagesToTensor } from '../dataset.js';
 import type { RgbImage } from '../render.js';
@@ -48,12 +48,17 @@ export class ShapesEvaluator {
     const config = parseClassifierConfig(json, `${source.id}/${configPath}`);
     const file = await SafetensorsFile.open(await source.open(at(EVALUATOR_FILES.weights)));
     try {
-      const g = ShapesEvaluator.graph(config);
-      await bindCheckpoint(g, [file]);
-      return new ShapesEvaluator(config, await runtime.createSession(toOnnx(g), { label: 'shapes evaluator' }));
+      return await ShapesEvaluator.create(runtime, config, [file]);
     } finally {
       await file.close?.();
     }
+  }
+
+  /** An evaluator from a config and its weights (a safetensors file, or tensors in memory through a TensorStore). */
+  static async create(runtime: Runtime, config: ShapesClassifierConfig, weights: readonly TensorStore[]): Promise<ShapesEvaluator> {
+    const g = ShapesEvaluator.graph(config);
+    await bindCheckpoint(g, weights);
+    return new ShapesEvaluator(config, await runtime.createSession(toOnnx(g), { label: 'shapes evaluator' }));
   }
 
   /** The inference graph: `image` [CHUNK, 3, S, S] → `features`, `shape`, `color`, `background` (logits). */
