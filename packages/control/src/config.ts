@@ -263,3 +263,29 @@ export function controlNetUNetConfig(c: ControlNetConfig): UNet2DConditionConfig
     addition_embed_type_num_heads: c.addition_embed_type_num_heads,
   };
 }
+
+export interface FromUNetOptions {
+  /** `conditioning_embedding_out_channels` (default diffusers' [16, 32, 96, 256]: 8× down to the latent). */
+  conditioningEmbeddingOutChannels?: readonly number[];
+  conditioningChannels?: number;
+}
+
+/**
+ * The config.json of diffusers' `ControlNetModel.from_unet(unet)`: the U-Net's shared fields, and its mid block type
+ * — or `UNetMidBlock2D` for a U-Net without one (SDXS-512's), since a ControlNet always has a mid block.
+ *
+ * @example
+ * const json = controlNetConfigFromUNet(studentConfig, { conditioningEmbeddingOutChannels: [16, 32, 48, 64] });
+ * const config = parseControlNetConfig(json, 'controlnet/config.json');
+ */
+export function controlNetConfigFromUNet(unet: UNet2DConditionConfig, o: FromUNetOptions = {}): Record<string, unknown> {
+  const json: Record<string, unknown> = { _class_name: 'ControlNetModel' };
+  const source = unet as unknown as Readonly<Record<string, unknown>>;
+  for (const key of SHARED) if (source[key] !== undefined) json[key] = source[key];
+  json['mid_block_type'] = unet.mid_block_type ?? 'UNetMidBlock2D';
+  json['conditioning_channels'] = o.conditioningChannels ?? OWN_DEFAULTS.conditioning_channels;
+  json['conditioning_embedding_out_channels'] = [...(o.conditioningEmbeddingOutChannels ?? OWN_DEFAULTS.conditioning_embedding_out_channels)];
+  json['controlnet_conditioning_channel_order'] = 'rgb';
+  json['global_pool_conditions'] = false;
+  return json;
+}

@@ -4,18 +4,8 @@
  * with the conditioning image's embedding added after conv_in, and a 1×1 zero convolution on every skip connection
  * and on the mid block's output. The results are the residuals a U-Net adds to its own skips and mid block.
  */
-import { Add, Cast, conv2d, Gather, GraphError, Mul, ReduceMean, silu, type Params, type Value } from '@sdxs/graph';
-import {
-  crossAttnDownBlock2D,
-  downBlock2D,
-  midBlock2DCrossAttn,
-  resolveStages,
-  unetConditioning,
-  type BlockContext,
-  type CrossAttentionSettings,
-  type DownBlockOutput,
-  type StageAttention,
-} from '@sdxs/unet';
+import { Add, Cast, conv2d, Gather, GraphError, Mul, ReduceMean, type Params, type Value } from '@sdxs/graph';
+import { midBlock2DCrossAttn, unetDownPath } from '@sdxs/unet';
 import { controlNetConditioningEmbedding } from './conditioning-embedding.js';
 import { controlNetUNetConfig, type ControlNetConfig } from './config.js';
 import { midBlock2D } from './mid-block-2d.js';
@@ -78,7 +68,6 @@ function halved(d: number): number {
  */
 export function controlNetModel(p: Params, c: ControlNetConfig, inputs: ControlNetInputs): ControlNetOutputs {
   const u = controlNetUNetConfig(c);
-  const stages = resolveStages(u);
   const boc = c.block_out_channels;
   const n = boc.length;
   const { sample, encoderHiddenStates: context } = inputs;
@@ -105,34 +94,14 @@ export function controlNetModel(p: Params, c: ControlNetConfig, inputs: ControlN
   // controlnet_conditioning_channel_order "bgr": torch.flip(controlnet_cond, dims=[1]).
   if (c.controlnet_conditioning_channel_order === 'bgr') cond = Gather(cond, [...Array(c.conditioning_channels).keys()].reverse(), 1);
 
-  const conditioning = unetConditioning(p, u, stages.timeEmbedDim, inputs);
-  const ctx: BlockContext = { tembAct: silu(conditioning.emb), tembChannels: stages.timeEmbedDim, groups: c.norm_num_groups, eps: c.norm_eps };
-  const attn = (a: StageAttention): CrossAttentionSettings => ({
-    context,
-    heads: a.heads,
-    crossAttentionDim: a.crossAttentionDim,
-    transformerLayers: a.transformerLayers,
-    useLinearProjection: c.use_linear_projection,
-    onlyCrossAttention: a.onlyCrossAttention,
-    upcastAttention: c.upcast_attention,
+  // The U-Net's down path, with the conditioning image's embedding added after conv_in (whose kernel is always 3).
+  const path = unetDownPath(p, u, inputs, {
+    convInKernel: 3,
+    centerInput: false,
+    afterConvIn: (h) => Add(h, controlNetConditioningEmbedding(p.child('controlnet_cond_embedding'), toDType(cond), c.conditioning_channels, c.conditioning_embedding_out_channels, boc[0]!)),
   });
-
-  let h = p.child('conv_in').scoped(() => conv2d(p.child('conv_in'), sample, c.in_channels, boc[0]!, 3, { padding: 1 }));
-  h = Add(h, controlNetConditioningEmbedding(p.child('controlnet_cond_embedding'), toDType(cond), c.conditioning_channels, c.conditioning_embedding_out_channels, boc[0]!));
-
-  // The down path, collecting every skip connection with its channel count (for the zero convolutions).
-  const skips: Value[] = [h];
-  const channels: number[] = [boc[0]!];
-  const downBlocks = p.child('down_blocks');
-  c.down_block_types.forEach((type, i) => {
-    const stage = stages.down[i]!;
-    const o = { inChannels: boc[Math.max(i - 1, 0)]!, outChannels: boc[i]!, layers: stage.layers, addDownsample: i < n - 1, downsamplePadding: c.downsample_padding };
-    const out: DownBlockOutput =
-      type === 'CrossAttnDownBlock2D' ? crossAttnDownBlock2D(downBlocks.child(i), h, ctx, o, attn(stage.attention)) : downBlock2D(downBlocks.child(i), h, ctx, o);
-    h = out.hidden;
-    skips.push(...out.residuals);
-    channels.push(...out.residuals.map(() => boc[i]!));
-  });
+  const { stages, ctx, attn, skips, skipChannels: channels } = path;
+  let h = path.hidden;
 
   const midChannels = boc[n - 1]!;
   const midOptions = { channels: midChannels, outputScaleFactor: c.mid_block_scale_factor };

@@ -1,4 +1,4 @@
-export { controlNetUNetConfig, parseControlNetConfig, ControlNetConfigError, type ChannelOrder, type ControlNetConfig, type ControlNetMidBlockType } from './config.js';
+export { controlNetConfigFromUNet, controlNetUNetConfig, parseControlNetConfig, type FromUNetOptions, ControlNetConfigError, type ChannelOrder, type ControlNetConfig, type ControlNetMidBlockType } from './config.js';
 export { controlNetConditioningEmbedding } from './conditioning-embedding.js';
 export { midBlock2D } from './mid-block-2d.js';
 export { controlNetModel, guessModeScales, type ControlNetInputs, type ControlNetOutputs } from './controlnet.js';

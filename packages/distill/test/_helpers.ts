@@ -4,6 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { Generator, Tensor } from '@sdxs/tensor';
 import { createNodeRuntime } from '@sdxs/runtime-node';
 import { expect } from 'vitest';
+import type { Graph, Value } from '@sdxs/graph';
+import { adamw, makeTrainable, Trainer, type Batch, type ParamSelector } from '../src/index.js';
 
 /** One CPU runtime for a test file; two threads (the machine's cores), deterministic across runs. */
 export const runtime = createNodeRuntime({ intraOpThreads: 2 });
@@ -48,4 +50,16 @@ export function sameBits(a: Float32Array, b: Float32Array): boolean {
   const y = new Uint32Array(b.buffer, b.byteOffset, b.length);
   for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
   return true;
+}
+
+/** The losses of `steps` optimizer steps on one fixed batch (the parameters `select` picks trained, default all). */
+export async function lossesOn(graph: Graph, loss: Value, batch: Batch, steps: number, lr: number, select: ParamSelector = () => true): Promise<number[]> {
+  const trainer = await Trainer.create({ runtime, graph, loss, trainable: makeTrainable(graph, select), optimizer: adamw({ lr, weightDecay: 0 }) });
+  const out: number[] = [];
+  try {
+    for (let i = 0; i < steps; i++) out.push((await trainer.step(batch)).loss);
+  } finally {
+    await trainer.dispose();
+  }
+  return out;
 }

@@ -11,11 +11,9 @@ import { Generator, Tensor } from '@sdxs/tensor';
 import { parseUNetConfig } from '@sdxs/unet';
 import { loadSafetensorsFile } from '@sdxs/tensor/node';
 import {
-  adamw,
   bindRandom,
   evaluatorTrainingGraph,
   labelledBatch,
-  makeTrainable,
   microTextEncoderConfig,
   microTokenizerFiles,
   MICRO_UNET,
@@ -23,25 +21,13 @@ import {
   runVaeStage,
   teacherTrainingGraph,
   textEncoderTrainingGraph,
-  Trainer,
   vaeTrainingGraph,
-  type Batch,
 } from '../src/index.js';
-import { runtime, sameBits } from './_helpers.js';
+import { lossesOn, runtime, sameBits } from './_helpers.js';
 
 /** The VAE's layout at toy width: the same four stages (8× down), 8 channels. */
 const TOY_VAE = AutoencoderKL.fromConfig({ ...MICRO_VAE, block_out_channels: [8, 8, 8, 8], norm_num_groups: 4 }).config;
 
-async function lossesOn(graph: Parameters<typeof Trainer.create>[0]['graph'], loss: Parameters<typeof Trainer.create>[0]['loss'], batch: Batch, steps: number, lr: number): Promise<number[]> {
-  const trainer = await Trainer.create({ runtime, graph, loss, trainable: makeTrainable(graph, () => true), optimizer: adamw({ lr, weightDecay: 0 }) });
-  const out: number[] = [];
-  try {
-    for (let i = 0; i < steps; i++) out.push((await trainer.step(batch)).loss);
-  } finally {
-    await trainer.dispose();
-  }
-  return out;
-}
 
 const dirs: string[] = [];
 afterAll(async () => {

@@ -35,7 +35,7 @@ export interface ControlNetLoadOptions extends LoadOptions {
   readonly controlnetVariant?: string;
 }
 
-export interface ControlNetRequest extends GenerateRequest {
+export interface ControlNetRequest extends Omit<GenerateRequest, 'output'> {
   /** The control image: 8-bit grey, RGB or RGBA pixels (ImageData fits); resized (nearest) to width × height. */
   readonly image: Pixels;
   /** `raw` (default): the image as is; `sketch`: inverted, as the SDXS sketch demo passes it; `canny`: its edges. */
@@ -169,6 +169,7 @@ export class ControlNetPipeline {
     // get_default_height_width: the control image's size, rounded down to a multiple of the VAE's factor.
     const fallback = (v: number) => Math.max(f, v - (v % f));
     const r = checkRequest(request, { width: fallback(request.image.width), height: fallback(request.image.height), spatialFactor: f });
+    if (r.output !== 'image') throw new RangeError(`generate: "output" 'latents' is for text-to-image (StableDiffusionPipeline.generate), not ControlNet`);
 
     const scheduler = newScheduler(c);
     scheduler.setTimesteps(r.steps);

@@ -17,7 +17,8 @@ import type { GenerateResult, StableDiffusionPipeline } from './pipeline.js';
 import { checkRequest, MAX_STEPS, type CheckedRequest, type GenerateRequest } from './request.js';
 import { concatRows, repeatRows, splitImages } from './tensors.js';
 
-export interface Img2ImgRequest extends GenerateRequest {
+/** A text-to-image request's fields (latents output aside: img2img always decodes) plus the initial image. */
+export interface Img2ImgRequest extends Omit<GenerateRequest, 'output'> {
   /** The initial image: 8-bit RGB or RGBA (ImageData fits), a multiple of the VAE's factor; the output keeps its size. */
   readonly image: ImageInput;
   /** How much of the image to repaint, in [0, 1] (default 0.8, as diffusers): 0 keeps it, 1 starts from t = 999. */
@@ -95,6 +96,7 @@ export async function img2img(pipe: StableDiffusionPipeline, request: Img2ImgReq
   const f = c.vae.spatialFactor;
   const { strength, steps } = resolveSteps(request);
   const r = checkRequest({ ...request, steps, width: image.width, height: image.height }, { spatialFactor: f });
+  if (r.output !== 'image') bad('output', "'latents' is for text-to-image (StableDiffusionPipeline.generate)");
   const pixels = imagesToTensor([image], { range: '-1,1' }); // VaeImageProcessor.preprocess: v / 255, then 2x − 1
   if (!c.weights.vae.files.some((file) => [...file.entries.keys()].some((k) => k.startsWith('encoder.')))) {
     throw new Error(`${c.source.id}/${c.weights.vae.dir}: the VAE has no encoder weights; img2img needs them`);

@@ -75,9 +75,19 @@ export interface GenerateTimings {
   readonly totalMs: number;
 }
 
+/** The sampling loop's ends, for `output: 'latents'`: [B, C, h, w] float32 each, prompt-major as the images. */
+export interface GenerateLatents {
+  /** prepare_latents' randn draw, before × init_noise_sigma. */
+  readonly noise: Tensor<'float32'>;
+  /** The final latents, what the decoder would get: in the U-Net's (scaled) latent space, not yet / scaling_factor. */
+  readonly denoised: Tensor<'float32'>;
+}
+
 export interface GenerateResult {
-  /** RGBA images, prompt-major: prompt 0's images, then prompt 1's… (views of one buffer). */
+  /** RGBA images, prompt-major: prompt 0's images, then prompt 1's… (views of one buffer); empty for `output: 'latents'`. */
   readonly images: RawImage[];
+  /** Only for `output: 'latents'`. */
+  readonly latents?: GenerateLatents;
   /** [N, H, W, 3] float32 in [0, 1], as diffusers' `output_type="np"`; only when the request asked for `float`. */
   readonly float?: Tensor<'float32'>;
   /** The seed used (absent when the request passed a generator). */
@@ -184,7 +194,10 @@ export class StableDiffusionPipeline {
    *
    * @example
    * const { images, seed } = await pipe.generate({ prompt: ['a cat', 'a dog'], seed: 0, numImagesPerPrompt: 2 });
+   * const { latents } = await pipe.generate({ prompt: 'a cat', seed: 0, steps: 25, guidanceScale: 5, output: 'latents' });
    */
+  generate(request: GenerateRequest & { readonly output: 'latents' }): Promise<GenerateResult & { readonly latents: GenerateLatents }>;
+  generate(request: GenerateRequest): Promise<GenerateResult>;
   async generate(request: GenerateRequest): Promise<GenerateResult> {
     this.#alive();
     const t0 = performance.now();
@@ -207,7 +220,20 @@ export class StableDiffusionPipeline {
     let result: Record<string, Tensor>;
     let denoiseMs: number;
     let decodeMs = 0;
-    const fused = r.steps === 1 && this.#fuse;
+    // The fused graph ends in pixels, so latents come from the unfused path (same numbers, see sampling.test.ts).
+    const fused = r.steps === 1 && this.#fuse && r.output === 'image';
+    if (r.output === 'latents') {
+      const tRun = performance.now();
+      const denoised = await this.#sample(scheduler, r, shape, latents, context);
+      const denoiseMs = performance.now() - tRun;
+      return {
+        images: [],
+        latents: { noise, denoised },
+        ...(r.seed !== undefined ? { seed: r.seed } : {}),
+        fused,
+        timings: { encodeMs, denoiseMs, decodeMs: 0, totalMs: performance.now() - t0 },
+      };
+    }
     if (fused) {
       const tRun = performance.now();
       result = await this.#oneStep(scheduler, r, shape, latents, context, outputs);

@@ -34,6 +34,12 @@ export interface GenerateRequest {
   readonly numImagesPerPrompt?: number;
   /** Also return the float image diffusers returns for `output_type="np"`. */
   readonly float?: boolean;
+  /**
+   * `'image'` (default), or `'latents'`: the sampling loop's starting noise and final latents, no decode (diffusers'
+   * `output_type="latent"`, plus the noise): the teacher's noise → latents pairs for distillation. One step then runs
+   * the unfused path (U-Net graph, scheduler step in TypeScript), since the fused graph ends in pixels.
+   */
+  readonly output?: 'image' | 'latents';
   /** Stops a multi-step run between steps. */
   readonly signal?: AbortSignal;
 }
@@ -56,6 +62,7 @@ export interface CheckedRequest {
   /** prompts × numImagesPerPrompt. */
   readonly batch: number;
   readonly float: boolean;
+  readonly output: 'image' | 'latents';
   readonly signal?: AbortSignal;
 }
 
@@ -121,6 +128,9 @@ export function checkRequest(r: GenerateRequest, d: RequestDefaults): CheckedReq
     if (neg.length !== 1 && neg.length !== prompts.length) bad('negativePrompt', `has ${neg.length} entries for ${prompts.length} prompts; give one, or one per prompt`);
     negativePrompts = neg.length === 1 ? prompts.map(() => neg[0]!) : neg;
   }
+  const output = r.output ?? 'image';
+  if (output !== 'image' && output !== 'latents') bad('output', `must be 'image' or 'latents', got ${JSON.stringify(output)}`);
+  if (output === 'latents' && r.float === true) bad('float', `is for images; "output" 'latents' returns no image`);
   if (r.seed !== undefined && r.generator !== undefined) bad('seed', 'and "generator" cannot both be given');
   if (r.generator !== undefined && !(r.generator instanceof Generator)) bad('generator', 'must be a Generator from @sdxs/tensor');
   let generator = r.generator;
@@ -148,6 +158,7 @@ export function checkRequest(r: GenerateRequest, d: RequestDefaults): CheckedReq
     numImagesPerPrompt,
     batch,
     float: r.float === true,
+    output,
     ...(r.signal ? { signal: r.signal } : {}),
   };
 }

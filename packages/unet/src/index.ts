@@ -20,3 +20,4 @@ export { unetConditioning, type Conditioning, type ConditioningInputs } from './
 export { unet2DCondition, type UNetInputs, type UNetOutputs, type UNetTaps } from './unet-2d-condition.js';
 export { buildUNetGraph, unetResidualShapes, UNET_OUTPUT, type UNetGraph, type UNetGraphOptions } from './unet-graph.js';
 export { loadUNet, type LoadedUNet, type LoadUNetOptions } from './load-unet.js';
+export { unetDownPath, type DownPath, type DownPathInputs, type DownPathOptions } from './unet-down-path.js';

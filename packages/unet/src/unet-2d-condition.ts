@@ -3,16 +3,12 @@
  * down blocks (collecting skips), the mid block (or none, as in SDXS-512), up blocks, norm → SiLU → conv_out, with
  * ControlNet residuals and taps on every block's output.
  */
-import { Add, conv2d, GraphError, Mul, Sub, silu, type Params, type Value } from '@sdxs/graph';
-import type { BlockContext, CrossAttentionSettings, DownBlockOutput } from './block-context.js';
+import { Add, conv2d, GraphError, type Params, type Value } from '@sdxs/graph';
 import type { UNet2DConditionConfig } from './config.js';
-import { crossAttnDownBlock2D } from './cross-attn-down-block-2d.js';
 import { crossAttnUpBlock2D } from './cross-attn-up-block-2d.js';
-import { downBlock2D } from './down-block-2d.js';
 import { groupNorm2d } from './layers.js';
 import { midBlock2DCrossAttn } from './mid-block-2d-cross-attn.js';
-import { resolveStages, type StageAttention } from './stages.js';
-import { unetConditioning } from './unet-conditioning.js';
+import { unetDownPath } from './unet-down-path.js';
 import { upBlock2D } from './up-block-2d.js';
 
 export interface UNetInputs {
@@ -62,10 +58,8 @@ function shapesMatch(a: Value, b: Value): boolean {
  * const { sample } = unet2DCondition(new Params(g), config, { sample: x, timestep: t, encoderHiddenStates: ctx });
  */
 export function unet2DCondition(p: Params, c: UNet2DConditionConfig, inputs: UNetInputs): UNetOutputs {
-  const stages = resolveStages(c);
   const n = c.block_out_channels.length;
   const boc = c.block_out_channels;
-  const { encoderHiddenStates: context } = inputs;
   const down = inputs.downBlockAdditionalResiduals;
   const mid = inputs.midBlockAdditionalResidual;
   if ((down === undefined) !== (mid === undefined)) {
@@ -73,40 +67,12 @@ export function unet2DCondition(p: Params, c: UNet2DConditionConfig, inputs: UNe
     throw new GraphError(OP, 'ControlNet residuals come as a pair: give both downBlockAdditionalResiduals and midBlockAdditionalResidual');
   }
   const { sample } = inputs;
-  if (sample.rank !== 4 || sample.shape[1] !== c.in_channels) {
-    throw new GraphError(OP, `sample must be [batch, ${c.in_channels}, height, width], got [${sample.shape.join(', ')}]`);
-  }
-  if (context.rank !== 3) throw new GraphError(OP, `encoder_hidden_states must be [batch, tokens, dim], got [${context.shape.join(', ')}]`);
-
-  const cond = unetConditioning(p, c, stages.timeEmbedDim, inputs);
-  // Every resnet applies SiLU to the same embedding: compute it once.
-  const ctx: BlockContext = { tembAct: silu(cond.emb), tembChannels: stages.timeEmbedDim, groups: c.norm_num_groups, eps: c.norm_eps };
-  const attn = (a: StageAttention): CrossAttentionSettings => ({
-    context,
-    heads: a.heads,
-    crossAttentionDim: a.crossAttentionDim,
-    transformerLayers: a.transformerLayers,
-    useLinearProjection: c.use_linear_projection,
-    onlyCrossAttention: a.onlyCrossAttention,
-    upcastAttention: c.upcast_attention,
-  });
-
-  let h = c.center_input_sample ? Sub(Mul(sample, 2), 1) : sample;
-  h = p.child('conv_in').scoped(() => conv2d(p.child('conv_in'), h, c.in_channels, boc[0]!, c.conv_in_kernel, { padding: Math.floor((c.conv_in_kernel - 1) / 2) }));
-
   // Down: every resnet/downsampler output is a skip connection for the up path.
-  let skips: Value[] = [h];
-  const taps: UNetTaps = { timeEmbedding: cond.timeEmbedding, downBlocks: [], upBlocks: [] };
-  const downBlocks = p.child('down_blocks');
-  c.down_block_types.forEach((type, i) => {
-    const stage = stages.down[i]!;
-    const o = { inChannels: boc[Math.max(i - 1, 0)]!, outChannels: boc[i]!, layers: stage.layers, addDownsample: i < n - 1, downsamplePadding: c.downsample_padding };
-    const out: DownBlockOutput =
-      type === 'CrossAttnDownBlock2D' ? crossAttnDownBlock2D(downBlocks.child(i), h, ctx, o, attn(stage.attention)) : downBlock2D(downBlocks.child(i), h, ctx, o);
-    h = out.hidden;
-    skips.push(...out.residuals);
-    taps.downBlocks.push(h);
-  });
+  const path = unetDownPath(p, c, inputs);
+  const { stages, ctx, attn } = path;
+  let h = path.hidden;
+  let skips = path.skips;
+  const taps: UNetTaps = { timeEmbedding: path.timeEmbedding, downBlocks: path.downBlocks, upBlocks: [] };
 
   if (down) {
     if (down.length !== skips.length) throw new GraphError(OP, `this U-Net has ${skips.length} skip connections, got ${down.length} down block residuals`);

@@ -4,3 +4,4 @@ export { l1DownsampledLoss, l1Loss } from './l1.js';
 export { mseLoss } from './mse.js';
 export { gaussianWindow, ssim, type SsimOptions } from './ssim.js';
 export { crossEntropyLoss } from './cross-entropy.js';
+export { featureMatchingLoss, ssimWindowFor } from './feature-matching.js';

@@ -18,9 +18,10 @@ export interface MicroModelParts {
   dtype?: 'float16' | 'float32';
 }
 
-const DIFFUSERS_VERSION = '0.31.0';
+export const DIFFUSERS_VERSION = '0.31.0';
 
-function cast(weights: ReadonlyMap<string, Tensor>, dtype: 'float16' | 'float32'): Map<string, Tensor> {
+/** Every tensor of `weights` in `dtype` (the folder's). */
+export function castWeights(weights: ReadonlyMap<string, Tensor>, dtype: 'float16' | 'float32'): Map<string, Tensor> {
   return new Map([...weights].map(([k, t]) => [k, castTensor(t, dtype)]));
 }
 
@@ -56,9 +57,9 @@ export async function writeMicroModel(dir: string, p: MicroModelParts): Promise<
   await writeFile(join(tmp, 'tokenizer', 'tokenizer_config.json'), p.tokenizer.tokenizerConfig + '\n');
   await mkdir(join(tmp, 'scheduler'));
   await writeFile(join(tmp, 'scheduler', 'scheduler_config.json'), json({ ...MICRO_SCHEDULER, _diffusers_version: DIFFUSERS_VERSION }));
-  await writeComponentFolder(join(tmp, 'text_encoder'), { ...p.textEncoder.config, torch_dtype: dtype, transformers_version: '4.46.0' }, cast(p.textEncoder.weights, dtype), 'model.safetensors');
-  await writeComponentFolder(join(tmp, 'unet'), { _class_name: 'UNet2DConditionModel', _diffusers_version: DIFFUSERS_VERSION, ...p.unet.config }, cast(p.unet.weights, dtype), 'diffusion_pytorch_model.safetensors');
-  await writeComponentFolder(join(tmp, 'vae'), { _class_name: 'AutoencoderKL', _diffusers_version: DIFFUSERS_VERSION, ...p.vae.config }, cast(p.vae.weights, dtype), 'diffusion_pytorch_model.safetensors');
+  await writeComponentFolder(join(tmp, 'text_encoder'), { ...p.textEncoder.config, torch_dtype: dtype, transformers_version: '4.46.0' }, castWeights(p.textEncoder.weights, dtype), 'model.safetensors');
+  await writeComponentFolder(join(tmp, 'unet'), { _class_name: 'UNet2DConditionModel', _diffusers_version: DIFFUSERS_VERSION, ...p.unet.config }, castWeights(p.unet.weights, dtype), 'diffusion_pytorch_model.safetensors');
+  await writeComponentFolder(join(tmp, 'vae'), { _class_name: 'AutoencoderKL', _diffusers_version: DIFFUSERS_VERSION, ...p.vae.config }, castWeights(p.vae.weights, dtype), 'diffusion_pytorch_model.safetensors');
   await rm(dir, { recursive: true, force: true });
   await rename(tmp, dir);
 }

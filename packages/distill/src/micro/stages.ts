@@ -1,12 +1,12 @@
 // `sdxs distill <stage>` for the micro model: where each stage reads and writes under one run folder, and the
 // order `all` runs them in. Each stage is a library function too (runVaeStage, runTeacherStage, …).
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AutoencoderKL, type AutoencoderKLConfig } from '@sdxs/decoder';
 import { realAccuracy, ShapesEvaluator } from '@sdxs/shapes';
 import { mapStore } from '../params/store.js';
-import type { Tensor } from '@sdxs/tensor';
+import type { ModelSource, Tensor } from '@sdxs/tensor';
 import { loadSafetensorsFile } from '@sdxs/tensor/node';
 import { writeMicroModel } from './export.js';
 import { runEvaluatorStage } from './evaluator-stage.js';
@@ -20,6 +20,11 @@ import { runVaeStage } from './vae-stage.js';
 import { runTextEncoderStage } from './text-encoder-stage.js';
 import { writeComponentFolder } from './folders.js';
 import { runVaeDecoderStage } from './vae-decoder-stage.js';
+import { readOdePairs, runOdePairsStage, type OdePairsOptions } from './ode-pairs.js';
+import { readMicroModel } from './model-folder.js';
+import { runOneStepStage, type OneStepLoss } from './one-step-stage.js';
+import { runSketchStage } from './sketch-stage.js';
+import { castWeights, DIFFUSERS_VERSION } from './export.js';
 
 export const MICRO_STAGES = ['evaluator', 'vae', 'vae-decoder', 'text-encoder', 'teacher'] as const;
 export type MicroStage = (typeof MICRO_STAGES)[number];
@@ -38,6 +43,12 @@ export function microPaths(root: string) {
     teacherRun: join(root, 'teacher'),
     /** The trained model, a diffusers folder (float16). */
     model: join(root, 'model'),
+    /** The teacher's noise → latents pairs (pairs-00000.safetensors, …), the one-step stages' data. */
+    odePairs: join(root, 'ode-pairs'),
+    oneStepRun: join(root, 'one-step'),
+    /** The one-step model: the teacher's folder with the student's U-Net, and the sketch ControlNet in controlnet/. */
+    oneStepModel: join(root, 'one-step-model'),
+    sketchRun: join(root, 'sketch'),
     report: join(root, 'report.json'),
   };
 }
@@ -112,4 +123,81 @@ export async function runMicroStage(stage: MicroStage, o: MicroStageOptions, io:
   await exportModel(r.weights, r);
   io.log(`teacher: ${r.step} steps; the model is in ${p.model}`);
   return { stage, steps: r.step, finished: r.finished, seconds: r.seconds, folder: p.model, loss: r.lastLoss };
+}
+
+/** `sdxs distill ode-pairs`: the run's options, the teacher read from the run's model folder. */
+export interface MicroOdePairsOptions extends Omit<OdePairsOptions, 'out' | 'teacher'> {
+  /** The run folder (runs/micro in the CLI). */
+  root: string;
+  /** A model folder on disk as a ModelSource (Node: `(dir) => new LocalFolderSource(dir)`; distill does no file-source I/O of its own). */
+  openFolder(dir: string): ModelSource;
+}
+
+/** Make (this worker's share of) the teacher ODE pairs of a run: the run's model → `ode-pairs/`. Not part of `all` yet. */
+export async function runMicroOdePairs(o: MicroOdePairsOptions, io: StageIO): Promise<Record<string, unknown>> {
+  const p = microPaths(o.root);
+  if (!existsSync(join(p.model, 'model_index.json'))) throw new Error(`${p.model}: no trained model; run \`sdxs distill teacher\` first`);
+  const { root: _root, openFolder, ...rest } = o;
+  const r = await runOdePairsStage({ ...rest, out: p.odePairs, teacher: openFolder(p.model) }, io);
+  io.log(`ode-pairs: ${r.made.length} shard(s) made, ${r.skipped.length} there already, of ${r.shards}; in ${p.odePairs}`);
+  return { stage: 'ode-pairs', finished: r.finished, seconds: r.seconds, folder: p.odePairs, shards: r.shards, made: r.made, skipped: r.skipped };
+}
+
+export interface MicroOneStepOptions extends MicroStageOptions {
+  /** 'feature-matching' (default) or the ablation 'mse' (written to one-step-mse/ and one-step-mse-model/). */
+  loss?: OneStepLoss;
+}
+
+/**
+ * `sdxs distill one-step`: the block-removed one-step student trained on the run's ODE pairs (feature-matching
+ * warm-up), written as a model folder beside the teacher's.
+ */
+export async function runMicroOneStep(o: MicroOneStepOptions, io: StageIO): Promise<Record<string, unknown>> {
+  const p = microPaths(o.root);
+  const { root: _root, loss, ...common } = o;
+  const suffix = loss === 'mse' ? '-mse' : '';
+  const [run, model] = [p.oneStepRun + suffix, p.oneStepModel + suffix];
+  const teacher = await readMicroModel(p.model);
+  const pairs = await readOdePairs(p.odePairs).catch((e: Error) => {
+    throw new Error(`${e.message}${/not found|no shard|ENOENT/i.test(e.message) ? '; run `sdxs distill ode-pairs` first' : ''}`);
+  });
+  const tokenizer = microTokenizerFiles();
+  const exportModel = (weights: ReadonlyMap<string, Tensor>, unet: UNet2DConditionConfig) =>
+    writeMicroModel(model, { tokenizer, textEncoder: teacher.textEncoder, unet: { config: unet, weights }, vae: teacher.vae });
+  const r = await runOneStepStage({ ...common, out: run, teacher, pairs, ...(loss ? { loss } : {}), onCheckpoint: (_s, w, c) => exportModel(w, c) }, io);
+  await exportModel(r.weights, r.student);
+  io.log(`one-step: ${r.step} steps; the one-step model is in ${model} (score it: sdxs eval --model ${model} --steps 1 --guidance 0)`);
+  return { stage: 'one-step', steps: r.step, finished: r.finished, seconds: r.seconds, folder: model, loss: r.lastLoss, inherited_tensors: r.inherited, fresh_tensors: r.fresh };
+}
+
+/** `sdxs distill sketch`: the one-step sketch ControlNet for the one-step model, written to its controlnet/ folder. */
+export async function runMicroSketch(o: MicroStageOptions, io: StageIO): Promise<Record<string, unknown>> {
+  const p = microPaths(o.root);
+  const { root: _root, ...common } = o;
+  const teacher = await readMicroModel(p.model);
+  const student = await readMicroModel(p.oneStepModel).catch((e: Error) => {
+    throw new Error(`${e.message}; run \`sdxs distill one-step\` first`);
+  });
+  const folder = join(p.oneStepModel, 'controlnet');
+  const exportControlNet = async (weights: ReadonlyMap<string, Tensor>, config: unknown) => {
+    await writeComponentFolder(folder, { ...(config as object), _diffusers_version: DIFFUSERS_VERSION }, castWeights(weights, 'float16'), 'diffusion_pytorch_model.safetensors');
+    await declareControlNet(p.oneStepModel);
+  };
+  const r = await runSketchStage({ ...common, out: p.sketchRun, teacher, student: student.unet, onCheckpoint: (_s, w, c) => exportControlNet(w, c) }, io);
+  await exportControlNet(r.weights, r.config);
+  io.log(`sketch: ${r.step} steps; the ControlNet is in ${folder}`);
+  return { stage: 'sketch', steps: r.step, finished: r.finished, seconds: r.seconds, folder, loss: r.lastLoss };
+}
+
+/**
+ * Make a model folder a StableDiffusionControlNetPipeline (its controlnet/ listed in model_index.json), as the SDXS
+ * sketch repos are: the same folder then serves text-to-image and sketch-to-image.
+ */
+async function declareControlNet(dir: string): Promise<void> {
+  const file = join(dir, 'model_index.json');
+  const index = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+  if (index['controlnet'] !== undefined && index['_class_name'] === 'StableDiffusionControlNetPipeline') return;
+  const tmp = `${file}.tmp-${process.pid}`;
+  await writeFile(tmp, JSON.stringify({ ...index, _class_name: 'StableDiffusionControlNetPipeline', controlnet: ['diffusers', 'ControlNetModel'] }, null, 2) + '\n');
+  await rename(tmp, file);
 }

@@ -16,6 +16,7 @@ import { TRAINING_LOWERING } from '../recipes/decoder.js';
 import { Trainer } from '../trainer.js';
 import { alphasCumprod, MICRO_MAX_LENGTH, MICRO_UNET } from './configs.js';
 import { definedOnly, loopSettings, runLoop, type LoopResult, type StageIO, type StageRunOptions } from './loop.js';
+import { uniforms } from './random.js';
 import { cosineWithWarmup } from './schedule.js';
 import { vaeSessions } from './vae-folder.js';
 
@@ -106,9 +107,8 @@ export async function runTeacherStage(o: TeacherStageOptions, io: StageIO): Prom
     const logvar = posterior['logvar'] as Tensor<'float32'>;
     const z = generator.randn(latentShape);
     const noise = generator.randn(latentShape);
-    // Timesteps and caption dropout from the same stream (uniform floats from a normal draw's CDF would be
-    // overkill: take the randn stream's values through erf to stay on one generator).
-    const u = generator.randn([d.batch, 2]).data.map((v) => 0.5 * (1 + erf(v / Math.SQRT2)));
+    // Timesteps and caption dropout from the same stream: [t, dropout] per sample.
+    const u = uniforms(generator, 2 * d.batch);
     const per = z.data.length / d.batch;
     const sample = new Float32Array(z.data.length);
     const timestep = new Float32Array(d.batch);
@@ -152,14 +152,3 @@ export async function runTeacherStage(o: TeacherStageOptions, io: StageIO): Prom
     await encoder.dispose();
   }
 }
-
-/** erf, Abramowitz–Stegun 7.1.26 (|error| < 1.5e-7): enough to turn normal draws into uniform ones. */
-function erf(x: number): number {
-  const s = Math.sign(x);
-  const a = Math.abs(x);
-  const t = 1 / (1 + 0.3275911 * a);
-  const y = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-a * a);
-  return s * y;
-}
-
-

@@ -5,11 +5,12 @@
  */
 import { cp, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { MICRO_STAGES, microPaths, runMicroStage, type MicroStage } from '@sdxs/distill';
+import { MICRO_STAGES, microPaths, runMicroOdePairs, runMicroOneStep, runMicroSketch, runMicroStage, type MicroStage } from '@sdxs/distill';
 import { shapeSample, SPLIT_SEEDS } from '@sdxs/shapes';
 import { embeddedPackageDir } from '../../embedded.js';
 import { createNodeRuntime } from '../../runtime.js';
-import { COMMON_HELP, intFlag, numberFlag, parseCommand } from '../args.js';
+import { LocalFolderSource } from '../../sources/local-folder.js';
+import { choiceFlag, COMMON_HELP, intFlag, numberFlag, parseCommand } from '../args.js';
 import { writeFileAtomic } from '../atomic.js';
 import { CliError, UsageError } from '../errors.js';
 import type { CliIO } from '../io.js';
@@ -27,21 +28,31 @@ shapes data set. Stages, in the order \`all\` runs them:
   vae-decoder train the VAE's decoder further, encoder frozen (the latents do not change); report PSNR
   text-encoder teach the CLIP text encoder the grammar (attributes from the pooled output), SD's pretrained CLIP
   teacher     train the text encoder and the U-Net together (ε-prediction, min-SNR, 10 % caption dropout, EMA)
+  ode-pairs   sample noise → latents pairs from the teacher (the one-step stages' data) into ode-pairs/,
+              safetensors shards; existing shards are skipped; split it over processes with --worker (not in \`all\`)
+  one-step    the SDXS one-step student: the teacher with blocks removed (no mid block, one layer per block),
+              trained on the pairs by feature matching (teacher-encoder SSIM) into one-step-model/ (not in \`all\`)
+  sketch      the one-step sketch ControlNet for one-step-model/, into its controlnet/ (not in \`all\`)
   eval        score the trained model (as \`sdxs eval\`)
   ship        copy the trained model and evaluator into @sdxs/model-micro (what the CLI uses by default)
   all         evaluator, vae, vae-decoder, text-encoder, teacher, eval (and ship with --ship)
 
 Options:
       --out <dir>          run folder (default runs/micro; for data: the PNG to write, default shapes-preview.png)
-      --steps <n>          optimizer steps of the stage (default: the stage's own)
-      --batch <n>          batch size (default: the stage's own)
+      --steps <n>          optimizer steps of the stage (default: the stage's own); ode-pairs: the teacher's
+                           denoising steps (default 25)
+      --batch <n>          batch size (default: the stage's own); ode-pairs: captions per generate call (≤ 64)
       --lr <x>             peak learning rate (default: the stage's own)
-      --seed <n>           seed of the stage's noise and initial weights (default 0)
+      --seed <n>           seed of the stage's noise and initial weights (default 0); ode-pairs: shard s uses seed + s
       --minutes <m>        stop the stage after m minutes; a checkpoint is saved and --resume continues it
       --resume             continue each stage from its newest checkpoint
       --threads <n>        CPU threads for onnxruntime (default: one per core)
       --prompts <n>        eval: prompts to score (default 200; FID_shapes is defined on 2000)
       --count <n>          data: samples in the preview (default 16)
+      --pairs <n>          ode-pairs: pairs in all (default 8192, in shards of 256)
+      --guidance <g>       ode-pairs: the teacher's guidance scale (default 5)
+      --worker <i/n>       ode-pairs: make only the shards s with s % n = i (run n processes, i = 0 … n−1)
+      --loss <l>           one-step: feature-matching (default) or mse, the paper's blurry baseline (into one-step-mse/)
       --ship               all: copy the result into @sdxs/model-micro at the end
       --json               print each stage's report as JSON on stdout
 
@@ -50,6 +61,7 @@ ${COMMON_HELP}
 Examples:
   sdxs distill all --ship                # reproduce the shipped weights (see the README for the time it takes)
   sdxs distill teacher --minutes 10      # train for ten minutes, then: sdxs distill teacher --resume
+  sdxs distill ode-pairs --worker 0/2 & sdxs distill ode-pairs --worker 1/2   # two processes, one set
   sdxs distill data --count 32 --out shapes.png`;
 
 const OPTIONS = {
@@ -63,12 +75,25 @@ const OPTIONS = {
   threads: { type: 'string' },
   prompts: { type: 'string' },
   count: { type: 'string' },
+  pairs: { type: 'string' },
+  guidance: { type: 'string' },
+  worker: { type: 'string' },
+  loss: { type: 'string' },
   ship: { type: 'boolean' },
   json: { type: 'boolean' },
 } as const;
 
-const STAGES = ['data', ...MICRO_STAGES, 'eval', 'ship', 'all'] as const;
+const STAGES = ['data', ...MICRO_STAGES, 'ode-pairs', 'one-step', 'sketch', 'eval', 'ship', 'all'] as const;
 type Stage = (typeof STAGES)[number];
+
+/** `--worker i/n`: this process makes the shards s with s % n === i. */
+function workerFlag(value: string | undefined): { index: number; count: number } | undefined {
+  if (value === undefined) return undefined;
+  const m = /^(\d+)\/(\d+)$/.exec(value.trim());
+  const [index, count] = m ? [Number(m[1]), Number(m[2])] : [NaN, NaN];
+  if (!(count >= 1 && index < count)) throw new UsageError(`--worker: expected i/n with 0 ≤ i < n (e.g. 0/2), got ${JSON.stringify(value)}`, 'distill');
+  return { index, count };
+}
 
 /** Write a grid of samples: images on the top row, sketches below; captions on stdout. */
 async function preview(count: number, out: string, io: CliIO): Promise<void> {
@@ -124,6 +149,19 @@ export async function runDistill(argv: readonly string[], io: CliIO): Promise<nu
   if (common.lr !== undefined && !(common.lr > 0)) throw new UsageError(`--lr must be positive, got ${values.lr}`, 'distill');
   if (common.minutes !== undefined && !(common.minutes > 0)) throw new UsageError(`--minutes must be positive, got ${values.minutes}`, 'distill');
   const prompts = intFlag('distill', 'prompts', values.prompts, 1, 100_000) ?? 200;
+  // ode-pairs samples rather than trains: --steps and --batch are the teacher's sampling steps and batch there.
+  const odePairs = {
+    steps: common.steps,
+    batch: common.batch,
+    seed: common.seed,
+    minutes: common.minutes,
+    pairs: intFlag('distill', 'pairs', values.pairs, 1, 10_000_000),
+    guidance: numberFlag('distill', 'guidance', values.guidance),
+    shards: workerFlag(values.worker),
+  };
+  const loss = choiceFlag('distill', 'loss', values.loss, ['feature-matching', 'mse'] as const);
+  if (loss !== undefined && stage !== 'one-step') throw new UsageError('--loss is an option of the one-step stage', 'distill');
+  if (odePairs.guidance !== undefined && !(odePairs.guidance >= 0)) throw new UsageError(`--guidance must be ≥ 0, got ${values.guidance}`, 'distill');
   if (stage === 'data') {
     await preview(intFlag('distill', 'count', values.count, 1, 1024) ?? 16, resolve(io.cwd, values.out ?? 'shapes-preview.png'), io);
     return 0;
@@ -154,6 +192,14 @@ export async function runDistill(argv: readonly string[], io: CliIO): Promise<nu
         await report({ stage: 'eval', ...r });
       } else if (s === 'ship') {
         await ship(paths, io);
+      } else if (s === 'ode-pairs') {
+        const r = await runMicroOdePairs({ root, runtime, openFolder: (dir) => new LocalFolderSource(dir), ...odePairs }, stageIO);
+        await report(r);
+        if (r['finished'] === false || stopped()) return 130;
+      } else if (s === 'one-step' || s === 'sketch') {
+        const r = s === 'one-step' ? await runMicroOneStep({ root, runtime, ...common, ...(loss ? { loss } : {}) }, stageIO) : await runMicroSketch({ root, runtime, ...common }, stageIO);
+        await report(loss === 'mse' ? { ...r, stage: 'one-step-mse' } : r);
+        if (r['finished'] === false || stopped()) return 130;
       } else {
         const r = await runMicroStage(s as MicroStage, { root, runtime, ...common }, stageIO);
         await report(r);

@@ -5,8 +5,8 @@
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { StableDiffusionPipeline } from '@sdxs/pipeline';
-import { evaluatePrompts, rgbaToRgb, ShapesEvaluator, type PromptEvaluation } from '@sdxs/shapes';
+import { ControlNetPipeline, StableDiffusionPipeline } from '@sdxs/pipeline';
+import { evaluatePrompts, evaluateSketches, rgbaToRgb, ShapesEvaluator, type PromptEvaluation, type RgbImage, type SketchEvaluation } from '@sdxs/shapes';
 import { embeddedModel, embeddedModels } from '../../embedded.js';
 import { createNodeRuntime } from '../../runtime.js';
 import { LocalFolderSource } from '../../sources/local-folder.js';
@@ -30,12 +30,17 @@ Options:
       --seed <n>           seed of the first batch; batch k uses seed + k (default 0)
       --batch <n>          prompts per generate call (default 50)
       --threads <n>        CPU threads for onnxruntime
+      --sketch             score sketch-to-image instead: the model's ControlNet (controlnet/) draws held-out
+                           sketches of the data set (dark strokes on white, --control-mode sketch, as a user
+                           draws); prints sketch agreement: the sketched shape, and a silhouette IoU ≥ 0.6
+      --control-scale <s>  --sketch: ControlNet conditioning scale (default 0.8, as \`sdxs sketch\`)
       --json               print the result as one JSON object on stdout
 
 ${COMMON_HELP}
 
 Example:
-  sdxs eval --prompts 2000 --json`;
+  sdxs eval --prompts 2000 --json
+  sdxs eval --model runs/micro/one-step-model --steps 1 --guidance 0 --sketch`;
 
 const OPTIONS = {
   model: { type: 'string', short: 'm' },
@@ -46,6 +51,8 @@ const OPTIONS = {
   seed: { type: 'string' },
   batch: { type: 'string' },
   threads: { type: 'string' },
+  sketch: { type: 'boolean' },
+  'control-scale': { type: 'string' },
   json: { type: 'boolean' },
 } as const;
 
@@ -89,6 +96,45 @@ export async function evaluateModel(o: EvaluateModelOptions): Promise<Omit<Promp
   }
 }
 
+export interface EvaluateSketchModelOptions extends EvaluateModelOptions {
+  controlScale: number;
+}
+
+/** Sketch agreement of a model folder's ControlNet on held-out sketches, drawn as a user draws them. */
+export async function evaluateSketchModel(o: EvaluateSketchModelOptions): Promise<SketchEvaluation & { model: string; steps: number; guidance: number; control_scale: number }> {
+  const runtime = createNodeRuntime(o.threads !== undefined ? { intraOpThreads: o.threads } : {});
+  for (const [what, dir] of [['model', o.model], ['evaluator', o.evaluator]] as const) if (!existsSync(dir)) throw new UsageError(`--${what}: ${dir} does not exist`, 'eval');
+  const steps = o.steps ?? 25;
+  const guidance = o.guidance ?? 5;
+  const pipe = await ControlNetPipeline.load(new LocalFolderSource(o.model), undefined, runtime);
+  const evaluator = await ShapesEvaluator.load(runtime, new LocalFolderSource(o.evaluator), '');
+  try {
+    const r = await evaluateSketches(
+      async (sketches, prompts, seed) => {
+        const out: RgbImage[] = [];
+        for (let i = 0; i < sketches.length; i++) {
+          const s = sketches[i]!;
+          // The data set's sketches are white on black; a user draws dark on white, which sketch mode inverts.
+          const drawn = { width: s.width, height: s.height, data: s.data.map((v) => 255 - v), channels: 3 as const };
+          const { images } = await pipe.generate({ prompt: prompts[i]!, image: drawn, controlMode: 'sketch', controlScale: o.controlScale, seed: seed * 1000 + i, steps, guidanceScale: guidance });
+          out.push(rgbaToRgb(images[0]!.width, images[0]!.height, images[0]!.data));
+        }
+        o.progress.status(`eval: sketch batch ${seed - (o.seed ?? 0) + 1}`);
+        return out;
+      },
+      evaluator,
+      { count: o.prompts, ...(o.seed !== undefined ? { seed: o.seed } : {}) },
+    );
+    o.progress.line(
+      `eval ${o.model} (sketch): agreement ${(100 * r.agreement).toFixed(1)} % (shape ${(100 * r.shapeAccuracy).toFixed(1)}, IoU ≥ 0.6 ${(100 * r.iouAgreement).toFixed(1)}, mean IoU ${r.meanIoU.toFixed(3)}, colours ${(100 * r.colorAccuracy).toFixed(1)}), ${r.count} sketches, ${steps} steps, guidance ${guidance}, scale ${o.controlScale}, ${r.seconds.toFixed(1)} s`,
+    );
+    return { model: o.model, steps, guidance, control_scale: o.controlScale, ...r };
+  } finally {
+    await pipe.dispose();
+    await evaluator.dispose();
+  }
+}
+
 /**
  * Run `sdxs eval`; returns the exit code.
  *
@@ -108,7 +154,7 @@ export async function runEval(argv: readonly string[], io: CliIO): Promise<numbe
   if (named !== undefined && !embedded && !(local && existsSync(local))) throw new UsageError(`--model: ${named} is neither a folder nor an embedded model`, 'eval');
   const progress = new Reporter(io.stderr, { quiet: values.quiet === true, verbose: values.verbose === true });
   try {
-    const r = await evaluateModel({
+    const settings = {
       model: embedded?.path ?? local!,
       evaluator: values.evaluator !== undefined ? resolve(io.cwd, values.evaluator) : embeddedModels().evaluator,
       prompts: intFlag('eval', 'prompts', values.prompts, 1, 100_000) ?? 200,
@@ -119,7 +165,11 @@ export async function runEval(argv: readonly string[], io: CliIO): Promise<numbe
       threads: intFlag('eval', 'threads', values.threads, 1, 1024),
       io,
       progress,
-    });
+    };
+    const scale = numberFlag('eval', 'control-scale', values['control-scale']);
+    if (scale !== undefined && !values.sketch) throw new UsageError('--control-scale is an option of --sketch', 'eval');
+    if (scale !== undefined && !(scale >= 0 && scale <= 100)) throw new UsageError(`--control-scale must be from 0 to 100, got ${values['control-scale']}`, 'eval');
+    const r = values.sketch ? await evaluateSketchModel({ ...settings, controlScale: scale ?? 0.8 }) : await evaluateModel(settings);
     if (values.json) io.stdout.write(`${JSON.stringify(r)}\n`);
     return 0;
   } finally {
