@@ -1,7 +1,8 @@
 /**
  * `pnpm bench [suite...] [--json FILE] [--option value...]` — the sdxs benchmark. Suites: `foundation` (safetensors
  * read throughput, half-float conversion, randn), `models` (the SDXS networks at full size: per-stage latency,
- * images/s, memory, FLOP/s against the MatMul peak; options in models/options.ts). Results are medians; the machine
+ * images/s, memory, FLOP/s against the MatMul peak; options in models/options.ts), `training`, `realtime`, `micro` (the
+ * shipped micro model: one-step image latency, sketch-loop frames/s). Results are medians; the machine
  * is printed with them. Options other than --json take one value each and go to the suites.
  */
 import { writeFile } from 'node:fs/promises';
@@ -9,10 +10,11 @@ import { describeMachine } from './machine.js';
 import { MODELS_USAGE } from './models/options.js';
 import { runFoundation } from './suites/foundation.js';
 import { runModels } from './suites/models.js';
+import { runMicro } from './suites/micro.js';
 import { runRealtime } from './suites/realtime.js';
 import { runTraining } from './suites/training.js';
 
-const SUITES = { foundation: (log: (s: string) => void) => runFoundation(log), models: runModels, training: (log: (s: string) => void) => runTraining(log), realtime: runRealtime } as const;
+const SUITES = { foundation: (log: (s: string) => void) => runFoundation(log), models: runModels, training: (log: (s: string) => void) => runTraining(log), realtime: runRealtime, micro: runMicro } as const;
 type SuiteName = keyof typeof SUITES;
 
 function isSuite(s: string): s is SuiteName {

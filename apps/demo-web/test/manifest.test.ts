@@ -41,6 +41,8 @@ describe('modelManifest (/models.json)', () => {
     expect(modelManifest({ sdxs: '/m', sketch: '/c' })).toEqual({ model: '/models/sdxs/', controlnet: '/models/sketch/', settings: {} });
     // The sketch ControlNet belongs to the sdxs pipeline, not to the embedded model.
     expect(modelManifest({ micro: { path: '/p', steps: 25, guidanceScale: 5 }, sketch: '/c' })).toEqual({ model: '/models/micro/', settings: { '/models/micro/': { steps: 25, guidanceScale: 5 } } });
+    // A folder with its own controlnet/ (the embedded one-step model) brings its sketch ControlNet along.
+    expect(modelManifest({ micro: { path: '/p', steps: 1, guidanceScale: 0, controlnet: true }, sketch: '/c' })).toEqual({ model: '/models/micro/', controlnet: '/models/micro/controlnet/', settings: { '/models/micro/': { steps: 1, guidanceScale: 0 } } });
     expect(modelManifest({ sdxs: { path: '/m', steps: 4 } })).toEqual({ model: '/models/sdxs/', settings: { '/models/sdxs/': { steps: 4, guidanceScale: 0 } } });
     expect(modelManifest({})).toEqual({ settings: {} });
     expect(folderPaths({ sdxs: '/m', micro: { path: '/p', steps: 25 } })).toEqual({ sdxs: '/m', micro: '/p' });

@@ -19,6 +19,8 @@ export interface EmbeddedModel {
   readonly description: string;
   /** A prompt it understands (for examples and the web demo's prompt box). */
   readonly prompt?: string;
+  /** Its sketch ControlNet (a ControlNetModel folder), when it has one: `<path>/controlnet`. */
+  readonly controlnet?: string;
 }
 
 export interface EmbeddedModels {
@@ -67,7 +69,16 @@ export function embeddedModels(): EmbeddedModels {
   const models = Object.entries(m.models ?? {}).map(([name, e]): EmbeddedModel => {
     const path = join(dir, e.path);
     if (!existsSync(join(path, 'model_index.json'))) throw new Error(`${file}: model "${name}" points to ${path}, which has no model_index.json`);
-    return { name, path, steps: e.steps, guidanceScale: e.guidance_scale, description: e.description, ...(typeof e.prompt === 'string' ? { prompt: e.prompt } : {}) };
+    const controlnet = join(path, 'controlnet');
+    return {
+      name,
+      path,
+      steps: e.steps,
+      guidanceScale: e.guidance_scale,
+      description: e.description,
+      ...(typeof e.prompt === 'string' ? { prompt: e.prompt } : {}),
+      ...(existsSync(join(controlnet, 'config.json')) ? { controlnet } : {}),
+    };
   });
   const def = models.find((x) => x.name === m.default);
   if (!def) throw new Error(`${file}: the default model "${m.default}" is not listed`);

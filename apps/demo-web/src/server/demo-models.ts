@@ -34,7 +34,7 @@ export function demoModels(flags: DemoModelFlags, embedded: () => EmbeddedModel 
   if (models[FOLDER.model] === undefined) {
     try {
       const m = embedded();
-      models[FOLDER.embedded] = { path: m.path, steps: m.steps, guidanceScale: m.guidanceScale, ...(m.prompt !== undefined ? { prompt: m.prompt } : {}) };
+      models[FOLDER.embedded] = { path: m.path, steps: m.steps, guidanceScale: m.guidanceScale, ...(m.prompt !== undefined ? { prompt: m.prompt } : {}), ...(m.controlnet !== undefined ? { controlnet: true } : {}) };
     } catch (e) {
       notes.push(`no embedded model: ${e instanceof Error ? e.message : String(e)}`);
     }

@@ -14,6 +14,8 @@ export interface ServedModel {
   readonly guidanceScale?: number;
   /** An example prompt for the page's prompt box. */
   readonly prompt?: string;
+  /** The folder holds its own sketch ControlNet in controlnet/ (the embedded one-step model does). */
+  readonly controlnet?: boolean;
 }
 
 /** Served folders by name: a path, or a path with its settings. */
@@ -21,7 +23,7 @@ export type ServedModels = Readonly<Record<string, string | ServedModel>>;
 
 /**
  * Folder names with a meaning to the page: `--model`'s (and `--golden`'s) pipeline and its sketch ControlNet,
- * and the embedded default model served when no model is named.
+ * and the embedded default model served when no model is named (its ControlNet, if any, in its controlnet/).
  */
 export const FOLDER = { model: 'sdxs', controlnet: 'sketch', embedded: 'micro' } as const;
 
@@ -37,7 +39,8 @@ export function folderPaths(models: ServedModels): Record<string, string> {
 
 /**
  * The manifest of a set of served folders: the default model is `sdxs` when served, else the embedded `micro`; the
- * sketch ControlNet is paired with `sdxs` only (it was trained on that pipeline).
+ * sketch ControlNet is paired with `sdxs` only (it was trained on that pipeline); a folder with its own controlnet/
+ * brings that one.
  *
  * @example
  * modelManifest({ micro: { path: dir, steps: 25, guidanceScale: 5 } });
@@ -52,9 +55,11 @@ export function modelManifest(models: ServedModels): ModelManifest {
       settings[folderUrl(name)] = { steps: m.steps ?? 1, guidanceScale: m.guidanceScale ?? 0, ...(m.prompt !== undefined ? { prompt: m.prompt } : {}) };
     }
   }
+  const served = model !== undefined ? models[model] : undefined;
+  const own = typeof served === 'object' && served.controlnet === true;
   return {
     ...(model !== undefined ? { model: folderUrl(model) } : {}),
-    ...(model === FOLDER.model && has(FOLDER.controlnet) ? { controlnet: folderUrl(FOLDER.controlnet) } : {}),
+    ...(model === FOLDER.model && has(FOLDER.controlnet) ? { controlnet: folderUrl(FOLDER.controlnet) } : own ? { controlnet: `${folderUrl(model!)}controlnet/` } : {}),
     settings,
   };
 }

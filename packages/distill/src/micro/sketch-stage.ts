@@ -8,7 +8,7 @@
 import { clipTextModel, CLIPTokenizer } from '@sdxs/clip';
 import { controlNetConfigFromUNet, controlNetModel, parseControlNetConfig, type ControlNetConfig } from '@sdxs/control';
 import { Graph, Params, stopGradient, type Value } from '@sdxs/graph';
-import { imagesToTensor, shapeSample, SPLIT_SEEDS, type RgbImage } from '@sdxs/shapes';
+import { imagesToTensor, shapeSample, SHAPES, SPLIT_SEEDS, type RgbImage } from '@sdxs/shapes';
 import { Generator, Tensor } from '@sdxs/tensor';
 import { unet2DCondition, type UNet2DConditionConfig } from '@sdxs/unet';
 import { saveCheckpoint, type LoadedCheckpoint } from '../checkpoint.js';
@@ -38,12 +38,17 @@ export interface SketchStageOptions extends StageRunOptions {
   mseWeight?: number;
   /** Share of captions dropped to "" (default 0.1), so that a sketch alone gives an image. */
   captionDropout?: number;
+  /**
+   * Share of captions that name another shape than the sketch's (default 0.25): the drawing, not the words, decides
+   * the shape, as a user who sketches a triangle under "a red circle" expects.
+   */
+  shapeSwap?: number;
   /** Range of the conditioning scale drawn per step (default [0.6, 1.2]). */
   scaleRange?: readonly [number, number];
   ema?: number;
 }
 
-export const SKETCH_STAGE_DEFAULTS = { steps: 1500, batch: 32, lr: 5e-4, seed: 0, mseWeight: 0.25, captionDropout: 0.1, scaleRange: [0.6, 1.2], ema: 0.998, featureTimesteps: [20, 400] } as const;
+export const SKETCH_STAGE_DEFAULTS = { steps: 1500, batch: 32, lr: 5e-4, seed: 0, mseWeight: 0.25, captionDropout: 0.1, shapeSwap: 0.25, scaleRange: [0.6, 1.2], ema: 0.998, featureTimesteps: [20, 400] } as const;
 
 /** The ControlNet's own parameters that start at zero (its output convolutions), as diffusers initialises them. */
 export const ZERO_INIT = /^controlnet\.(controlnet_down_blocks\.|controlnet_mid_block\.|controlnet_cond_embedding\.conv_out\.)/;
@@ -118,15 +123,24 @@ export async function runSketchStage(o: SketchStageOptions & { onCheckpoint?(ste
     const samples = Array.from({ length: d.batch }, (_, j) => shapeSample(SPLIT_SEEDS.train, 5_000_000 + step * d.batch + j));
     const posterior = await encoder.run({ image: imagesToTensor(samples.map((s) => s.image)) }, ['mean']);
     const mean = posterior['mean'] as Tensor<'float32'>;
-    const u = uniforms(generator, 2 * d.batch + 1);
+    const u = uniforms(generator, 3 * d.batch + 1);
     // A resized or light-handed drawing reaches the ControlNet as grey strokes: train on strokes of 50–100 %.
-    const gains = Float32Array.from({ length: d.batch }, (_, b) => 0.5 + 0.5 * u[2 * b + 1]!);
+    const gains = Float32Array.from({ length: d.batch }, (_, b) => 0.5 + 0.5 * u[3 * b + 1]!);
+    const captions = samples.map((s, b) => {
+      if (u[3 * b]! < d.captionDropout) return '';
+      const swap = u[3 * b + 2]!;
+      if (swap >= d.shapeSwap) return s.caption;
+      // Another shape, same colours: the caption of the same index drawn with the shape forced.
+      const others = SHAPES.filter((x) => x !== s.attributes.shape);
+      const shape = others[Math.min(others.length - 1, Math.floor((swap / d.shapeSwap) * others.length))]!;
+      return shapeSample(SPLIT_SEEDS.train, 5_000_000 + step * d.batch + b, { attributes: { ...s.attributes, shape } }).caption;
+    });
     return {
-      input_ids: tokenizer.call(samples.map((s, b) => (u[2 * b]! < d.captionDropout ? '' : s.caption)), { maxLength: MICRO_MAX_LENGTH }).inputIds,
+      input_ids: tokenizer.call(captions, { maxLength: MICRO_MAX_LENGTH }).inputIds,
       noise: generator.randn(shape),
       timestep: oneStepTimesteps(d.batch),
       controlnet_cond: sketchTensor(samples.map((s) => s.sketch), gains),
-      conditioning_scale: new Tensor('float32', [], Float32Array.of(sLo + u[2 * d.batch]! * (sHi - sLo))),
+      conditioning_scale: new Tensor('float32', [], Float32Array.of(sLo + u[3 * d.batch]! * (sHi - sLo))),
       latents: new Tensor('float32', shape, mean.data.map((v) => v * scaling)),
       ...featureFeeds(generator, shape, d.featureTimesteps),
     };
@@ -145,7 +159,7 @@ export async function runSketchStage(o: SketchStageOptions & { onCheckpoint?(ste
         checkResume: (c: LoadedCheckpoint) => {
           if (JSON.stringify(c.config) !== JSON.stringify(config)) throw new Error(`${c.dir}: trained with another ControlNet config`);
         },
-        meta: { batch: d.batch, lr: d.lr, mse_weight: d.mseWeight, caption_dropout: d.captionDropout, scale_range: d.scaleRange, ema: d.ema, seed: d.seed, teacher: teacher.dir, controlnet: config },
+        meta: { batch: d.batch, lr: d.lr, mse_weight: d.mseWeight, caption_dropout: d.captionDropout, shape_swap: d.shapeSwap, scale_range: d.scaleRange, ema: d.ema, seed: d.seed, teacher: teacher.dir, controlnet: config },
       },
       io,
     );

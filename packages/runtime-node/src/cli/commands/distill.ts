@@ -3,6 +3,7 @@
  * the VAE, the teacher (text encoder + U-Net) — each stage with progress, checkpoints, --resume, --minutes and a
  * JSON log; `all` runs them in order, scores the result and, with --ship, copies it into @sdxs/model-micro.
  */
+import { existsSync } from 'node:fs';
 import { cp, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { MICRO_STAGES, microPaths, runMicroOdePairs, runMicroOneStep, runMicroSketch, runMicroStage, type MicroStage } from '@sdxs/distill';
@@ -16,7 +17,7 @@ import { CliError, UsageError } from '../errors.js';
 import type { CliIO } from '../io.js';
 import { encodePng } from '../png/index.js';
 import { Reporter } from '../progress.js';
-import { evaluateModel } from './eval.js';
+import { evaluateModel, evaluateSketchModel } from './eval.js';
 
 export const DISTILL_HELP = `Usage: sdxs distill <stage> [options]
 
@@ -29,13 +30,15 @@ shapes data set. Stages, in the order \`all\` runs them:
   text-encoder teach the CLIP text encoder the grammar (attributes from the pooled output), SD's pretrained CLIP
   teacher     train the text encoder and the U-Net together (ε-prediction, min-SNR, 10 % caption dropout, EMA)
   ode-pairs   sample noise → latents pairs from the teacher (the one-step stages' data) into ode-pairs/,
-              safetensors shards; existing shards are skipped; split it over processes with --worker (not in \`all\`)
+              safetensors shards; existing shards are skipped; split it over processes with --worker
   one-step    the SDXS one-step student: the teacher with blocks removed (no mid block, one layer per block),
-              trained on the pairs by feature matching (teacher-encoder SSIM) into one-step-model/ (not in \`all\`)
-  sketch      the one-step sketch ControlNet for one-step-model/, into its controlnet/ (not in \`all\`)
-  eval        score the trained model (as \`sdxs eval\`)
-  ship        copy the trained model and evaluator into @sdxs/model-micro (what the CLI uses by default)
-  all         evaluator, vae, vae-decoder, text-encoder, teacher, eval (and ship with --ship)
+              trained on the pairs by feature matching (teacher-encoder SSIM) into one-step-model/
+  sketch      the one-step sketch ControlNet for one-step-model/, into its controlnet/
+  eval        score the teacher, the one-step model and its sketch ControlNet (as \`sdxs eval\`)
+  ship        copy the one-step model (the default), the teacher (sdxs-micro-teacher) and the evaluator into
+              @sdxs/model-micro, what the CLI uses without --model
+  all         evaluator, vae, vae-decoder, text-encoder, teacher, ode-pairs, one-step, sketch, eval (and ship
+              with --ship)
 
 Options:
       --out <dir>          run folder (default runs/micro; for data: the PNG to write, default shapes-preview.png)
@@ -183,13 +186,20 @@ export async function runDistill(argv: readonly string[], io: CliIO): Promise<nu
     if (values.json) io.stdout.write(`${JSON.stringify(r)}\n`);
   };
   const stopped = () => io.signal?.aborted === true;
-  const order: Stage[] = stage === 'all' ? [...MICRO_STAGES, 'eval', ...(values.ship ? (['ship'] as const) : [])] : [stage];
+  const order: Stage[] = stage === 'all' ? [...MICRO_STAGES, 'ode-pairs', 'one-step', 'sketch', 'eval', ...(values.ship ? (['ship'] as const) : [])] : [stage];
   const t0 = performance.now();
   try {
     for (const s of order) {
       if (s === 'eval') {
-        const r = await evaluateModel({ model: paths.model, evaluator: paths.evaluator, prompts, io, progress, ...(threads !== undefined ? { threads } : {}) });
-        await report({ stage: 'eval', ...r });
+        const base = { evaluator: paths.evaluator, prompts, io, progress, ...(threads !== undefined ? { threads } : {}) };
+        await report({ stage: 'eval', ...(await evaluateModel({ ...base, model: paths.model })) });
+        // The one-step model as it ships: one step, no guidance; its ControlNet on held-out sketches.
+        if (existsSync(join(paths.oneStepModel, 'model_index.json'))) {
+          await report({ stage: 'eval-one-step', ...(await evaluateModel({ ...base, model: paths.oneStepModel, steps: 1, guidance: 0 })) });
+        }
+        if (existsSync(join(paths.oneStepModel, 'controlnet', 'config.json'))) {
+          await report({ stage: 'eval-sketch', ...(await evaluateSketchModel({ ...base, model: paths.oneStepModel, steps: 1, guidance: 0, controlScale: 0.8 })) });
+        }
       } else if (s === 'ship') {
         await ship(paths, io);
       } else if (s === 'ode-pairs') {
@@ -213,11 +223,17 @@ export async function runDistill(argv: readonly string[], io: CliIO): Promise<nu
   }
 }
 
-/** Copy the run's model and evaluator into @sdxs/model-micro (replacing what is there). */
+/**
+ * Copy the run's models and evaluator into @sdxs/model-micro (replacing what is there): the one-step model (with
+ * its sketch ControlNet) as `sdxs-micro`, the default, and the teacher as `sdxs-micro-teacher`.
+ */
 async function ship(paths: ReturnType<typeof microPaths>, io: CliIO): Promise<void> {
   const dir = embeddedPackageDir();
   if (!dir) throw new CliError('@sdxs/model-micro is not installed here; --ship works in a clone of the repository');
-  for (const [from, name] of [[paths.model, 'sdxs-micro'], [paths.evaluator, 'evaluator']] as const) {
+  if (!existsSync(join(paths.oneStepModel, 'controlnet', 'config.json'))) {
+    throw new CliError(`${paths.oneStepModel}: no one-step model with its sketch ControlNet; run \`sdxs distill ode-pairs\`, \`one-step\` and \`sketch\` first`);
+  }
+  for (const [from, name] of [[paths.oneStepModel, 'sdxs-micro'], [paths.model, 'sdxs-micro-teacher'], [paths.evaluator, 'evaluator']] as const) {
     const to = join(dir, 'models', name);
     const tmp = `${to}.tmp-${process.pid}`;
     await rm(tmp, { recursive: true, force: true });

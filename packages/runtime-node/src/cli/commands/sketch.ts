@@ -15,13 +15,13 @@ import { CONTROL_OPTIONS, controlHelp, controlSettings } from '../conditions.js'
 import { UsageError } from '../errors.js';
 import { decodePngFile, readPngFlag } from '../images.js';
 import type { CliIO } from '../io.js';
-import { loadControlNetPipeline, MODEL_FLAG_HELP, MODEL_HELP, MODEL_OPTIONS, modelFlags, type LoadedControlNetPipeline } from '../model.js';
+import { embeddedFor, loadControlNetPipeline, MODEL_FLAG_HELP, MODEL_HELP, MODEL_OPTIONS, modelFlags, type LoadedControlNetPipeline } from '../model.js';
 import { a1111Parameters, sdxsParameters, type ImageParameters } from '../parameters.js';
 import { encodePng } from '../png/index.js';
 import { formatMs, Reporter } from '../progress.js';
 import { cliVersion } from '../version.js';
 
-export const SKETCH_HELP = `Usage: sdxs sketch --watch <drawing.png> "<prompt>" --model <dir|repo> [options]
+export const SKETCH_HELP = `Usage: sdxs sketch --watch <drawing.png> "<prompt>" [--model <dir|repo>] [options]
 
 Render a drawing with a ControlNet, again every time the file is saved, until Ctrl-C. Each frame rewrites the
 output PNG atomically (a viewer never sees half a file) and prints one line: the frame, the file and its
@@ -41,7 +41,8 @@ ${MODEL_HELP}
 
 ${COMMON_HELP}
 
-Example:
+Examples:
+  sdxs sketch --watch drawing.png "a red shape on a blue background"   # the embedded one-step model, offline
   sdxs sketch --watch drawing.png "a castle on a hill" --model IDKiro/sdxs-512-dreamshaper \\
     --controlnet IDKiro/sdxs-512-dreamshaper-sketch --out castle.png`;
 
@@ -72,11 +73,11 @@ export async function runSketch(argv: readonly string[], io: CliIO): Promise<num
     return 0;
   }
   if (values.watch === undefined) throw new UsageError('--watch <drawing.png> is required', 'sketch');
-  if (values.model === undefined) throw new UsageError('--model is required (a diffusers folder or a Hugging Face repo id)', 'sketch');
   if (positionals.length === 0) throw new UsageError('missing the prompt', 'sketch');
   if (positionals.length > 1) throw new UsageError(`one prompt per run; quote it ("${positionals.join(' ')}")`, 'sketch');
   const prompt = positionals[0]!;
-  const flags = modelFlags('sketch', values, values.model);
+  // No --model: the embedded one-step model and its sketch ControlNet (offline).
+  const flags = modelFlags('sketch', values, values.model ?? embeddedFor(undefined, io)!.name);
   const control = controlSettings('sketch', values, 'sketch');
   const seed = seedFlag('sketch', values.seed) ?? BigInt(Math.floor(Math.random() * 2 ** 53));
   const width = numberFlag('sketch', 'width', values.width);
