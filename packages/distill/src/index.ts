@@ -4,7 +4,7 @@ export { sgd, type SgdOptions } from './optim/sgd.js';
 export { scheduleAt, type GraphUpdate, type Optimizer, type Schedule } from './optim/types.js';
 export { LossScaler, type LossScalerOptions, type LossScalerState } from './loss-scaler.js';
 export { Ema, type EmaOptions } from './ema.js';
-export { makeTrainable, type ParamSelector, type TrainableParam } from './params/trainable.js';
+export { makeInputs, makeTrainable, type ParamSelector, type TrainableParam } from './params/trainable.js';
 export { addLoRA, mergeLoRA, LORA_ATTENTION_TARGETS, type LoraAdapters, type LoraOptions } from './params/lora.js';
 export { replaceReads } from './params/graph-edit.js';
 export { buildStepGraph, STEP, type StepGraphOptions, type UpdateMode } from './step-graph.js';
@@ -28,7 +28,7 @@ export { runTextEncoderStage, textEncoderTrainingGraph, TEXT_ENCODER_STAGE_DEFAU
 export { runTeacherStage, teacherTrainingGraph, splitTeacherWeights, TEACHER_STAGE_DEFAULTS, type TeacherStageOptions, type TeacherWeights } from './micro/teacher-stage.js';
 export { writeMicroModel, type MicroModelParts } from './micro/export.js';
 export { writeComponentFolder } from './micro/folders.js';
-export { runMicroStage, runMicroOdePairs, runMicroOneStep, runMicroSketch, microPaths, MICRO_STAGES, type MicroOdePairsOptions, type MicroOneStepOptions, type MicroStage, type MicroStageOptions } from './micro/stages.js';
+export { runMicroStage, runMicroDiffInstruct, runMicroOdePairs, runMicroOneStep, runMicroSketch, microPaths, MICRO_STAGES, type MicroOdePairsOptions, type MicroOneStepOptions, type MicroStage, type MicroStageOptions } from './micro/stages.js';
 export { runOdePairsStage, readOdePairs, odePairsShardName, ODE_PAIRS_DEFAULTS, ODE_PAIRS_FORMAT, type OdePairs, type OdePairsOptions, type OdePairsResult } from './micro/ode-pairs.js';
 export { runVaeDecoderStage, vaeDecoderTrainingGraph, VAE_DECODER_PARAMS, VAE_DECODER_STAGE_DEFAULTS, type VaeDecoderStageOptions } from './micro/vae-decoder-stage.js';
 export { bindFrozen, bindInherited, type InheritOptions, type InheritReport } from './params/inherit.js';
@@ -36,3 +36,4 @@ export { readMicroModel, type Component, type MicroModel } from './micro/model-f
 export { blockRemovedConfig, oneStepTrainingGraph, runOneStepStage, ONE_STEP_STAGE_DEFAULTS, type OneStepGraph, type OneStepResult, type OneStepStageOptions } from './micro/one-step-stage.js';
 export { featureFeeds, oneStepLoss, oneStepTimesteps, oneStepX0, ONE_STEP_TIMESTEP, type OneStepLoss, type OneStepLossOptions } from './micro/one-step-graph.js';
 export { runSketchStage, sketchControlNetConfig, sketchTensor, sketchTrainingGraph, SKETCH_STAGE_DEFAULTS, type SketchStageOptions, type SketchStageResult } from './micro/sketch-stage.js';
+export { diffInstructOnlineGraph, diffInstructStudentGraph, runDiffInstructStage, DIFF_INSTRUCT_STAGE_DEFAULTS, type DiffInstructStageOptions } from './micro/diff-instruct-stage.js';

@@ -23,6 +23,7 @@ import {
   MICRO_UNET,
   MICRO_VAE,
   oneStepTrainingGraph,
+  runDiffInstructStage,
   runOneStepStage,
   runSketchStage,
   sketchControlNetConfig,
@@ -177,5 +178,29 @@ describe('one-step stages', () => {
     expect([...sketch.weights.keys()].some((k) => k.startsWith('controlnet.'))).toBe(false);
     const reparsed = parseControlNetConfig(JSON.parse(JSON.stringify(sketch.config)), 'roundtrip');
     expect(reparsed.conditioning_embedding_out_channels).toEqual([16, 32, 48, 64]);
+  });
+
+  it('Diff-Instruct: with the online model equal to the teacher and no guidance the score difference vanishes; guidance makes it move; both networks step', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'sdxs-di-'));
+    dirs.push(root);
+    const studentWeights = randomWeights((g) => {
+      unet2DCondition(new Params(g), student, { sample: g.input('x', 'float32', [1, 4, 8, 8]), timestep: g.input('t', 'float32', [1]), encoderHiddenStates: g.input('c', 'float32', [1, 24, 16]) });
+    }, 9);
+    const n = 8;
+    const pairs = { noise: gen.randn([n, 4, 8, 8]), latents: gen.randn([n, 4, 8, 8]), captions: Array.from({ length: n }, (_, i) => shapeSample(0, i).caption), settings: {} };
+    const run = async (guidance: number, out: string) => {
+      const r = await runDiffInstructStage({ runtime, out: join(root, out), teacher, student: { config: student, weights: studentWeights }, pairs, batch: 2, steps: 2, guidance, logEvery: 100, checkpointEvery: 0 }, { log: () => {} });
+      const { readFile } = await import('node:fs/promises');
+      const lines = (await readFile(join(root, out, 'train_log.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+      return { r, steps: lines.filter((l) => typeof l['step'] === 'number' && 'loss' in l) };
+    };
+    const same = await run(1, 'g1');
+    expect(same.r.finished).toBe(true);
+    // Zero up to rounding: the teacher runs on [x_t; x_t] with its uncond half, the online model on x_t alone.
+    expect(Number(same.steps[0]!['di_loss'])).toBeLessThan(1e-9);
+    expect(Number(same.steps[0]!['online_loss'])).toBeGreaterThan(0);
+    const guided = await run(5, 'g5');
+    expect(Number(guided.steps[0]!['di_loss'])).toBeGreaterThan(1e-4);
+    expect(guided.r.weights.has('conv_in.weight')).toBe(true);
   });
 });

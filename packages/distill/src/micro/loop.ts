@@ -74,8 +74,13 @@ export interface LoopOptions {
   batch(step: number): Batch | Promise<Batch>;
   /** Write a checkpoint folder (saveCheckpoint with the stage's components). */
   save(dir: string): Promise<void>;
-  /** Extra checks on a checkpoint before resuming from it (same config…). */
-  checkResume?(c: LoadedCheckpoint): void;
+  /** Extra checks on a checkpoint before resuming from it (same config…), and restoring what else it holds. */
+  checkResume?(c: LoadedCheckpoint): void | Promise<void>;
+  /**
+   * After each step, before logging: a second network's update in a stage that alternates two (the online
+   * diffusion model of Diff-Instruct); the numbers returned join the step's log record.
+   */
+  afterStep?(result: StepResult): Promise<Record<string, number> | void>;
   /** Run every `evalEvery` steps (and at the end): named metrics for the log and the progress line. */
   evaluate?(): Promise<Record<string, number>>;
   evalEvery?: number;
@@ -109,7 +114,7 @@ export async function runLoop(o: LoopOptions, io: StageIO): Promise<LoopResult> 
     if (!dir) io.log(`${o.name}: no checkpoint in ${o.out}, starting from step 0`);
     else {
       const c = await loadCheckpoint(dir);
-      o.checkResume?.(c);
+      await o.checkResume?.(c);
       trainer.load(c.trainer);
       if (!c.rng) throw new Error(`${dir}: no random-generator state to resume from`);
       o.generator.setState(c.rng);
@@ -132,11 +137,13 @@ export async function runLoop(o: LoopOptions, io: StageIO): Promise<LoopResult> 
   let stopped = false;
   while (trainer.stepCount < o.steps) {
     last = await trainer.step(await o.batch(trainer.stepCount));
+    const extra = (await o.afterStep?.(last)) ?? {};
     lossAvg = Number.isNaN(lossAvg) ? last.loss : 0.98 * lossAvg + 0.02 * last.loss;
     const elapsed = (now() - t0) / 1000;
     const rate = (last.step - first) / elapsed;
     const record: Record<string, unknown> = { step: last.step, loss: last.loss, grad_norm: last.gradNorm, skipped: last.skipped, lr: trainer.optimizer.lrAt(last.step), steps_per_s: rate, elapsed_s: elapsed };
     for (const [k, v] of Object.entries(last.metrics)) if (v.size === 1) record[k] = Number(v.data[0]);
+    Object.assign(record, extra);
     let evalText = '';
     if (o.evaluate && o.evalEvery && (last.step % o.evalEvery === 0 || last.step === o.steps)) {
       const metrics = await o.evaluate();

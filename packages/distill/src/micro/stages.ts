@@ -1,8 +1,8 @@
 // `sdxs distill <stage>` for the micro model: where each stage reads and writes under one run folder, and the
 // order `all` runs them in. Each stage is a library function too (runVaeStage, runTeacherStage, …).
 import { existsSync } from 'node:fs';
-import { readFile, rename, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { cp, readFile, rename, writeFile } from 'node:fs/promises';
+import { join, sep } from 'node:path';
 import { AutoencoderKL, type AutoencoderKLConfig } from '@sdxs/decoder';
 import { realAccuracy, ShapesEvaluator } from '@sdxs/shapes';
 import { mapStore } from '../params/store.js';
@@ -24,6 +24,7 @@ import { readOdePairs, runOdePairsStage, type OdePairsOptions } from './ode-pair
 import { readMicroModel } from './model-folder.js';
 import { runOneStepStage, type OneStepLoss } from './one-step-stage.js';
 import { runSketchStage } from './sketch-stage.js';
+import { runDiffInstructStage } from './diff-instruct-stage.js';
 import { castWeights, DIFFUSERS_VERSION } from './export.js';
 
 export const MICRO_STAGES = ['evaluator', 'vae', 'vae-decoder', 'text-encoder', 'teacher'] as const;
@@ -49,6 +50,9 @@ export function microPaths(root: string) {
     /** The one-step model: the teacher's folder with the student's U-Net, and the sketch ControlNet in controlnet/. */
     oneStepModel: join(root, 'one-step-model'),
     sketchRun: join(root, 'sketch'),
+    diffInstructRun: join(root, 'diff-instruct'),
+    /** The student after feature matching alone, kept when Diff-Instruct refines one-step-model/ (the ablation). */
+    featureMatchingModel: join(root, 'one-step-fm-model'),
     report: join(root, 'report.json'),
   };
 }
@@ -200,4 +204,28 @@ async function declareControlNet(dir: string): Promise<void> {
   const tmp = `${file}.tmp-${process.pid}`;
   await writeFile(tmp, JSON.stringify({ ...index, _class_name: 'StableDiffusionControlNetPipeline', controlnet: ['diffusers', 'ControlNetModel'] }, null, 2) + '\n');
   await rename(tmp, file);
+}
+
+/**
+ * `sdxs distill diff-instruct`: segmented Diff-Instruct on the warmed-up student of one-step-model/, which it then
+ * replaces (the feature-matching-only student is kept in one-step-fm-model/ for the ablation). Run before `sketch`.
+ */
+export async function runMicroDiffInstruct(o: MicroStageOptions, io: StageIO): Promise<Record<string, unknown>> {
+  const p = microPaths(o.root);
+  const { root: _root, ...common } = o;
+  const teacher = await readMicroModel(p.model);
+  if (!existsSync(join(p.featureMatchingModel, 'model_index.json'))) {
+    if (!existsSync(join(p.oneStepModel, 'model_index.json'))) throw new Error(`${p.oneStepModel}: no one-step model; run \`sdxs distill one-step\` first`);
+    await cp(p.oneStepModel, p.featureMatchingModel, { recursive: true, filter: (src) => !src.includes(`${sep}controlnet`) });
+    await writeFile(join(p.featureMatchingModel, 'model_index.json'), JSON.stringify({ ...JSON.parse(await readFile(join(p.featureMatchingModel, 'model_index.json'), 'utf8')), _class_name: 'StableDiffusionPipeline', controlnet: undefined }, null, 2) + '\n');
+  }
+  const start = await readMicroModel(p.featureMatchingModel);
+  const pairs = await readOdePairs(p.odePairs);
+  const tokenizer = microTokenizerFiles();
+  const exportModel = (weights: ReadonlyMap<string, Tensor>, unet: UNet2DConditionConfig) =>
+    writeMicroModel(p.oneStepModel, { tokenizer, textEncoder: teacher.textEncoder, unet: { config: unet, weights }, vae: teacher.vae });
+  const r = await runDiffInstructStage({ ...common, out: p.diffInstructRun, teacher, student: start.unet, pairs, onCheckpoint: (_s, w, c) => exportModel(w, c) }, io);
+  await exportModel(r.weights, r.student);
+  io.log(`diff-instruct: ${r.step} steps; the one-step model in ${p.oneStepModel} (feature matching alone: ${p.featureMatchingModel})`);
+  return { stage: 'diff-instruct', steps: r.step, finished: r.finished, seconds: r.seconds, folder: p.oneStepModel, loss: r.lastLoss };
 }

@@ -62,3 +62,26 @@ export function makeTrainable(g: Graph, select: ParamSelector): TrainableParam[]
     return { name, input, init: float32Copy(data), modelDType: value.dtype };
   });
 }
+
+/**
+ * Turn the selected bound float32 parameters of `g` into plain graph inputs, fed each step and never trained here:
+ * the weights of a network another trainer updates (Diff-Instruct's online diffusion model, read by the student's
+ * step). Returns their names; feed each under its name with the other trainer's current values.
+ *
+ * @example
+ * const fed = makeInputs(studentGraph, /^online\./);
+ * await student.step({ ...batch, ...Object.fromEntries(online.params()) });
+ */
+export function makeInputs(g: Graph, select: ParamSelector): string[] {
+  const wanted = matcher(select);
+  const names = [...g.parameterNames].filter(wanted);
+  if (names.length === 0) throw new GraphError('makeInputs', 'no parameter matches the selection');
+  for (const name of names) {
+    const init = g.initializers.get(name)!;
+    if (init.dtype !== 'float32') throw new GraphError('makeInputs', `${name} is ${init.dtype}; only float32 parameters are fed`);
+    g.initializers.delete(name);
+    g.parameterNames.delete(name);
+    g.inputs.push(g.value(name));
+  }
+  return names;
+}

@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { cp, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { MICRO_STAGES, microPaths, runMicroOdePairs, runMicroOneStep, runMicroSketch, runMicroStage, type MicroStage } from '@sdxs/distill';
+import { MICRO_STAGES, microPaths, runMicroDiffInstruct, runMicroOdePairs, runMicroOneStep, runMicroSketch, runMicroStage, type MicroStage } from '@sdxs/distill';
 import { shapeSample, SPLIT_SEEDS } from '@sdxs/shapes';
 import { embeddedPackageDir } from '../../embedded.js';
 import { createNodeRuntime } from '../../runtime.js';
@@ -33,11 +33,14 @@ shapes data set. Stages, in the order \`all\` runs them:
               safetensors shards; existing shards are skipped; split it over processes with --worker
   one-step    the SDXS one-step student: the teacher with blocks removed (no mid block, one layer per block),
               trained on the pairs by feature matching (teacher-encoder SSIM) into one-step-model/
+  diff-instruct segmented Diff-Instruct on the one-step student: an online diffusion model learns its samples,
+              the student follows the teacher's minus the online model's score for t ≤ α·T, plus λ·feature
+              matching (α, λ decay); refines one-step-model/ (feature matching alone stays in one-step-fm-model/)
   sketch      the one-step sketch ControlNet for one-step-model/, into its controlnet/
   eval        score the teacher, the one-step model and its sketch ControlNet (as \`sdxs eval\`)
   ship        copy the one-step model (the default), the teacher (sdxs-micro-teacher) and the evaluator into
               @sdxs/model-micro, what the CLI uses without --model
-  all         evaluator, vae, vae-decoder, text-encoder, teacher, ode-pairs, one-step, sketch, eval (and ship
+  all         evaluator, vae, vae-decoder, text-encoder, teacher, ode-pairs, one-step, diff-instruct, sketch, eval (and ship
               with --ship)
 
 Options:
@@ -86,7 +89,7 @@ const OPTIONS = {
   json: { type: 'boolean' },
 } as const;
 
-const STAGES = ['data', ...MICRO_STAGES, 'ode-pairs', 'one-step', 'sketch', 'eval', 'ship', 'all'] as const;
+const STAGES = ['data', ...MICRO_STAGES, 'ode-pairs', 'one-step', 'diff-instruct', 'sketch', 'eval', 'ship', 'all'] as const;
 type Stage = (typeof STAGES)[number];
 
 /** `--worker i/n`: this process makes the shards s with s % n === i. */
@@ -186,7 +189,7 @@ export async function runDistill(argv: readonly string[], io: CliIO): Promise<nu
     if (values.json) io.stdout.write(`${JSON.stringify(r)}\n`);
   };
   const stopped = () => io.signal?.aborted === true;
-  const order: Stage[] = stage === 'all' ? [...MICRO_STAGES, 'ode-pairs', 'one-step', 'sketch', 'eval', ...(values.ship ? (['ship'] as const) : [])] : [stage];
+  const order: Stage[] = stage === 'all' ? [...MICRO_STAGES, 'ode-pairs', 'one-step', 'diff-instruct', 'sketch', 'eval', ...(values.ship ? (['ship'] as const) : [])] : [stage];
   const t0 = performance.now();
   try {
     for (const s of order) {
@@ -206,8 +209,11 @@ export async function runDistill(argv: readonly string[], io: CliIO): Promise<nu
         const r = await runMicroOdePairs({ root, runtime, openFolder: (dir) => new LocalFolderSource(dir), ...odePairs }, stageIO);
         await report(r);
         if (r['finished'] === false || stopped()) return 130;
-      } else if (s === 'one-step' || s === 'sketch') {
-        const r = s === 'one-step' ? await runMicroOneStep({ root, runtime, ...common, ...(loss ? { loss } : {}) }, stageIO) : await runMicroSketch({ root, runtime, ...common }, stageIO);
+      } else if (s === 'one-step' || s === 'diff-instruct' || s === 'sketch') {
+        const r =
+          s === 'one-step'
+            ? await runMicroOneStep({ root, runtime, ...common, ...(loss ? { loss } : {}) }, stageIO)
+            : await (s === 'sketch' ? runMicroSketch : runMicroDiffInstruct)({ root, runtime, ...common }, stageIO);
         await report(loss === 'mse' ? { ...r, stage: 'one-step-mse' } : r);
         if (r['finished'] === false || stopped()) return 130;
       } else {
