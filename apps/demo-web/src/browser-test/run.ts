@@ -199,8 +199,9 @@ async function messageRuns(base: string): Promise<void> {
 
 /**
  * The build served as `pnpm demo` serves it with no model named: the page, opened without `?model=`, loads the
- * embedded model with its steps and guidance (from /models.json), hides the sketch pad (no ControlNet), and
- * renders one image equal to Node's pipeline run with the same settings.
+ * embedded model with its steps and guidance (from /models.json) and renders one image equal to Node's pipeline run
+ * with the same settings; with the model's own controlnet/ its sketch pad redraws from a stroke as Node's
+ * ControlNet pipeline does (without one the pad is hidden).
  */
 async function embeddedRun(dist: string): Promise<void> {
   const embedded = embeddedModels().default;
@@ -227,7 +228,8 @@ async function embeddedRun(dist: string): Promise<void> {
     check('embedded: the default model is the embedded one, served by the app', model === '/models/micro/' && [...folders].join() === 'micro', `${model}; folders requested: ${[...folders].join(', ')}`);
     const run = { steps: Number(await page.inputValue('#steps')), guidanceScale: Number(await page.inputValue('#guidance')) };
     check(`embedded: steps and guidance are the model's (${embedded.steps}, ${embedded.guidanceScale})`, run.steps === embedded.steps && run.guidanceScale === embedded.guidanceScale, JSON.stringify(run));
-    check('embedded: no sketch pad without a ControlNet', !(await page.isVisible('#pad')));
+    const hasPad = await page.isVisible('#pad');
+    check(`embedded: the sketch pad is ${embedded.controlnet ? 'shown (its controlnet/ loaded)' : 'hidden (no ControlNet)'}`, hasPad === (embedded.controlnet !== undefined));
     await page.fill('#prompt', prompt);
     await page.fill('#seed', String(SEED));
     const t0 = performance.now();
@@ -240,6 +242,24 @@ async function embeddedRun(dist: string): Promise<void> {
     const expected = await ref.text({ prompt, seed: SEED, size, steps: embedded.steps, guidanceScale: embedded.guidanceScale });
     const diff = image.width === size && image.height === size ? maxChannelDiff(image, expected) : Infinity;
     check(`embedded: "${prompt}" gives a ${size}² image equal to Node's (${embedded.steps} steps, guidance ${embedded.guidanceScale}) within 2/255`, diff <= 2, `${image.width}×${image.height}; max |browser − node| = ${diff}/255`);
+    if (embedded.controlnet && hasPad) {
+      // A stroke on the pad → the one-step sketch ControlNet's image, equal to Node's on the same pad pixels.
+      await drawStroke(page, [0.2, 0.25], [0.8, 0.7]);
+      await waitLiveCaughtUp(page, RUN_MS);
+      const sketched = await canvasPixels(page, '#output');
+      const pad = await canvasPixels(page, '#pad');
+      check('embedded: drawing a stroke gives a new image', changedFraction(sketched.data, image.data) > 0.01);
+      const sketchRef = await nodeReference(embedded.path, embedded.controlnet);
+      try {
+        const expectedSketch = await sketchRef.sketch({ prompt, seed: SEED, size, pad, scale: SCALE });
+        const sketchDiff = maxChannelDiff(sketched, expectedSketch);
+        check("embedded: sketch image equals Node's ControlNet pipeline within 2/255", sketchDiff <= 2, `max |browser − node| = ${sketchDiff}/255`);
+      } finally {
+        await sketchRef.dispose();
+      }
+      measurements.embedded_sketch_render_ms = Number(await page.getAttribute('#timing', 'data-ms'));
+      await page.screenshot({ path: join(ARTIFACTS, 'embedded-sketch.png'), fullPage: true });
+    }
     // Console errors too: a request for a ControlNet the server does not have would show here as a 404.
     const errors = consoleLines.filter((l) => !l.startsWith('warning'));
     check('embedded: no page or console errors', errors.length === 0, errors.join(' | ') || 'none');
