@@ -26,6 +26,8 @@ export interface EmbeddedModel {
 export interface EmbeddedModels {
   /** The model used when none is named. */
   readonly default: EmbeddedModel;
+  /** The model `sdxs sketch` and the web demo's sketch pad use: one with its own controlnet/ (the one-step model). */
+  readonly sketch?: EmbeddedModel;
   readonly models: readonly EmbeddedModel[];
   /** The shapes evaluator folder (config.json + model.safetensors). */
   readonly evaluator: string;
@@ -33,6 +35,7 @@ export interface EmbeddedModels {
 
 interface Manifest {
   default: string;
+  sketch?: string;
   evaluator: string;
   models: Record<string, { path: string; steps: number; guidance_scale: number; description: string; prompt?: string }>;
 }
@@ -82,7 +85,13 @@ export function embeddedModels(): EmbeddedModels {
   });
   const def = models.find((x) => x.name === m.default);
   if (!def) throw new Error(`${file}: the default model "${m.default}" is not listed`);
-  cached = { default: def, models, evaluator: join(dir, m.evaluator) };
+  let sketch: EmbeddedModel | undefined;
+  if (m.sketch !== undefined) {
+    sketch = models.find((x) => x.name === m.sketch);
+    if (!sketch) throw new Error(`${file}: the sketch model "${m.sketch}" is not listed`);
+    if (!sketch.controlnet) throw new Error(`${file}: the sketch model "${m.sketch}" has no controlnet/ folder`);
+  }
+  cached = { default: def, ...(sketch ? { sketch } : {}), models, evaluator: join(dir, m.evaluator) };
   return cached;
 }
 

@@ -1,16 +1,25 @@
 // The embedded default model (@sdxs/model-micro): it is there, small and float16, it makes correct images for
 // fixed prompts and seeds as the shipped evaluator judges them, and the CLI uses it when no --model is given.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { StableDiffusionPipeline } from '@sdxs/pipeline';
-import { parsePrompt, rgbaToRgb, ShapesEvaluator } from '@sdxs/shapes';
+import { ControlNetPipeline, StableDiffusionPipeline } from '@sdxs/pipeline';
+import { evaluateSketches, evaluationSketches, maskIoU, parsePrompt, silhouetteOf, rgbaToRgb, ShapesEvaluator } from '@sdxs/shapes';
 import { openSafetensorsFile } from '@sdxs/tensor/node';
 import { createNodeRuntime, embeddedModels, LocalFolderSource } from '../src/index.js';
-import { decodePng } from '../src/cli/png/index.js';
-import { runCli, tempDir } from './cli-helpers.js';
+import { decodePng, encodePng } from '../src/cli/png/index.js';
+import { REPO_ROOT, runCli, tempDir } from './cli-helpers.js';
 
 const runtime = createNodeRuntime({ intraOpThreads: 2 });
+
+/**
+ * Asked of 20 held-out sketches: the object where the sketch is (silhouette IoU ≥ 0.6: 84 % of 500 in BENCHMARKS.md)
+ * in the prompt's colours (89 % of 500). Full agreement — the sketched shape recognisable too — is 49.8 % of 500 and
+ * near chance on these 20; the issue's 90 % target is not met and stays open, so it is not asserted here.
+ */
+const SKETCH_PLACEMENT = 0.7;
+const SKETCH_COLOURS = 0.7;
 
 function folderBytes(dir: string): number {
   let total = 0;
@@ -45,30 +54,38 @@ describe('the embedded default model', () => {
     work.cleanup();
   });
 
-  it('is a float16 diffusers folder under 10 MB', async () => {
+  it('ships the teacher (text default) and the one-step model with its ControlNet (sketch default), float16 folders under 10 MB each', async () => {
     expect(embedded.default.name).toBe('sdxs-micro');
-    expect(folderBytes(embedded.default.path)).toBeLessThanOrEqual(10 * 1024 * 1024);
-    for (const [component, file] of [['unet', 'diffusion_pytorch_model.safetensors'], ['vae', 'diffusion_pytorch_model.safetensors'], ['text_encoder', 'model.safetensors']]) {
-      const f = await openSafetensorsFile(join(embedded.default.path, component!, file!));
-      try {
-        for (const name of f.names()) expect(f.entries.get(name)!.dtype, `${component}/${name}`).toBe('float16');
-      } finally {
-        await f.close();
+    expect(embedded.sketch?.name).toBe('sdxs-micro-1step');
+    expect([embedded.sketch!.steps, embedded.sketch!.guidanceScale]).toEqual([1, 0]);
+    for (const [model, cls, components] of [
+      [embedded.default, 'StableDiffusionPipeline', ['unet', 'vae']],
+      [embedded.sketch!, 'StableDiffusionControlNetPipeline', ['unet', 'vae', 'controlnet']],
+    ] as const) {
+      expect(folderBytes(model.path), model.name).toBeLessThanOrEqual(10 * 1024 * 1024);
+      for (const [component, file] of [...components.map((c) => [c, 'diffusion_pytorch_model.safetensors'] as const), ['text_encoder', 'model.safetensors'] as const]) {
+        const f = await openSafetensorsFile(join(model.path, component, file));
+        try {
+          for (const name of f.names()) expect(f.entries.get(name)!.dtype, `${model.name} ${component}/${name}`).toBe('float16');
+        } finally {
+          await f.close();
+        }
       }
+      const index = JSON.parse(readFileSync(join(model.path, 'model_index.json'), 'utf8')) as Record<string, unknown>;
+      expect(index['_class_name']).toBe(cls);
     }
-    const index = JSON.parse(readFileSync(join(embedded.default.path, 'model_index.json'), 'utf8')) as Record<string, unknown>;
-    expect(index['_class_name']).toBe('StableDiffusionPipeline');
   });
 
   // Issue 13 asks for ≥ 8 of 10 images right in all three attributes. The shipped teacher gets the colour and the
   // background right (100 % of 2,000 held-out prompts) but the shape only 67 % of the time (BENCHMARKS.md), so the
   // threshold is checked on what it has learnt; the shape target stays open in the issue.
-  it('paints the colour and background 10 fixed prompts ask for (≥ 8 of 10, as the shipped evaluator sees them)', async () => {
-    const pipe = await StableDiffusionPipeline.load(new LocalFolderSource(embedded.default.path), runtime);
+  it.each(['sdxs-micro', 'sdxs-micro-1step'])('%s paints the colour and background 10 fixed prompts ask for (≥ 8 of 10, as the shipped evaluator sees them)', async (name) => {
+    const model = embedded.models.find((m) => m.name === name)!;
+    const pipe = await StableDiffusionPipeline.load(new LocalFolderSource(model.path), runtime);
     try {
       const images = [];
       for (const [prompt, seed] of PROMPTS) {
-        const r = await pipe.generate({ prompt, seed, steps: embedded.default.steps, guidanceScale: embedded.default.guidanceScale });
+        const r = await pipe.generate({ prompt, seed, steps: model.steps, guidanceScale: model.guidanceScale });
         images.push(rgbaToRgb(r.images[0]!.width, r.images[0]!.height, r.images[0]!.data));
       }
       const seen = await evaluator.classify(images);
@@ -92,6 +109,58 @@ describe('the embedded default model', () => {
     const [c] = await evaluator.classify([rgb]);
     expect([c!.attributes.color, c!.attributes.background]).toEqual(['red', 'blue']);
   });
+
+  it('the one-step sketch model puts the object where 20 held-out sketches drawn as a user draws them are (silhouette IoU ≥ 0.6), in the colours the prompt asks for', async () => {
+    const pipe = await ControlNetPipeline.load(new LocalFolderSource(embedded.sketch!.path), undefined, runtime);
+    try {
+      const r = await evaluateSketches(
+        async (sketches, prompts, seed) => {
+          const out = [];
+          for (let i = 0; i < sketches.length; i++) {
+            const s = sketches[i]!;
+            const drawn = { width: s.width, height: s.height, data: s.data.map((v) => 255 - v), channels: 3 as const };
+            const { images } = await pipe.generate({ prompt: prompts[i]!, image: drawn, controlMode: 'sketch', controlScale: 0.8, seed: seed * 1000 + i });
+            out.push(rgbaToRgb(images[0]!.width, images[0]!.height, images[0]!.data));
+          }
+          return out;
+        },
+        evaluator,
+        { count: 20, batch: 20 },
+      );
+      // Where the ControlNet puts the object follows the drawing; the shape drawn inside it is the soft part.
+      expect(r.iouAgreement, JSON.stringify(r)).toBeGreaterThanOrEqual(SKETCH_PLACEMENT);
+      expect(r.colorAccuracy, JSON.stringify(r)).toBeGreaterThanOrEqual(SKETCH_COLOURS);
+    } finally {
+      await pipe.dispose();
+    }
+  });
+
+  it('`sdxs sketch` without --model renders a drawing with the embedded sketch model', async () => {
+    const sketch = evaluationSketches(1)[0]!;
+    const pad = join(work.path, 'pad.png');
+    const out = join(work.path, 'pad-out.png');
+    const rgba = new Uint8Array(64 * 64 * 4);
+    for (let i = 0; i < 64 * 64; i++) rgba.set([255 - sketch.sketch.data[3 * i]!, 255 - sketch.sketch.data[3 * i + 1]!, 255 - sketch.sketch.data[3 * i + 2]!, 255], 4 * i);
+    writeFileSync(pad, encodePng({ width: 64, height: 64, data: rgba }));
+    const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'packages/runtime-node/src/cli/main.ts'), 'sketch', '--watch', pad, sketch.prompt, '--seed', '1', '--out', out], { cwd: REPO_ROOT, env: { ...process.env, HF_HUB_OFFLINE: '1' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      for (let t = 0; t < 600 && !stdout.includes('frame 1:'); t++) await new Promise((r) => setTimeout(r, 100));
+      expect(stdout, stderr).toContain('frame 1:');
+    } finally {
+      child.kill('SIGINT');
+    }
+    expect(await exited).toBe(0);
+    const png = decodePng(readFileSync(out));
+    expect([png.width, png.height]).toEqual([64, 64]);
+    // The object is drawn where the sketch is.
+    const iou = maskIoU(silhouetteOf(rgbaToRgb(64, 64, png.data)), sketch.silhouette);
+    expect(iou).toBeGreaterThanOrEqual(0.6);
+  }, 120_000);
 
   it('`sdxs eval --json` scores it', async () => {
     const r = await runCli(['eval', '--prompts', '20', '--batch', '20', '--json', '-q'], { cwd: work.path });
@@ -135,5 +204,16 @@ describe('sdxs distill', () => {
     const r = await runCli(['distill', 'teacher', '--out', 'run', '-q'], { cwd: work.path });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('sdxs distill vae');
+  });
+
+  it('the one-step stages say which stage to run first; --loss belongs to one-step', async () => {
+    for (const [stage, text] of [['ode-pairs', 'sdxs distill teacher'], ['one-step', 'sdxs distill teacher'], ['diff-instruct', 'sdxs distill teacher'], ['sketch', 'sdxs distill teacher']] as const) {
+      const r = await runCli(['distill', stage, '--out', 'run', '-q'], { cwd: work.path });
+      expect(r.code, stage).toBe(1);
+      expect(r.stderr, stage).toContain(text);
+    }
+    const bad = await runCli(['distill', 'sketch', '--loss', 'mse'], { cwd: work.path });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--loss is an option of the one-step stage');
   });
 });

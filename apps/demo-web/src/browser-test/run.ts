@@ -16,8 +16,7 @@ import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import type { Page } from 'playwright-core';
 import { build, createServer, preview } from 'vite';
-import { embeddedModels } from '@sdxs/runtime-node';
-import { demoModels } from '../server/demo-models.js';
+import { defaultDemoModel, demoModels } from '../server/demo-models.js';
 import { materializeGoldenModels } from '../server/golden-models.js';
 import { demoViteConfig } from '../server/vite-config.js';
 import { checkBundle } from './bundle-check.js';
@@ -204,7 +203,7 @@ async function messageRuns(base: string): Promise<void> {
  * ControlNet pipeline does (without one the pad is hidden).
  */
 async function embeddedRun(dist: string): Promise<void> {
-  const embedded = embeddedModels().default;
+  const embedded = defaultDemoModel();
   const prompt = 'a red circle on a blue background';
   const size = 64;
   const server = await preview(demoViteConfig({ models: demoModels({}).models, outDir: dist, port: 0 }));

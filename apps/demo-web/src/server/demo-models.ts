@@ -1,6 +1,7 @@
 /**
  * The folders `pnpm demo` serves, from its flags: `--golden`'s test folders, `--model` and `--controlnet` over
- * them, and, when no model is named, the embedded default (@sdxs/model-micro's sdxs-micro) at /models/micro/ with
+ * them, and, when no model is named, the embedded sketch model (@sdxs/model-micro's one-step sdxs-micro-1step with
+ * its ControlNet; the text-to-image default when there is none) at /models/micro/ with
  * the steps and guidance its models.json gives — so the demo works offline with nothing to download.
  */
 import { embeddedModels, type EmbeddedModel } from '@sdxs/runtime-node';
@@ -26,7 +27,7 @@ export interface DemoModels {
  * demoModels({}).models; // { micro: { path: '/…/model-micro/models/sdxs-micro', steps: 25, guidanceScale: 5 } }
  * demoModels({ model: '/data/sdxs-512' }).models; // { sdxs: '/data/sdxs-512' }
  */
-export function demoModels(flags: DemoModelFlags, embedded: () => EmbeddedModel = () => embeddedModels().default): DemoModels {
+export function demoModels(flags: DemoModelFlags, embedded: () => EmbeddedModel = defaultDemoModel): DemoModels {
   const models: Record<string, string | ServedModel> = { ...flags.golden };
   if (flags.model) models[FOLDER.model] = flags.model;
   if (flags.controlnet) models[FOLDER.controlnet] = flags.controlnet;
@@ -40,4 +41,10 @@ export function demoModels(flags: DemoModelFlags, embedded: () => EmbeddedModel 
     }
   }
   return { models, notes };
+}
+
+/** The page draws live: the embedded one-step sketch model when there is one, else the text-to-image default. */
+export function defaultDemoModel(): EmbeddedModel {
+  const e = embeddedModels();
+  return e.sketch ?? e.default;
 }

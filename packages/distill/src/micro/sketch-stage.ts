@@ -48,7 +48,11 @@ export interface SketchStageOptions extends StageRunOptions {
   ema?: number;
 }
 
-export const SKETCH_STAGE_DEFAULTS = { steps: 1500, batch: 32, lr: 5e-4, seed: 0, mseWeight: 0.25, captionDropout: 0.1, shapeSwap: 0.25, scaleRange: [0.6, 1.2], ema: 0.998, featureTimesteps: [20, 400] } as const;
+/**
+ * The shipped ControlNet: 1,500 steps, then resumed with `--steps 2700` (the cosine schedule laid out anew); sketch
+ * agreement was 30 % at step 500 and 46 % at 1,500, the loss still falling.
+ */
+export const SKETCH_STAGE_DEFAULTS = { steps: 2700, batch: 32, lr: 5e-4, seed: 0, mseWeight: 0.25, captionDropout: 0.1, shapeSwap: 0.25, scaleRange: [0.6, 1.2], ema: 0.998, featureTimesteps: [20, 400] } as const;
 
 /** The ControlNet's own parameters that start at zero (its output convolutions), as diffusers initialises them. */
 export const ZERO_INIT = /^controlnet\.(controlnet_down_blocks\.|controlnet_mid_block\.|controlnet_cond_embedding\.conv_out\.)/;

@@ -38,8 +38,8 @@ shapes data set. Stages, in the order \`all\` runs them:
               matching (α, λ decay); refines one-step-model/ (feature matching alone stays in one-step-fm-model/)
   sketch      the one-step sketch ControlNet for one-step-model/, into its controlnet/
   eval        score the teacher, the one-step model and its sketch ControlNet (as \`sdxs eval\`)
-  ship        copy the one-step model (the default), the teacher (sdxs-micro-teacher) and the evaluator into
-              @sdxs/model-micro, what the CLI uses without --model
+  ship        copy the teacher (sdxs-micro, the text default), the one-step model with its ControlNet
+              (sdxs-micro-1step, the sketch default) and the evaluator into @sdxs/model-micro
   all         evaluator, vae, vae-decoder, text-encoder, teacher, ode-pairs, one-step, diff-instruct, sketch, eval (and ship
               with --ship)
 
@@ -230,8 +230,9 @@ export async function runDistill(argv: readonly string[], io: CliIO): Promise<nu
 }
 
 /**
- * Copy the run's models and evaluator into @sdxs/model-micro (replacing what is there): the one-step model (with
- * its sketch ControlNet) as `sdxs-micro`, the default, and the teacher as `sdxs-micro-teacher`.
+ * Copy the run's models and evaluator into @sdxs/model-micro (replacing what is there): the teacher as `sdxs-micro`
+ * (the text-to-image default while the one-step student trails it in accuracy; BENCHMARKS.md) and the one-step model
+ * with its sketch ControlNet as `sdxs-micro-1step` (the sketch default, selectable for real-time text-to-image).
  */
 async function ship(paths: ReturnType<typeof microPaths>, io: CliIO): Promise<void> {
   const dir = embeddedPackageDir();
@@ -239,7 +240,7 @@ async function ship(paths: ReturnType<typeof microPaths>, io: CliIO): Promise<vo
   if (!existsSync(join(paths.oneStepModel, 'controlnet', 'config.json'))) {
     throw new CliError(`${paths.oneStepModel}: no one-step model with its sketch ControlNet; run \`sdxs distill ode-pairs\`, \`one-step\` and \`sketch\` first`);
   }
-  for (const [from, name] of [[paths.oneStepModel, 'sdxs-micro'], [paths.model, 'sdxs-micro-teacher'], [paths.evaluator, 'evaluator']] as const) {
+  for (const [from, name] of [[paths.model, 'sdxs-micro'], [paths.oneStepModel, 'sdxs-micro-1step'], [paths.evaluator, 'evaluator']] as const) {
     const to = join(dir, 'models', name);
     const tmp = `${to}.tmp-${process.pid}`;
     await rm(tmp, { recursive: true, force: true });

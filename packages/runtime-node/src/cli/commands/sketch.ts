@@ -15,7 +15,8 @@ import { CONTROL_OPTIONS, controlHelp, controlSettings } from '../conditions.js'
 import { UsageError } from '../errors.js';
 import { decodePngFile, readPngFlag } from '../images.js';
 import type { CliIO } from '../io.js';
-import { embeddedFor, loadControlNetPipeline, MODEL_FLAG_HELP, MODEL_HELP, MODEL_OPTIONS, modelFlags, type LoadedControlNetPipeline } from '../model.js';
+import { embeddedModels, type EmbeddedModel } from '../../embedded.js';
+import { loadControlNetPipeline, MODEL_FLAG_HELP, MODEL_HELP, MODEL_OPTIONS, modelFlags, type LoadedControlNetPipeline } from '../model.js';
 import { a1111Parameters, sdxsParameters, type ImageParameters } from '../parameters.js';
 import { encodePng } from '../png/index.js';
 import { formatMs, Reporter } from '../progress.js';
@@ -77,7 +78,7 @@ export async function runSketch(argv: readonly string[], io: CliIO): Promise<num
   if (positionals.length > 1) throw new UsageError(`one prompt per run; quote it ("${positionals.join(' ')}")`, 'sketch');
   const prompt = positionals[0]!;
   // No --model: the embedded one-step model and its sketch ControlNet (offline).
-  const flags = modelFlags('sketch', values, values.model ?? embeddedFor(undefined, io)!.name);
+  const flags = modelFlags('sketch', values, values.model ?? embeddedSketchModel().name);
   const control = controlSettings('sketch', values, 'sketch');
   const seed = seedFlag('sketch', values.seed) ?? BigInt(Math.floor(Math.random() * 2 ** 53));
   const width = numberFlag('sketch', 'width', values.width);
@@ -188,4 +189,11 @@ function metadata(f: FrameParams, image: { width: number; height: number }): [st
     version: cliVersion(),
   };
   return [['parameters', a1111Parameters(p)], ['sdxs', sdxsParameters(p)]];
+}
+
+/** The embedded sketch model (models.json's `sketch`), or a usage error saying to name one. */
+function embeddedSketchModel(): EmbeddedModel {
+  const m = embeddedModels().sketch;
+  if (!m) throw new UsageError('no embedded sketch model; name one with --model (and --controlnet)', 'sketch');
+  return m;
 }
