@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { preview, type PreviewServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { embeddedModels, type EmbeddedModel } from '@sdxs/runtime-node';
-import { demoModels } from '../src/server/demo-models.js';
+import { defaultDemoModel, demoModels } from '../src/server/demo-models.js';
 import { folderPaths, modelManifest } from '../src/server/model-manifest.js';
 import { demoViteConfig } from '../src/server/vite-config.js';
 
@@ -54,7 +54,8 @@ describe('the demo server with no model named', () => {
   let base: string;
   // The preview server with the page's build left out (an empty folder): only the model routes are under test.
   const dist = mkdtempSync(join(tmpdir(), 'sdxs-demo-dist-'));
-  const embedded = embeddedModels().default;
+  const teacher = embeddedModels().default;
+  const embedded = defaultDemoModel();
 
   beforeAll(async () => {
     server = await preview(demoViteConfig({ models: demoModels({}).models, outDir: dist, port: 0 }));
@@ -66,21 +67,24 @@ describe('the demo server with no model named', () => {
     rmSync(dist, { recursive: true, force: true });
   });
 
-  it('serves @sdxs/model-micro\'s default, a multi-step guided pipeline folder', () => {
-    const manifest = JSON.parse(readFileSync(join(embedded.path, '..', '..', 'models.json'), 'utf8')) as { models: Record<string, { steps: number; guidance_scale: number }> };
-    expect(embedded.name).toBe('sdxs-micro');
+  it('serves @sdxs/model-micro\'s sketch model (one step, its own ControlNet); the text default is the multi-step teacher', () => {
+    const manifest = JSON.parse(readFileSync(join(embedded.path, '..', '..', 'models.json'), 'utf8')) as { sketch: string; models: Record<string, { steps: number; guidance_scale: number }> };
+    expect(embedded.name).toBe(manifest.sketch);
     expect(existsSync(join(embedded.path, 'model_index.json'))).toBe(true);
-    expect([embedded.steps, embedded.guidanceScale]).toEqual([manifest.models['sdxs-micro']?.steps, manifest.models['sdxs-micro']?.guidance_scale]);
-    expect(embedded.steps).toBeGreaterThan(1);
+    expect(existsSync(join(embedded.path, 'controlnet', 'config.json'))).toBe(true);
+    expect([embedded.steps, embedded.guidanceScale]).toEqual([manifest.models[manifest.sketch]?.steps, manifest.models[manifest.sketch]?.guidance_scale]);
+    expect(embedded.steps).toBe(1);
+    expect(teacher.steps).toBeGreaterThan(1);
   });
 
   it('serves the embedded folder at /models/micro/ and tells the page to load it with its settings', async () => {
     const res = await fetch(`${base}/models.json`);
     expect([res.status, res.headers.get('content-type'), res.headers.get('cross-origin-embedder-policy')]).toEqual([200, 'application/json', 'require-corp']);
-    expect(await res.json()).toEqual({ model: '/models/micro/', settings: { '/models/micro/': { steps: embedded.steps, guidanceScale: embedded.guidanceScale, prompt: embedded.prompt } } });
+    expect(await res.json()).toEqual({ model: '/models/micro/', controlnet: '/models/micro/controlnet/', settings: { '/models/micro/': { steps: embedded.steps, guidanceScale: embedded.guidanceScale, prompt: embedded.prompt } } });
     const index = await fetch(`${base}/models/micro/model_index.json`);
     expect(index.status).toBe(200);
-    expect(((await index.json()) as { _class_name: string })._class_name).toBe('StableDiffusionPipeline');
+    expect(((await index.json()) as { _class_name: string })._class_name).toBe('StableDiffusionControlNetPipeline');
+    expect((await fetch(`${base}/models/micro/controlnet/config.json`)).status).toBe(200);
     const range = await fetch(`${base}/models/micro/unet/diffusion_pytorch_model.safetensors`, { headers: { Range: 'bytes=0-7' } });
     expect([range.status, (await range.arrayBuffer()).byteLength]).toEqual([206, 8]);
     expect((await fetch(`${base}/models/sdxs/model_index.json`)).status).toBe(404);
