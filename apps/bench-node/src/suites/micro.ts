@@ -3,7 +3,7 @@
  * a text-to-image call (`generate`, one fused step at 64×64, prompt cached after the first) timed end to end, and
  * the sketch loop — a pen pushing a new drawing as soon as the previous frame arrives, through the ControlNet
  * pipeline's realtime stream — as sustained frames/s. Default model: the embedded default (@sdxs/model-micro),
- * run with its steps and guidance.
+ * and the sketch model (the one-step student with its ControlNet), each run with its own steps and guidance.
  */
 import { ControlNetPipeline, StableDiffusionPipeline } from '@sdxs/pipeline';
 import { embeddedModels, LocalFolderSource, openNodeRuntime } from '@sdxs/runtime-node';
@@ -28,13 +28,21 @@ function option(args: readonly string[], flag: string): string | undefined {
   return i >= 0 ? args[i + 1] : undefined;
 }
 
-export async function runMicro(log: (s: string) => void, args: readonly string[] = []): Promise<MicroBenchResult> {
-  const def = embeddedModels().default;
-  const model = option(args, '--micro-model') ?? def.path;
-  const steps = Number(option(args, '--steps') ?? (model === def.path ? def.steps : 1));
-  const guidance = Number(option(args, '--guidance') ?? (model === def.path ? def.guidanceScale : 0));
-  const runs = Number(option(args, '--runs') ?? 50);
-  const frames = Number(option(args, '--sketch-frames') ?? 120);
+/** Each embedded model with its own steps and guidance (or `--micro-model` alone), timed in turn. */
+export async function runMicro(log: (s: string) => void, args: readonly string[] = []): Promise<MicroBenchResult[]> {
+  const named = option(args, '--micro-model');
+  const e = embeddedModels();
+  const models = named !== undefined ? [{ path: named, steps: 1, guidanceScale: 0 }] : [e.default, ...(e.sketch ? [e.sketch] : [])];
+  const out: MicroBenchResult[] = [];
+  for (const m of models) {
+    const steps = Number(option(args, '--steps') ?? m.steps);
+    const guidance = Number(option(args, '--guidance') ?? m.guidanceScale);
+    out.push(await benchModel(log, m.path, steps, guidance, Number(option(args, '--runs') ?? 50), Number(option(args, '--sketch-frames') ?? 120)));
+  }
+  return out;
+}
+
+async function benchModel(log: (s: string) => void, model: string, steps: number, guidance: number, runs: number, frames: number): Promise<MicroBenchResult> {
   const runtime = await openNodeRuntime();
   const pipe = await StableDiffusionPipeline.load(new LocalFolderSource(model), runtime);
   const prompt = 'a red circle on a blue background';

@@ -148,7 +148,7 @@ export async function runMicroOdePairs(o: MicroOdePairsOptions, io: StageIO): Pr
 }
 
 export interface MicroOneStepOptions extends MicroStageOptions {
-  /** 'feature-matching' (default) or the ablation 'mse' (written to one-step-mse/ and one-step-mse-model/). */
+  /** 'feature-matching' (default) or the ablation 'mse' (written to one-step-mse/ and one-step-model-mse/). */
   loss?: OneStepLoss;
 }
 

@@ -58,7 +58,7 @@ Options:
       --pairs <n>          ode-pairs: pairs in all (default 8192, in shards of 256)
       --guidance <g>       ode-pairs: the teacher's guidance scale (default 5)
       --worker <i/n>       ode-pairs: make only the shards s with s % n = i (run n processes, i = 0 … n−1)
-      --loss <l>           one-step: feature-matching (default) or mse, the paper's blurry baseline (into one-step-mse/)
+      --loss <l>           one-step: feature-matching (default) or mse, the paper's blurry baseline (into one-step-mse/, one-step-model-mse/)
       --ship               all: copy the result into @sdxs/model-micro at the end
       --json               print each stage's report as JSON on stdout
 
