@@ -21,6 +21,8 @@ export interface EmbeddedModel {
   readonly prompt?: string;
   /** Its sketch ControlNet (a ControlNetModel folder), when it has one: `<path>/controlnet`. */
   readonly controlnet?: string;
+  /** The ControlNet conditioning scale it was tuned for (models.json `control_scale`), when it says. */
+  readonly controlScale?: number;
 }
 
 export interface EmbeddedModels {
@@ -37,7 +39,7 @@ interface Manifest {
   default: string;
   sketch?: string;
   evaluator: string;
-  models: Record<string, { path: string; steps: number; guidance_scale: number; description: string; prompt?: string }>;
+  models: Record<string, { path: string; steps: number; guidance_scale: number; description: string; prompt?: string; control_scale?: number }>;
 }
 
 let cached: EmbeddedModels | undefined;
@@ -81,6 +83,7 @@ export function embeddedModels(): EmbeddedModels {
       description: e.description,
       ...(typeof e.prompt === 'string' ? { prompt: e.prompt } : {}),
       ...(existsSync(join(controlnet, 'config.json')) ? { controlnet } : {}),
+      ...(typeof e.control_scale === 'number' ? { controlScale: e.control_scale } : {}),
     };
   });
   const def = models.find((x) => x.name === m.default);

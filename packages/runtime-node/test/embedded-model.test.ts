@@ -58,6 +58,8 @@ describe('the embedded default model', () => {
     expect(embedded.default.name).toBe('sdxs-micro');
     expect(embedded.sketch?.name).toBe('sdxs-micro-1step');
     expect([embedded.sketch!.steps, embedded.sketch!.guidanceScale]).toEqual([1, 0]);
+    const manifest = JSON.parse(readFileSync(join(embedded.default.path, '..', '..', 'models.json'), 'utf8')) as { models: Record<string, { control_scale?: number }> };
+    expect(embedded.sketch!.controlScale).toBe(manifest.models['sdxs-micro-1step']!.control_scale);
     for (const [model, cls, components] of [
       [embedded.default, 'StableDiffusionPipeline', ['unet', 'vae']],
       [embedded.sketch!, 'StableDiffusionControlNetPipeline', ['unet', 'vae', 'controlnet']],

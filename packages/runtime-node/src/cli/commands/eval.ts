@@ -33,7 +33,8 @@ Options:
       --sketch             score sketch-to-image instead: the model's ControlNet (controlnet/) draws held-out
                            sketches of the data set (dark strokes on white, --control-mode sketch, as a user
                            draws); prints sketch agreement: the sketched shape, and a silhouette IoU ≥ 0.6
-      --control-scale <s>  --sketch: ControlNet conditioning scale (default 0.8, as \`sdxs sketch\`)
+      --control-scale <s>  --sketch: ControlNet conditioning scale (default: the embedded model's, else 0.8, as
+                           \`sdxs sketch\`)
       --json               print the result as one JSON object on stdout
 
 ${COMMON_HELP}
@@ -169,7 +170,7 @@ export async function runEval(argv: readonly string[], io: CliIO): Promise<numbe
     const scale = numberFlag('eval', 'control-scale', values['control-scale']);
     if (scale !== undefined && !values.sketch) throw new UsageError('--control-scale is an option of --sketch', 'eval');
     if (scale !== undefined && !(scale >= 0 && scale <= 100)) throw new UsageError(`--control-scale must be from 0 to 100, got ${values['control-scale']}`, 'eval');
-    const r = values.sketch ? await evaluateSketchModel({ ...settings, controlScale: scale ?? 0.8 }) : await evaluateModel(settings);
+    const r = values.sketch ? await evaluateSketchModel({ ...settings, controlScale: scale ?? embedded?.controlScale ?? 0.8 }) : await evaluateModel(settings);
     if (values.json) io.stdout.write(`${JSON.stringify(r)}\n`);
     return 0;
   } finally {

@@ -44,6 +44,7 @@ ${COMMON_HELP}
 
 Examples:
   sdxs sketch --watch drawing.png "a red shape on a blue background"   # the embedded one-step model, offline
+                                                   # (its control scale: 1.2, from models.json)
   sdxs sketch --watch drawing.png "a castle on a hill" --model IDKiro/sdxs-512-dreamshaper \\
     --controlnet IDKiro/sdxs-512-dreamshaper-sketch --out castle.png`;
 
@@ -77,8 +78,9 @@ export async function runSketch(argv: readonly string[], io: CliIO): Promise<num
   if (positionals.length === 0) throw new UsageError('missing the prompt', 'sketch');
   if (positionals.length > 1) throw new UsageError(`one prompt per run; quote it ("${positionals.join(' ')}")`, 'sketch');
   const prompt = positionals[0]!;
-  // No --model: the embedded one-step model and its sketch ControlNet (offline).
-  const flags = modelFlags('sketch', values, values.model ?? embeddedSketchModel().name);
+  // No --model: the embedded one-step model and its sketch ControlNet (offline), at the scale it was tuned for.
+  const embedded = values.model === undefined ? embeddedSketchModel() : undefined;
+  const flags = modelFlags('sketch', values, values.model ?? embedded!.name);
   const control = controlSettings('sketch', values, 'sketch');
   const seed = seedFlag('sketch', values.seed) ?? BigInt(Math.floor(Math.random() * 2 ** 53));
   const width = numberFlag('sketch', 'width', values.width);
@@ -96,7 +98,7 @@ export async function runSketch(argv: readonly string[], io: CliIO): Promise<num
     loaded = await loadControlNetPipeline(flags, control.controlnet, io, progress);
     if (io.signal?.aborted) return 0;
     try {
-      live = loaded.pipe.realtime({ prompt, seed, controlMode: control.mode, controlOptions: control.options, controlScale: control.scale, ...(width !== undefined ? { width } : {}), ...(height !== undefined ? { height } : {}) });
+      live = loaded.pipe.realtime({ prompt, seed, controlMode: control.mode, controlOptions: control.options, controlScale: values['control-scale'] === undefined && embedded?.controlScale !== undefined ? embedded.controlScale : control.scale, ...(width !== undefined ? { width } : {}), ...(height !== undefined ? { height } : {}) });
     } catch (e) {
       throw e instanceof RangeError ? new UsageError(e.message.replace(/^realtime: /, ''), 'sketch') : e;
     }
