@@ -70,12 +70,11 @@ export function controlNetModel(p: Params, c: ControlNetConfig, inputs: ControlN
   const u = controlNetUNetConfig(c);
   const boc = c.block_out_channels;
   const n = boc.length;
-  const { sample, encoderHiddenStates: context } = inputs;
+  const { sample } = inputs;
   const toDType = (v: Value) => (v.dtype === p.dtype ? v : Cast(v, p.dtype));
   if (sample.rank !== 4 || sample.shape[1] !== c.in_channels) {
     throw new GraphError(OP, `sample must be [batch, ${c.in_channels}, height, width], got [${sample.shape.join(', ')}]`);
   }
-  if (context.rank !== 3) throw new GraphError(OP, `encoder_hidden_states must be [batch, tokens, dim], got [${context.shape.join(', ')}]`);
   let cond = inputs.controlnetCond;
   if (cond.rank !== 4 || cond.shape[1] !== c.conditioning_channels) {
     throw new GraphError(OP, `controlnet_cond must be [batch, ${c.conditioning_channels}, height, width], got [${cond.shape.join(', ')}]`);
@@ -98,6 +97,7 @@ export function controlNetModel(p: Params, c: ControlNetConfig, inputs: ControlN
   const path = unetDownPath(p, u, inputs, {
     convInKernel: 3,
     centerInput: false,
+    op: OP,
     afterConvIn: (h) => Add(h, controlNetConditioningEmbedding(p.child('controlnet_cond_embedding'), toDType(cond), c.conditioning_channels, c.conditioning_embedding_out_channels, boc[0]!)),
   });
   const { stages, ctx, attn, skips, skipChannels: channels } = path;

@@ -30,13 +30,19 @@ export function repeatRows(x: Tensor<'float32'>, n: number): Tensor<'float32'> {
   return new Tensor('float32', [rows * n, ...x.shape.slice(1)], out);
 }
 
-/** `torch.cat([a, b])` along the first axis. */
-export function concatRows(a: Tensor<'float32'>, b: Tensor<'float32'>): Tensor<'float32'> {
-  if (a.shape.slice(1).join() !== b.shape.slice(1).join()) throw new RangeError(`concatRows: [${a.shape}] and [${b.shape}] differ beyond the first axis`);
-  const out = new Float32Array(a.size + b.size);
-  out.set(a.data);
-  out.set(b.data, a.size);
-  return new Tensor('float32', [(a.shape[0] ?? 0) + (b.shape[0] ?? 0), ...a.shape.slice(1)], out);
+/** `torch.cat(parts)` along the first axis. */
+export function concatRows(...parts: Tensor<'float32'>[]): Tensor<'float32'> {
+  const first = parts[0];
+  if (!first) throw new RangeError('concatRows: nothing to concatenate');
+  const rest = first.shape.slice(1).join();
+  for (const t of parts) if (t.shape.slice(1).join() !== rest) throw new RangeError(`concatRows: [${first.shape}] and [${t.shape}] differ beyond the first axis`);
+  const out = new Float32Array(parts.reduce((n, t) => n + t.size, 0));
+  let at = 0;
+  for (const t of parts) {
+    out.set(t.data, at);
+    at += t.size;
+  }
+  return new Tensor('float32', [parts.reduce((n, t) => n + (t.shape[0] ?? 0), 0), ...first.shape.slice(1)], out);
 }
 
 /** [N, H, W, 4] uint8 → N RGBA images, views of the tensor's buffer (no copy). */

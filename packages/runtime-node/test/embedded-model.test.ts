@@ -5,7 +5,7 @@ import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ControlNetPipeline, StableDiffusionPipeline } from '@sdxs/pipeline';
-import { evaluateSketches, evaluationSketches, maskIoU, parsePrompt, silhouetteOf, rgbaToRgb, ShapesEvaluator } from '@sdxs/shapes';
+import { asDrawn, evaluateSketches, evaluationSketches, maskIoU, parsePrompt, silhouetteOf, rgbaToRgb, ShapesEvaluator } from '@sdxs/shapes';
 import { openSafetensorsFile } from '@sdxs/tensor/node';
 import { createNodeRuntime, embeddedModels, LocalFolderSource } from '../src/index.js';
 import { decodePng, encodePng } from '../src/cli/png/index.js';
@@ -120,7 +120,7 @@ describe('the embedded default model', () => {
           const out = [];
           for (let i = 0; i < sketches.length; i++) {
             const s = sketches[i]!;
-            const drawn = { width: s.width, height: s.height, data: s.data.map((v) => 255 - v), channels: 3 as const };
+            const drawn = asDrawn(s);
             const { images } = await pipe.generate({ prompt: prompts[i]!, image: drawn, controlMode: 'sketch', controlScale: 0.8, seed: seed * 1000 + i });
             out.push(rgbaToRgb(images[0]!.width, images[0]!.height, images[0]!.data));
           }

@@ -26,6 +26,8 @@ export interface DownPathOptions {
   convInKernel?: number;
   /** Honour `center_input_sample` (default true; a ControlNet does not). */
   centerInput?: boolean;
+  /** The model named in errors (default UNet2DConditionModel). */
+  op?: string;
 }
 
 export interface DownPath {
@@ -59,10 +61,11 @@ export function unetDownPath(p: Params, c: UNet2DConditionConfig, inputs: DownPa
   const boc = c.block_out_channels;
   const n = boc.length;
   const { sample, encoderHiddenStates: context } = inputs;
+  const op = options.op ?? OP;
   if (sample.rank !== 4 || sample.shape[1] !== c.in_channels) {
-    throw new GraphError(OP, `sample must be [batch, ${c.in_channels}, height, width], got [${sample.shape.join(', ')}]`);
+    throw new GraphError(op, `sample must be [batch, ${c.in_channels}, height, width], got [${sample.shape.join(', ')}]`);
   }
-  if (context.rank !== 3) throw new GraphError(OP, `encoder_hidden_states must be [batch, tokens, dim], got [${context.shape.join(', ')}]`);
+  if (context.rank !== 3) throw new GraphError(op, `encoder_hidden_states must be [batch, tokens, dim], got [${context.shape.join(', ')}]`);
 
   const cond = unetConditioning(p, c, stages.timeEmbedDim, inputs);
   // Every resnet applies SiLU to the same embedding: compute it once.

@@ -7,7 +7,7 @@
  */
 import { ControlNetPipeline, StableDiffusionPipeline } from '@sdxs/pipeline';
 import { embeddedModels, LocalFolderSource, openNodeRuntime } from '@sdxs/runtime-node';
-import { evaluationSketches } from '@sdxs/shapes';
+import { asDrawn, evaluationSketches } from '@sdxs/shapes';
 import { median } from '../stats.js';
 
 export const MICRO_USAGE = 'micro options: --micro-model DIR (default: the embedded default) --runs 50 --sketch-frames 120 --steps N --guidance G';
@@ -86,7 +86,7 @@ async function sketchLoop(model: string, runtime: Awaited<ReturnType<typeof open
   if (!(await source.exists('controlnet/config.json'))) return undefined;
   const pipe = await ControlNetPipeline.load(source, undefined, runtime);
   // Drawings as a user makes them: dark strokes on white.
-  const drawings = evaluationSketches(16).map(({ sketch: s }) => ({ width: s.width, height: s.height, data: s.data.map((v) => 255 - v), channels: 3 as const }));
+  const drawings = evaluationSketches(16).map(({ sketch }) => asDrawn(sketch));
   const stream = pipe.realtime({ prompt: 'a red shape on a blue background', seed: 0, controlMode: 'sketch', controlScale: 0.8 });
   try {
     const renders: number[] = [];

@@ -16,11 +16,11 @@ import { bindFrozen } from '../params/inherit.js';
 import { makeInputs, makeTrainable } from '../params/trainable.js';
 import { TRAINING_LOWERING } from '../recipes/decoder.js';
 import { Trainer, type StepResult } from '../trainer.js';
-import { alphasCumprod, MICRO_MAX_LENGTH } from './configs.js';
+import { MICRO_MAX_LENGTH } from './configs.js';
 import { definedOnly, loopSettings, runLoop, type LoopResult, type StageIO, type StageRunOptions } from './loop.js';
 import type { Component, MicroModel } from './model-folder.js';
-import type { OdePairs } from './ode-pairs.js';
-import { featureFeeds, oneStepLoss, oneStepTimesteps, oneStepX0 } from './one-step-graph.js';
+import { odePairBatch, type OdePairs } from './ode-pairs.js';
+import { featureFeeds, oneStepLoss, oneStepTimesteps, oneStepX0, timestepFeeds } from './one-step-graph.js';
 import { uniforms } from './random.js';
 import { cosineWithWarmup } from './schedule.js';
 import { microTokenizerFiles } from './tokenizer.js';
@@ -97,18 +97,6 @@ export function diffInstructOnlineGraph(text: MicroModel['textEncoder']['config'
   return { graph, loss: mseLoss(sample, noise) };
 }
 
-/** Timesteps in [lo, hi] per sample with their √ᾱ and √(1−ᾱ), as [B] and [B, 1, 1, 1] tensors under `prefix`. */
-function timestepFeeds(u: Float32Array, lo: number, hi: number, prefix: string): Record<string, Tensor> {
-  const acp = alphasCumprod();
-  const b = u.length;
-  const t = Float32Array.from(u, (v) => Math.round(lo + v * (hi - lo)));
-  return {
-    [`${prefix}timestep`]: new Tensor('float32', [b], t),
-    [`${prefix}alpha`]: new Tensor('float32', [b, 1, 1, 1], Float32Array.from(t, (x) => Math.sqrt(acp[x]!))),
-    [`${prefix}sigma`]: new Tensor('float32', [b, 1, 1, 1], Float32Array.from(t, (x) => Math.sqrt(1 - acp[x]!))),
-  };
-}
-
 const lerp = (r: readonly [number, number], f: number) => r[0] + (r[1] - r[0]) * f;
 
 export async function runDiffInstructStage(o: DiffInstructStageOptions & { onCheckpoint?(step: number, weights: ReadonlyMap<string, Tensor<'float32'>>, student: UNet2DConditionConfig): Promise<void> }, io: StageIO): Promise<LoopResult & { weights: ReadonlyMap<string, Tensor<'float32'>>; student: UNet2DConditionConfig }> {
@@ -133,28 +121,19 @@ export async function runDiffInstructStage(o: DiffInstructStageOptions & { onChe
   const exported = () => studentTrainer.emaParams() ?? studentTrainer.params();
   const tokenizer = CLIPTokenizer.fromFiles(microTokenizerFiles());
   const uncondIds = tokenizer.call(Array.from({ length: d.batch }, () => ''), { maxLength: MICRO_MAX_LENGTH }).inputIds;
-  const { noise, latents, captions } = pairs;
-  const n = captions.length;
-  const per = noise.data.length / n;
   const shape = [d.batch, student.config.in_channels, latentSize, latentSize];
   let ids: Tensor | undefined;
   const batchOf = (step: number): Record<string, Tensor> => {
     const f = step / Math.max(1, d.steps - 1);
-    // Pairs in a fixed order from the step (resume reads the same batches); another stride than the one-step stage's.
-    const idx = Array.from({ length: d.batch }, (_, j) => ((step * d.batch + j) * 40503 + 17) % n);
-    const z = new Float32Array(d.batch * per);
-    const x = new Float32Array(d.batch * per);
-    idx.forEach((i, b) => {
-      z.set(noise.data.subarray(i * per, (i + 1) * per), b * per);
-      x.set(latents.data.subarray(i * per, (i + 1) * per), b * per);
-    });
-    ids = tokenizer.call(idx.map((i) => captions[i]!), { maxLength: MICRO_MAX_LENGTH }).inputIds;
+    // The pairs in another order than the one-step stage's (offset 17).
+    const picked = odePairBatch(pairs, step, d.batch, d.seed + 17);
+    ids = tokenizer.call(picked.captions, { maxLength: MICRO_MAX_LENGTH }).inputIds;
     return {
       input_ids: ids,
       uncond_ids: uncondIds,
-      noise: new Tensor('float32', shape, z),
+      noise: picked.noise,
       timestep: oneStepTimesteps(d.batch),
-      latents: new Tensor('float32', shape, x),
+      latents: picked.latents,
       ...timestepFeeds(uniforms(generator, d.batch), T_MIN, Math.max(T_MIN, Math.round(lerp(d.alpha, f) * 999)), 'di_'),
       di_noise: generator.randn(shape),
       guidance_scale: new Tensor('float32', [], Float32Array.of(d.guidance)),

@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { MAX_BATCH, StableDiffusionPipeline, type LoadOptions } from '@sdxs/pipeline';
+import { concatRows, MAX_BATCH, StableDiffusionPipeline, type LoadOptions } from '@sdxs/pipeline';
 import { shapeSample, SPLIT_SEEDS } from '@sdxs/shapes';
 import { Generator, Tensor, type ModelSource, type Runtime } from '@sdxs/tensor';
 import { loadSafetensorsFile, writeSafetensorsFile } from '@sdxs/tensor/node';
@@ -213,7 +213,7 @@ export async function runOdePairsStage(o: OdePairsOptions, io: StageIO): Promise
       }
       if (io.signal?.aborted) break; // the shard in progress is dropped: it is remade whole next time
       const file = join(o.out, odePairsShardName(p.shard));
-      await writeSafetensorsFile(file, { noise: stackRows(noise), latents: stackRows(latents) }, { ...p.metadata, captions: JSON.stringify(captions) });
+      await writeSafetensorsFile(file, { noise: concatRows(...noise), latents: concatRows(...latents) }, { ...p.metadata, captions: JSON.stringify(captions) });
       result.made.push(p.shard);
       io.log(`ode-pairs: wrote ${file} (${p.count} pairs)`);
     }
@@ -224,19 +224,6 @@ export async function runOdePairsStage(o: OdePairsOptions, io: StageIO): Promise
   result.seconds = (now() - t0) / 1000;
   if (!result.finished) io.log(`ode-pairs: stopped with ${mine.length - result.made.length - result.skipped.length} shard(s) of this worker left; run again to continue`);
   return result;
-}
-
-/** Tensors of the same trailing shape stacked along the first axis. */
-function stackRows(parts: readonly Tensor<'float32'>[]): Tensor<'float32'> {
-  const first = parts[0];
-  if (!first) throw new RangeError('concatRows: nothing to concatenate');
-  const out = new Float32Array(parts.reduce((n, t) => n + t.size, 0));
-  let at = 0;
-  for (const t of parts) {
-    out.set(t.data, at);
-    at += t.size;
-  }
-  return new Tensor('float32', [out.length / (first.size / first.shape[0]!), ...first.shape.slice(1)], out);
 }
 
 /**
@@ -270,9 +257,43 @@ export async function readOdePairs(folder: string): Promise<OdePairs> {
   }
   const { captions: _c, ...settings } = shards[0]!.metadata;
   return {
-    noise: stackRows(shards.map((s) => s.noise)),
-    latents: stackRows(shards.map((s) => s.latents)),
+    noise: concatRows(...shards.map((s) => s.noise)),
+    latents: concatRows(...shards.map((s) => s.latents)),
     captions: shards.flatMap((s) => s.captions),
     settings,
   };
+}
+
+/** One training batch of pairs: noise and latents [B, C, h, w] and the captions. */
+export interface OdePairBatch {
+  noise: Tensor<'float32'>;
+  latents: Tensor<'float32'>;
+  captions: string[];
+}
+
+function gcd(a: number, b: number): number {
+  return b === 0 ? a : gcd(b, a % b);
+}
+
+/**
+ * The batch of 0-based step `step`: pairs in a fixed pseudo-random order, i ↦ (i·stride + offset) mod n with a
+ * stride near n·0.618 coprime with n, so every pair comes once per epoch and the batch is a function of the step
+ * alone (a resumed run reads the same batches). Stages pass different offsets to see the pairs in other orders.
+ */
+export function odePairBatch(pairs: OdePairs, step: number, batch: number, offset = 0): OdePairBatch {
+  const n = pairs.captions.length;
+  let stride = Math.max(1, Math.round(n * 0.6180339887));
+  while (gcd(stride, n) !== 1) stride++;
+  const per = pairs.noise.size / n;
+  const shape = [batch, ...pairs.noise.shape.slice(1)];
+  const noise = new Float32Array(batch * per);
+  const latents = new Float32Array(batch * per);
+  const captions: string[] = [];
+  for (let b = 0; b < batch; b++) {
+    const i = ((step * batch + b) * stride + offset) % n;
+    noise.set(pairs.noise.data.subarray(i * per, (i + 1) * per), b * per);
+    latents.set(pairs.latents.data.subarray(i * per, (i + 1) * per), b * per);
+    captions.push(pairs.captions[i]!);
+  }
+  return { noise: new Tensor('float32', shape, noise), latents: new Tensor('float32', shape, latents), captions };
 }

@@ -56,18 +56,25 @@ export function oneStepLoss(graph: Graph, x0: Value, o: OneStepLossOptions): Val
   return o.mseWeight > 0 ? Add(fm, Mul(mse, o.mseWeight)) : fm;
 }
 
+/**
+ * Timesteps drawn uniformly in [lo, hi] per sample (from uniforms `u`) with their √ᾱ and √(1−ᾱ): `<prefix>timestep`
+ * [B], `<prefix>alpha` and `<prefix>sigma` [B, 1, 1, 1], the inputs that noise a latent to t inside a graph.
+ */
+export function timestepFeeds(u: Float32Array, lo: number, hi: number, prefix: string): Record<string, Tensor> {
+  const acp = alphasCumprod();
+  const b = u.length;
+  const t = Float32Array.from(u, (v) => Math.round(lo + v * (hi - lo)));
+  return {
+    [`${prefix}timestep`]: new Tensor('float32', [b], t),
+    [`${prefix}alpha`]: new Tensor('float32', [b, 1, 1, 1], Float32Array.from(t, (x) => Math.sqrt(acp[x]!))),
+    [`${prefix}sigma`]: new Tensor('float32', [b, 1, 1, 1], Float32Array.from(t, (x) => Math.sqrt(1 - acp[x]!))),
+  };
+}
+
 /** The feature-matching inputs of one batch: a timestep per sample drawn from `range`, and the shared noise. */
 export function featureFeeds(generator: Generator, shape: readonly number[], range: readonly [number, number]): Record<string, Tensor> {
-  const batch = shape[0]!;
-  const acp = alphasCumprod();
-  const [lo, hi] = range;
-  const t = Float32Array.from(uniforms(generator, batch), (u) => Math.round(lo + u * (hi - lo)));
-  return {
-    feature_timestep: new Tensor('float32', [batch], t),
-    feature_alpha: new Tensor('float32', [batch, 1, 1, 1], Float32Array.from(t, (s) => Math.sqrt(acp[s]!))),
-    feature_sigma: new Tensor('float32', [batch, 1, 1, 1], Float32Array.from(t, (s) => Math.sqrt(1 - acp[s]!))),
-    feature_noise: generator.randn(shape),
-  };
+  const feeds = timestepFeeds(uniforms(generator, shape[0]!), range[0], range[1], 'feature_');
+  return { ...feeds, feature_noise: generator.randn(shape) };
 }
 
 /** The student's timestep input: 999 for each sample. */

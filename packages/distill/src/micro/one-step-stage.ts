@@ -18,7 +18,7 @@ import { Trainer } from '../trainer.js';
 import { MICRO_MAX_LENGTH } from './configs.js';
 import { definedOnly, loopSettings, runLoop, type LoopResult, type StageIO, type StageRunOptions } from './loop.js';
 import type { MicroModel } from './model-folder.js';
-import type { OdePairs } from './ode-pairs.js';
+import { odePairBatch, type OdePairs } from './ode-pairs.js';
 import { featureFeeds, oneStepLoss, oneStepTimesteps, oneStepX0, type OneStepLoss } from './one-step-graph.js';
 import { cosineWithWarmup } from './schedule.js';
 import { microTokenizerFiles } from './tokenizer.js';
@@ -97,25 +97,13 @@ export async function runOneStepStage(o: OneStepStageOptions & { onCheckpoint?(s
   const trainer = await Trainer.create({ runtime: o.runtime, graph, loss, trainable: makeTrainable(graph, isStudent), optimizer: adamw({ lr: cosineWithWarmup(d.lr, d.steps, 100), weightDecay: 0 }), clipGradNorm: 1, ema: { decay: d.ema }, metrics: ['latent_mse'] });
   const exported = () => trainer.emaParams() ?? trainer.params();
   const tokenizer = CLIPTokenizer.fromFiles(microTokenizerFiles());
-  const { noise, latents, captions } = o.pairs;
-  const n = captions.length;
-  const per = noise.data.length / n;
   const shape = [d.batch, student.in_channels, latentSize, latentSize];
-  // Pairs in a fixed pseudo-random order per epoch (an odd stride over a power-of-two count, else a prime one),
-  // a function of the step alone, so a resumed run reads the same batches.
-  const stride = pickStride(n);
   const batchOf = (step: number): Record<string, Tensor> => {
-    const idx = Array.from({ length: d.batch }, (_, j) => ((step * d.batch + j) * stride + d.seed) % n);
-    const z = new Float32Array(d.batch * per);
-    const x = new Float32Array(d.batch * per);
-    idx.forEach((i, b) => {
-      z.set(noise.data.subarray(i * per, (i + 1) * per), b * per);
-      x.set(latents.data.subarray(i * per, (i + 1) * per), b * per);
-    });
+    const pairs = odePairBatch(o.pairs, step, d.batch, d.seed);
     const feeds: Record<string, Tensor> = {
-      input_ids: tokenizer.call(idx.map((i) => captions[i]!), { maxLength: MICRO_MAX_LENGTH }).inputIds,
-      noise: new Tensor('float32', shape, z),
-      latents: new Tensor('float32', shape, x),
+      input_ids: tokenizer.call(pairs.captions, { maxLength: MICRO_MAX_LENGTH }).inputIds,
+      noise: pairs.noise,
+      latents: pairs.latents,
       timestep: oneStepTimesteps(d.batch),
     };
     return d.loss === 'mse' ? feeds : { ...feeds, ...featureFeeds(generator, shape, d.featureTimesteps) };
@@ -134,7 +122,7 @@ export async function runOneStepStage(o: OneStepStageOptions & { onCheckpoint?(s
         checkResume: (c: LoadedCheckpoint) => {
           if (JSON.stringify(c.config) !== JSON.stringify(student)) throw new Error(`${c.dir}: trained with another student U-Net config`);
         },
-        meta: { batch: d.batch, lr: d.lr, loss: d.loss, mse_weight: d.mseWeight, feature_timesteps: d.featureTimesteps, ema: d.ema, seed: d.seed, pairs: n, teacher: teacher.dir, student },
+        meta: { batch: d.batch, lr: d.lr, loss: d.loss, mse_weight: d.mseWeight, feature_timesteps: d.featureTimesteps, ema: d.ema, seed: d.seed, pairs: o.pairs.captions.length, teacher: teacher.dir, student },
       },
       io,
     );
@@ -142,15 +130,4 @@ export async function runOneStepStage(o: OneStepStageOptions & { onCheckpoint?(s
   } finally {
     await trainer.dispose();
   }
-}
-
-function gcd(a: number, b: number): number {
-  return b === 0 ? a : gcd(b, a % b);
-}
-
-/** A stride near n·0.618 that is coprime with n, so i ↦ i·stride mod n visits every pair once per epoch. */
-function pickStride(n: number): number {
-  let s = Math.max(1, Math.round(n * 0.6180339887));
-  while (gcd(s, n) !== 1) s++;
-  return s;
 }

@@ -6,7 +6,8 @@
 // one-step stage's (teacher-encoder feature matching plus latent MSE). The conditioning scale is drawn per step
 // around 1 so that the CLI's sketch default (0.8, the SDXS sketch model's) works as well as 1.
 import { clipTextModel, CLIPTokenizer } from '@sdxs/clip';
-import { controlNetConfigFromUNet, controlNetModel, parseControlNetConfig, type ControlNetConfig } from '@sdxs/control';
+import { controlNetConfigFromUNet, controlNetModel, parseControlNetConfig, prepareControlImage, type ControlNetConfig } from '@sdxs/control';
+import { concatRows } from '@sdxs/pipeline';
 import { Graph, Params, stopGradient, type Value } from '@sdxs/graph';
 import { imagesToTensor, shapeSample, SHAPES, SPLIT_SEEDS, type RgbImage } from '@sdxs/shapes';
 import { Generator, Tensor } from '@sdxs/tensor';
@@ -82,15 +83,17 @@ export function sketchTrainingGraph(m: { text: MicroModel['textEncoder']['config
   return { graph, loss: oneStepLoss(graph, oneStepX0(noise, eps), { loss: 'feature-matching', mseWeight, teacher: m.teacher, context }) };
 }
 
-/** Sketches (white strokes on black, RGB) as a [B, 3, H, W] tensor in [0, 1] — what the pipeline feeds a ControlNet. */
+/**
+ * Sketches (white strokes on black, RGB) as the [B, 3, H, W] `controlnet_cond` in [0, 1], prepared by the
+ * pipeline's own `prepareControlImage` (mode 'raw': these are already what sketch mode makes of a drawing), each
+ * times its gain.
+ */
 export function sketchTensor(sketches: readonly RgbImage[], gains?: Float32Array): Tensor<'float32'> {
-  const { width: w, height: h } = sketches[0]!;
-  const out = new Float32Array(sketches.length * 3 * h * w);
-  sketches.forEach((s, b) => {
-    const gain = gains ? gains[b]! : 1;
-    for (let i = 0; i < h * w; i++) for (let c = 0; c < 3; c++) out[((b * 3 + c) * h * w) + i] = (s.data[i * 3 + c]! / 255) * gain;
+  const rows = sketches.map((s, b) => {
+    const t = prepareControlImage({ ...s, channels: 3 }, { mode: 'raw' });
+    return gains ? new Tensor('float32', t.shape, t.data.map((v) => v * gains[b]!)) : t;
   });
-  return new Tensor('float32', [sketches.length, 3, h, w], out);
+  return concatRows(...rows);
 }
 
 export interface SketchStageResult extends LoopResult {

@@ -17,6 +17,14 @@ export interface SketchCase {
   silhouette: Uint8Array;
 }
 
+/**
+ * A sketch as a user draws it — dark strokes on white, the data set's white-on-black inverted — which a pipeline's
+ * `controlMode: 'sketch'` inverts back.
+ */
+export function asDrawn(sketch: RgbImage): RgbImage & { channels: 3 } {
+  return { width: sketch.width, height: sketch.height, data: sketch.data.map((v) => 255 - v), channels: 3 };
+}
+
 /** Held-out sketch cases: the test split past the indices other evaluations use. */
 export function evaluationSketches(count: number): SketchCase[] {
   return Array.from({ length: count }, (_, i) => {

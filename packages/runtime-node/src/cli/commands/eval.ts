@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ControlNetPipeline, StableDiffusionPipeline } from '@sdxs/pipeline';
-import { evaluatePrompts, evaluateSketches, rgbaToRgb, ShapesEvaluator, type PromptEvaluation, type RgbImage, type SketchEvaluation } from '@sdxs/shapes';
+import { asDrawn, evaluatePrompts, evaluateSketches, rgbaToRgb, ShapesEvaluator, type PromptEvaluation, type RgbImage, type SketchEvaluation } from '@sdxs/shapes';
 import { embeddedModel, embeddedModels } from '../../embedded.js';
 import { createNodeRuntime } from '../../runtime.js';
 import { LocalFolderSource } from '../../sources/local-folder.js';
@@ -116,7 +116,7 @@ export async function evaluateSketchModel(o: EvaluateSketchModelOptions): Promis
         for (let i = 0; i < sketches.length; i++) {
           const s = sketches[i]!;
           // The data set's sketches are white on black; a user draws dark on white, which sketch mode inverts.
-          const drawn = { width: s.width, height: s.height, data: s.data.map((v) => 255 - v), channels: 3 as const };
+          const drawn = asDrawn(s);
           const { images } = await pipe.generate({ prompt: prompts[i]!, image: drawn, controlMode: 'sketch', controlScale: o.controlScale, seed: seed * 1000 + i, steps, guidanceScale: guidance });
           out.push(rgbaToRgb(images[0]!.width, images[0]!.height, images[0]!.data));
         }
