@@ -3,7 +3,7 @@
  * error), plus the value checks every command shares.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { isProviderName, PROVIDERS, type ProviderName } from '../providers/index.js';
+import { isProviderName, PROVIDERS, type ProviderName } from '@sdxs/runtime-node';
 import { UsageError } from './errors.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;

@@ -1,7 +1,6 @@
 /** `sdxs info <model>`: components, parameters, dtypes, scheduler, and what runs where. */
 import type { PipelineInfo } from '@sdxs/pipeline';
-import { formatBytes } from '../../hub/index.js';
-import { defaultGraphCacheDir } from '../../graph-cache/index.js';
+import { formatBytes, defaultGraphCacheDir } from '@sdxs/runtime-node';
 import { COMMON_HELP, parseCommand, positionals } from '../args.js';
 import type { CliIO } from '../io.js';
 import { loadPipeline, MODEL_HELP, MODEL_OPTIONS, modelFlags, type LoadedPipeline } from '../model.js';

@@ -4,7 +4,7 @@
  * are relative to the process's folder (the entry point moves there for `pnpm sdxs`).
  */
 import { runTrainCommand } from '@sdxs/distill';
-import { createNodeRuntime } from '../../runtime.js';
+import { createNodeRuntime } from '@sdxs/runtime-node';
 import type { CliIO } from '../io.js';
 
 /**

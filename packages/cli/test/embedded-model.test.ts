@@ -7,8 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ControlNetPipeline, StableDiffusionPipeline } from '@sdxs/pipeline';
 import { asDrawn, evaluateSketches, evaluationSketches, maskIoU, parsePrompt, silhouetteOf, rgbaToRgb, ShapesEvaluator } from '@sdxs/shapes';
 import { openSafetensorsFile } from '@sdxs/tensor/node';
-import { createNodeRuntime, embeddedModels, LocalFolderSource } from '../src/index.js';
-import { decodePng, encodePng } from '../src/cli/png/index.js';
+import { createNodeRuntime, embeddedModels, LocalFolderSource, decodePng, encodePng } from '@sdxs/runtime-node';
 import { REPO_ROOT, runCli, tempDir } from './cli-helpers.js';
 
 const runtime = createNodeRuntime({ intraOpThreads: 2 });
@@ -144,7 +143,7 @@ describe('the embedded default model', () => {
     const rgba = new Uint8Array(64 * 64 * 4);
     for (let i = 0; i < 64 * 64; i++) rgba.set([255 - sketch.sketch.data[3 * i]!, 255 - sketch.sketch.data[3 * i + 1]!, 255 - sketch.sketch.data[3 * i + 2]!, 255], 4 * i);
     writeFileSync(pad, encodePng({ width: 64, height: 64, data: rgba }));
-    const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'packages/runtime-node/src/cli/main.ts'), 'sketch', '--watch', pad, sketch.prompt, '--seed', '1', '--out', out], { cwd: REPO_ROOT, env: { ...process.env, HF_HUB_OFFLINE: '1' } });
+    const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'packages/cli/src/main.ts'), 'sketch', '--watch', pad, sketch.prompt, '--seed', '1', '--out', out], { cwd: REPO_ROOT, env: { ...process.env, HF_HUB_OFFLINE: '1' } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { main } from '../src/cli/main.js';
-import type { CliIO, OutStream } from '../src/cli/io.js';
+import { main } from '../src/main.js';
+import type { CliIO, OutStream } from '../src/io.js';
 import { materializeModelFolder, type MaterializedFolder } from '../../../tools/golden/materialize.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));

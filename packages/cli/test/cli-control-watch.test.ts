@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildControlNetCase, syntheticSketch, type BuiltCase } from '../../../tools/golden/build-controlnet-case.js';
-import { decodePng, encodePng } from '../src/cli/png/index.js';
+import { decodePng, encodePng } from '@sdxs/runtime-node';
 import { REPO_ROOT, tempDir } from './cli-helpers.js';
 
 /** A grey drawing whose strokes shift with `k`, as successive saves of a sketch would. */
@@ -30,7 +30,7 @@ describe('sdxs sketch --watch (a child process)', () => {
     const pad = join(work.path, 'pad.png');
     const out = join(work.path, 'out.png');
     writeFileSync(pad, drawing(0));
-    const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'packages/runtime-node/src/cli/main.ts'), 'sketch', '--watch', pad, 'a house', '--model', join(built.dir, 'model'), '--seed', '1', '--out', out], {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'packages/cli/src/main.ts'), 'sketch', '--watch', pad, 'a house', '--model', join(built.dir, 'model'), '--seed', '1', '--out', out], {
       cwd: REPO_ROOT,
       env: { ...process.env, HF_HUB_OFFLINE: '1', SDXS_CACHE: join(work.path, 'cache') },
     });

@@ -4,8 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ControlNetPipeline, StableDiffusionPipeline } from '@sdxs/pipeline';
 import { buildControlNetCase, syntheticSketch, type BuiltCase } from '../../../tools/golden/build-controlnet-case.js';
 import type { MaterializedFolder } from '../../../tools/golden/materialize.js';
-import { createNodeRuntime, LocalFolderSource } from '../src/index.js';
-import { crc32, decodePng, encodePng } from '../src/cli/png/index.js';
+import { createNodeRuntime, LocalFolderSource, crc32, decodePng, encodePng } from '@sdxs/runtime-node';
 import { goldenModel, runCli, tempDir } from './cli-helpers.js';
 
 /** An RGB image as the RGBA PNG the CLI reads. */

@@ -4,7 +4,7 @@ import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StableDiffusionPipeline, scaleTensor } from '@sdxs/pipeline';
 import { Generator } from '@sdxs/tensor';
-import { createNodeRuntime, LocalFolderSource } from '../src/index.js';
+import { createNodeRuntime, LocalFolderSource } from '@sdxs/runtime-node';
 import type { MaterializedFolder } from '../../../tools/golden/materialize.js';
 import { goldenModel, runCli, tempDir } from './cli-helpers.js';
 

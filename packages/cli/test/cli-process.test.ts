@@ -3,12 +3,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MaterializedFolder } from '../../../tools/golden/materialize.js';
-import { decodePng } from '../src/cli/png/index.js';
+import { decodePng } from '@sdxs/runtime-node';
 import { goldenModel, REPO_ROOT, tempDir } from './cli-helpers.js';
 
 // The CLI as users run it: a separate node process (tsx for the TypeScript sources), exit codes and streams.
 function sdxs(args: string[], cwd: string): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'packages/runtime-node/src/cli/main.ts'), ...args], {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'packages/cli/src/main.ts'), ...args], {
     cwd: REPO_ROOT,
     encoding: 'utf8',
     timeout: 60_000,

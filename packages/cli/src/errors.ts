@@ -4,9 +4,7 @@
  */
 import { CheckpointError, GraphError } from '@sdxs/graph';
 import { SafetensorsError } from '@sdxs/tensor';
-import { HubError, type HubErrorCode } from '../hub/index.js';
-import { ProviderUnavailableError } from '../providers/index.js';
-import { PngError } from './png/index.js';
+import { HubError, type HubErrorCode, ProviderUnavailableError, PngError } from '@sdxs/runtime-node';
 
 /** The command line is wrong (unknown flag, bad value, missing argument): exit 2. */
 export class UsageError extends Error {

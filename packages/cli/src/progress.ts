@@ -4,7 +4,7 @@
  * free for results.
  */
 import type { ProgressEvent } from '@sdxs/pipeline';
-import { createProgressBar, formatBytes, type DownloadProgress, type ProgressBar } from '../hub/index.js';
+import { createProgressBar, formatBytes, type DownloadProgress, type ProgressBar } from '@sdxs/runtime-node';
 import type { OutStream } from './io.js';
 
 export interface ReporterOptions {

@@ -8,14 +8,11 @@ import { cp, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { MICRO_STAGES, microPaths, runMicroDiffInstruct, runMicroOdePairs, runMicroOneStep, runMicroSketch, runMicroStage, type MicroStage } from '@sdxs/distill';
 import { shapeSample, SPLIT_SEEDS } from '@sdxs/shapes';
-import { embeddedPackageDir } from '../../embedded.js';
-import { createNodeRuntime } from '../../runtime.js';
-import { LocalFolderSource } from '../../sources/local-folder.js';
+import { embeddedPackageDir, createNodeRuntime, LocalFolderSource, encodePng } from '@sdxs/runtime-node';
 import { choiceFlag, COMMON_HELP, intFlag, numberFlag, parseCommand } from '../args.js';
 import { writeFileAtomic } from '../atomic.js';
 import { CliError, UsageError } from '../errors.js';
 import type { CliIO } from '../io.js';
-import { encodePng } from '../png/index.js';
 import { Reporter } from '../progress.js';
 import { evaluateModel, evaluateSketchModel } from './eval.js';
 

@@ -2,9 +2,8 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StableDiffusionPipeline } from '@sdxs/pipeline';
-import { createNodeRuntime, LocalFolderSource } from '../src/index.js';
-import { decodePng, readPngText } from '../src/cli/png/index.js';
-import { cliVersion } from '../src/cli/version.js';
+import { createNodeRuntime, LocalFolderSource, decodePng, readPngText } from '@sdxs/runtime-node';
+import { cliVersion } from '../src/version.js';
 import type { MaterializedFolder } from '../../../tools/golden/materialize.js';
 import { goldenModel, runCli, tempDir } from './cli-helpers.js';
 

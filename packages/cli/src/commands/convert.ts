@@ -20,7 +20,7 @@ import {
   type ComponentPrefix,
   type PackedManifest,
 } from '@sdxs/pipeline';
-import { createNodeRuntime } from '../../runtime.js';
+import { createNodeRuntime } from '@sdxs/runtime-node';
 import { choiceFlag, COMMON_HELP, intFlag, parseCommand, positionals } from '../args.js';
 import { CliError, errnoCode, UsageError } from '../errors.js';
 import type { CliIO } from '../io.js';

@@ -1,10 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { a1111Parameters, MAX_METADATA_PROMPT, samplerName, sdxsParameters, type ImageParameters } from '../src/cli/parameters.js';
-import { outputPaths } from '../src/cli/commands/generate.js';
-import { errorLine, exitCodeOf, UsageError } from '../src/cli/errors.js';
-import { Reporter } from '../src/cli/progress.js';
-import { HubError } from '../src/hub/index.js';
-import { ProviderUnavailableError } from '../src/providers/index.js';
+import { a1111Parameters, MAX_METADATA_PROMPT, samplerName, sdxsParameters, type ImageParameters } from '../src/parameters.js';
+import { outputPaths } from '../src/commands/generate.js';
+import { errorLine, exitCodeOf, UsageError } from '../src/errors.js';
+import { Reporter } from '../src/progress.js';
+import { HubError, ProviderUnavailableError } from '@sdxs/runtime-node';
 import { Capture } from './cli-helpers.js';
 
 describe('Reporter', () => {
