@@ -2,7 +2,7 @@
  * `generate()` arguments, checked before any work: sizes the graphs cannot take or that would exhaust
  * memory are refused with the field named, as diffusers' `check_inputs` does (and a little stricter).
  */
-import { Generator, type Seed } from '@sdxs/tensor';
+import { Generator, GeneratorList, type NormalSource, type Seed } from '@sdxs/tensor';
 
 /** Limits of one call. */
 export const MAX_SIDE = 4096;
@@ -21,8 +21,11 @@ export interface GenerateRequest {
    * either, a random seed is drawn (and returned with the images, so the run can be repeated).
    */
   readonly seed?: Seed;
-  /** A generator to draw from (its stream continues, as with diffusers' `generator=`). Not with `seed`. */
-  readonly generator?: Generator;
+  /**
+   * A generator to draw from (its stream continues, as with diffusers' `generator=`), or one per image (diffusers'
+   * list of generators: image i gets the noise of a batch-of-one run with generator i). Not with `seed`.
+   */
+  readonly generator?: Generator | readonly Generator[];
   /** num_inference_steps; default 1 (SDXS, SD-Turbo). */
   readonly steps?: number;
   /** guidance_scale; default 0 (no guidance). Classifier-free guidance is on above 1, as in diffusers. */
@@ -49,7 +52,8 @@ export interface CheckedRequest {
   readonly prompts: readonly string[];
   /** One per prompt; empty strings when none were given. */
   readonly negativePrompts: readonly string[];
-  readonly generator: Generator;
+  /** Where the noise comes from: one generator, or one per image. */
+  readonly generator: NormalSource;
   /** The seed the generator was made from; undefined when the caller passed a generator. */
   readonly seed?: bigint;
   readonly steps: number;
@@ -132,17 +136,29 @@ export function checkRequest(r: GenerateRequest, d: RequestDefaults): CheckedReq
   if (output !== 'image' && output !== 'latents') bad('output', `must be 'image' or 'latents', got ${JSON.stringify(output)}`);
   if (output === 'latents' && r.float === true) bad('float', `is for images; "output" 'latents' returns no image`);
   if (r.seed !== undefined && r.generator !== undefined) bad('seed', 'and "generator" cannot both be given');
-  if (r.generator !== undefined && !(r.generator instanceof Generator)) bad('generator', 'must be a Generator from @sdxs/tensor');
-  let generator = r.generator;
+  let generator: NormalSource | undefined;
+  if (Array.isArray(r.generator)) {
+    const list: readonly unknown[] = r.generator;
+    if (list.length !== batch) bad('generator', `is a list of ${list.length} generators for ${batch} images; give one per image`);
+    list.forEach((g, i) => {
+      if (!(g instanceof Generator)) bad(`generator[${i}]`, 'must be a Generator from @sdxs/tensor');
+    });
+    generator = new GeneratorList(r.generator as readonly Generator[]);
+  } else if (r.generator !== undefined) {
+    if (!(r.generator instanceof Generator)) bad('generator', 'must be a Generator from @sdxs/tensor, or a list of them');
+    generator = r.generator as Generator;
+  }
   let seed: bigint | undefined;
   if (generator === undefined) {
     // A random seed below 2^53 when none is given: diffusers would draw from torch's global RNG.
+    let fresh: Generator;
     try {
-      generator = new Generator(r.seed ?? Math.floor(Math.random() * 2 ** 53));
+      fresh = new Generator(r.seed ?? Math.floor(Math.random() * 2 ** 53));
     } catch (e) {
       bad('seed', e instanceof Error ? e.message : String(e));
     }
-    seed = generator.initialSeed();
+    seed = fresh.initialSeed();
+    generator = fresh;
   }
   if (r.signal?.aborted) throw r.signal.reason instanceof Error ? r.signal.reason : new Error('generate: aborted');
   return {

@@ -2,7 +2,7 @@
  * What every scheduler offers (diffusers' SchedulerMixin surface, camel-cased), and the step coefficients a
  * pipeline folds into a graph.
  */
-import type { Generator, Tensor } from '@sdxs/tensor';
+import type { NormalSource, Tensor } from '@sdxs/tensor';
 
 /** The least a `step()` returns: the sample for the next (smaller) timestep. */
 export interface SchedulerOutput {
@@ -15,9 +15,10 @@ export interface StepOptions {
   /**
    * Where a stochastic step draws its noise: `generator.randn(shape)`, bit-identical to `torch.randn(shape,
    * generator=...)`, so a seeded run matches diffusers with `torch.Generator().manual_seed(seed)`.
+   * A GeneratorList draws each row of the batch from its own generator, as diffusers does with a list of them.
    * Without one, a scheduler draws from its own generator seeded with PyTorch's default seed.
    */
-  readonly generator?: Generator;
+  readonly generator?: NormalSource;
 }
 
 /**

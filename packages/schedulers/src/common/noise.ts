@@ -1,5 +1,5 @@
 /** Noise for stochastic steps: a caller's tensor, a caller's generator, or the scheduler's own generator. */
-import { Generator, formatShape, type Shape, type Tensor } from '@sdxs/tensor';
+import { Generator, formatShape, type NormalSource, type Shape, type Tensor } from '@sdxs/tensor';
 
 /**
  * `randn_tensor(shape, generator=...)`: `noise` if given (checked against `shape`), else a draw from
@@ -9,7 +9,7 @@ export function drawNoise(
   what: string,
   shape: Shape,
   noise: Tensor<'float32'> | undefined,
-  generator: Generator | undefined,
+  generator: NormalSource | undefined,
   fallback: () => Generator,
 ): Tensor<'float32'> {
   if (noise !== undefined) {
