@@ -1,1 +1,10 @@
-export {};
+export { createServer, type ServerOptions } from './app.js';
+export { LocalEngine, type BatchEvent, type LocalEngineOptions } from './local-engine.js';
+export type { Engine, EngineStatus, SubmitOptions } from './engine.js';
+export { ServeError, asServeError } from './errors.js';
+export { jobSeeds, MAX_SEED, type ImageJob, type ImageJobResult } from './job.js';
+export { DEFAULT_LIMITS, type RequestLimits } from './limits.js';
+export { createMetrics, type ServerMetrics } from './metrics.js';
+export { defaultSize, type ServedModel } from './models.js';
+export { batchBuckets, paddedBatch } from './run-batch.js';
+export { apiKeyMatches, checkOrigin, hostAllowed, type SecurityOptions } from './security.js';

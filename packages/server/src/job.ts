@@ -1,0 +1,63 @@
+/**
+ * An image job: what every route turns its request into, and what travels to a worker over Redis — JSON only
+ * (seeds as decimal strings, since they may exceed 2^53; images as base64 PNG).
+ */
+
+/** One request's images: one prompt, one seed per image (A1111's convention: seed, seed + 1, …). */
+export interface ImageJob {
+  /** A served model's name. */
+  readonly model: string;
+  readonly prompt: string;
+  /** Used with guidance only; "" for none. */
+  readonly negativePrompt: string;
+  /** One per image, decimal. */
+  readonly seeds: readonly string[];
+  /** Omitted fields take the model's defaults where the job runs. */
+  readonly steps?: number;
+  readonly guidanceScale?: number;
+  readonly width?: number;
+  readonly height?: number;
+  /** img2img: the initial image as base64 PNG, and how much of it to repaint. */
+  readonly init?: { readonly png: string; readonly strength: number };
+}
+
+/** What a job gives back. */
+export interface ImageJobResult {
+  /** base64 PNG files, with A1111's `parameters` text and the `sdxs` record. */
+  readonly images: readonly string[];
+  readonly seeds: readonly string[];
+  readonly model: string;
+  /** The settings the images were made with (the model's defaults applied). */
+  readonly steps: number;
+  readonly guidanceScale: number;
+  readonly width: number;
+  readonly height: number;
+  /** Images in the batched run that made these (padding excluded). */
+  readonly batchImages: number;
+  /** The run's time, in ms, and when the job waited in the queue. */
+  readonly runMs: number;
+  readonly queueMs: number;
+  /** A1111's infotext of each image. */
+  readonly infotexts: readonly string[];
+}
+
+/** Largest seed: the generator takes 0 … 2^64 − 1; A1111 draws random seeds below 2^32. */
+export const MAX_SEED = 2n ** 64n - 1n;
+
+/**
+ * `count` seeds from `seed` (A1111: seed, seed + 1, …); a random 32-bit start when `seed` is undefined or −1.
+ * Negative seeds are taken modulo 2^64, as torch.manual_seed does.
+ *
+ * @example
+ * jobSeeds(42, 3); // ['42', '43', '44']
+ */
+export function jobSeeds(seed: number | string | bigint | undefined, count: number): string[] {
+  let start: bigint;
+  if (seed === undefined || seed === -1 || seed === '-1' || seed === -1n) start = BigInt(Math.floor(Math.random() * 2 ** 32));
+  else {
+    start = BigInt(seed);
+    if (start < 0n) start = (start % (MAX_SEED + 1n)) + MAX_SEED + 1n;
+    if (start > MAX_SEED) throw new RangeError(`"seed" must be below 2^64, got ${start}`);
+  }
+  return Array.from({ length: count }, (_, i) => ((start + BigInt(i)) % (MAX_SEED + 1n)).toString());
+}

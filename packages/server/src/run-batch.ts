@@ -1,0 +1,171 @@
+/**
+ * Running jobs on a model: compatible text-to-image jobs as one batched `generate` (each image drawn from its own
+ * seed's generator, so it equals a run of that job alone), img2img jobs one by one. Batches are padded up to a
+ * power of two: each batch size is its own graph and session, and padding keeps them to a handful (1, 2, 4, 8…).
+ */
+import { oneStepImg2ImgSteps, type GenerateResult } from '@sdxs/pipeline';
+import { a1111Parameters, decodePng, encodePng, sdxsParameters, type ImageParameters } from '@sdxs/runtime-node';
+import { Generator, imageToTensor, resize, tensorToImage, type RawImage } from '@sdxs/tensor';
+import { badRequest } from './errors.js';
+import type { ImageJob, ImageJobResult } from './job.js';
+import { defaultSize, type ServedModel } from './models.js';
+
+/** A job with the model's defaults applied: what decides which jobs share a run. */
+export interface ResolvedJob extends ImageJob {
+  readonly steps: number;
+  readonly guidanceScale: number;
+  readonly width: number;
+  readonly height: number;
+}
+
+export function resolveJob(job: ImageJob, model: ServedModel): ResolvedJob {
+  const size = defaultSize(model);
+  // img2img runs one denoising step: the fewest steps for which steps × strength reaches one (see img2img.ts).
+  const initSteps = job.init && job.init.strength > 0 ? oneStepImg2ImgSteps(job.init.strength) : 1;
+  return {
+    ...job,
+    steps: job.steps ?? (job.init ? initSteps : model.steps),
+    guidanceScale: job.guidanceScale ?? model.guidanceScale,
+    width: job.width ?? size.width,
+    height: job.height ?? size.height,
+  };
+}
+
+/** Jobs with equal keys run as one batch: same model, size, steps and guidance; img2img never batches. */
+export function batchKey(job: ResolvedJob): string | undefined {
+  if (job.init) return undefined;
+  return JSON.stringify([job.model, job.width, job.height, job.steps, job.guidanceScale]);
+}
+
+/** The batch size a run of `images` images is padded to. */
+export function paddedBatch(images: number): number {
+  let b = 1;
+  while (b < images) b *= 2;
+  return b;
+}
+
+/** The padded batch sizes up to `maxBatch`: the graphs a server may build. */
+export function batchBuckets(maxBatch: number): number[] {
+  const sizes: number[] = [];
+  for (let b = 1; b < maxBatch; b *= 2) sizes.push(b);
+  sizes.push(paddedBatch(maxBatch));
+  return sizes;
+}
+
+/** What goes into every image's metadata besides the job. */
+export interface RunContext {
+  readonly version: string;
+}
+
+function parametersOf(job: ResolvedJob, model: ServedModel, seed: string, index: number, context: RunContext): ImageParameters {
+  return {
+    prompt: job.prompt,
+    ...(job.guidanceScale > 1 && job.negativePrompt ? { negativePrompt: job.negativePrompt } : {}),
+    seed: BigInt(seed),
+    steps: job.steps,
+    guidanceScale: job.guidanceScale,
+    width: job.width,
+    height: job.height,
+    batchSize: job.seeds.length,
+    batchIndex: index + 1,
+    model: model.name,
+    scheduler: model.pipe.components.schedulerClass,
+    executionProvider: model.executionProvider,
+    dtype: model.dtype,
+    version: context.version,
+  };
+}
+
+function results(jobs: readonly ResolvedJob[], images: readonly RawImage[], model: ServedModel, run: { ms: number; images: number }, queueMs: readonly number[], context: RunContext): ImageJobResult[] {
+  let k = 0;
+  return jobs.map((job, j) => {
+    const pngs: string[] = [];
+    const infotexts: string[] = [];
+    job.seeds.forEach((seed, i) => {
+      const p = parametersOf(job, model, seed, i, context);
+      const infotext = a1111Parameters(p);
+      infotexts.push(infotext);
+      pngs.push(Buffer.from(encodePng(images[k++]!, { text: [['parameters', infotext], ['sdxs', sdxsParameters(p)]] })).toString('base64'));
+    });
+    return {
+      images: pngs,
+      seeds: job.seeds,
+      model: model.name,
+      steps: job.steps,
+      guidanceScale: job.guidanceScale,
+      width: job.width,
+      height: job.height,
+      batchImages: run.images,
+      runMs: run.ms,
+      queueMs: queueMs[j] ?? 0,
+      infotexts,
+    };
+  });
+}
+
+/**
+ * Run text-to-image jobs that share a {@link batchKey} as one batch, padded to a power of two.
+ *
+ * @example
+ * const [a, b] = await runTextBatch(model, [jobA, jobB], [0, 3], { version: '0.1.0' });
+ */
+export async function runTextBatch(model: ServedModel, jobs: readonly ResolvedJob[], queueMs: readonly number[], context: RunContext): Promise<ImageJobResult[]> {
+  const first = jobs[0];
+  if (!first) return [];
+  const prompts = jobs.flatMap((j) => j.seeds.map(() => j.prompt));
+  const negatives = jobs.flatMap((j) => j.seeds.map(() => j.negativePrompt));
+  const generators = jobs.flatMap((j) => j.seeds.map((s) => new Generator(BigInt(s))));
+  const images = prompts.length;
+  // Padding rows repeat the last prompt; their images are dropped.
+  for (let i = images; i < paddedBatch(images); i++) {
+    prompts.push(prompts[images - 1]!);
+    negatives.push(negatives[images - 1]!);
+    generators.push(new Generator(0));
+  }
+  const t0 = performance.now();
+  const out: GenerateResult = await model.pipe.generate({
+    prompt: prompts,
+    negativePrompt: negatives,
+    generator: generators,
+    steps: first.steps,
+    guidanceScale: first.guidanceScale,
+    width: first.width,
+    height: first.height,
+  });
+  return results(jobs, out.images, model, { ms: performance.now() - t0, images }, queueMs, context);
+}
+
+/** The initial image of an img2img job, decoded and resized to the job's size (A1111's "just resize"). */
+function initImage(job: ResolvedJob): RawImage {
+  let png;
+  try {
+    png = decodePng(Buffer.from(job.init!.png, 'base64'));
+  } catch (e) {
+    throw badRequest(`init image: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  const image: RawImage = { width: png.width, height: png.height, data: new Uint8ClampedArray(png.data.buffer, png.data.byteOffset, png.data.byteLength) };
+  if (png.width === job.width && png.height === job.height) return image;
+  const t = resize(imageToTensor(image.data, png.width, png.height, { range: '0,1' }), job.height, job.width, 'bilinear');
+  return tensorToImage(t, { range: '0,1' })[0]!;
+}
+
+/** Run one img2img job (its images as one batch of the repeated initial image). */
+export async function runImageJob(model: ServedModel, job: ResolvedJob, queueMs: number, context: RunContext): Promise<ImageJobResult> {
+  const image = initImage(job);
+  const t0 = performance.now();
+  const images: RawImage[] = [];
+  // One call per image: each image's noise comes from its own seed, as in a run of that image alone.
+  for (const seed of job.seeds) {
+    const out = await model.pipe.img2img({
+      prompt: job.prompt,
+      negativePrompt: job.negativePrompt,
+      seed: BigInt(seed),
+      steps: job.steps,
+      guidanceScale: job.guidanceScale,
+      image,
+      strength: job.init!.strength,
+    });
+    images.push(out.images[0]!);
+  }
+  return results([job], images, model, { ms: performance.now() - t0, images: images.length }, [queueMs], context)[0]!;
+}
