@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The `sdxs` command: generate, sketch, info, convert, and train (from @sdxs/distill). `main(argv, io)`
+ * The `sdxs` command: generate, sketch, serve, worker, info, convert, train, distill and eval. `main(argv, io)`
  * runs one command line and resolves to its exit code, so tests call it in-process; run as a script, it
  * uses the process's streams and sets process.exitCode.
  */
@@ -9,10 +9,12 @@ import { fileURLToPath } from 'node:url';
 import { runConvert } from './commands/convert.js';
 import { runGenerate } from './commands/generate.js';
 import { runInfo } from './commands/info.js';
+import { runServe } from './commands/serve.js';
 import { runSketch } from './commands/sketch.js';
 import { runTrain } from './commands/train.js';
 import { runDistill } from './commands/distill.js';
 import { runEval } from './commands/eval.js';
+import { runWorker } from './commands/worker.js';
 import { errorDetails, errorLine, exitCodeOf, UsageError } from './errors.js';
 import { processIO, userCwd, type CliIO } from './io.js';
 import { cliVersion } from './version.js';
@@ -22,6 +24,8 @@ type Command = (argv: readonly string[], io: CliIO) => Promise<number>;
 const COMMANDS: Readonly<Record<string, { run: Command; summary: string }>> = {
   generate: { run: runGenerate, summary: 'text to image, or with a control image or an initial image: PNGs with their parameters' },
   sketch: { run: runSketch, summary: 'live ControlNet rendering: re-render a drawing every time it is saved' },
+  serve: { run: runServe, summary: 'an image API: OpenAI and A1111 routes, batching, a sketch WebSocket, metrics; --queue for Redis' },
+  worker: { run: runWorker, summary: 'run the jobs of `sdxs serve --queue` from BullMQ on Redis (any number, any machines)' },
   info: { run: runInfo, summary: 'describe a model: components, parameters, dtypes, scheduler, where it runs' },
   convert: { run: runConvert, summary: 'write the ONNX graphs (text encoder, fused one-step) for other tools' },
   train: { run: runTrain, summary: 'distil a tiny image decoder from a teacher (stage one of the SDXS recipe)' },
@@ -104,5 +108,7 @@ if (isEntryPoint()) {
     controller.abort(new Error('interrupted'));
     process.once('SIGINT', () => process.exit(130));
   });
+  // SIGTERM (a service manager, a container stop) ends long-running commands (serve, worker) as Ctrl-C does.
+  process.once('SIGTERM', () => controller.abort(new Error('terminated')));
   process.exitCode = await main(process.argv.slice(2), processIO(controller.signal));
 }

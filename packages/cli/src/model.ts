@@ -150,7 +150,7 @@ export interface LoadedPipeline extends OpenedModel {
 }
 
 /** The pipeline's load options for the flags: target, dtype, VAE, variant, the disk graph cache and progress. */
-function loadOptions(flags: ModelFlags, runtime: NodeRuntime, io: CliIO, progress: Reporter): LoadOptions {
+function loadOptions(flags: ModelFlags, runtime: NodeRuntime, io: CliIO, progress: Reporter, extra: Partial<LoadOptions> = {}): LoadOptions {
   const cache = flags.cache ? new DiskGraphCache({ dir: defaultGraphCacheDir(io.env), onWarning: (m) => progress.warn(m) }) : undefined;
   return {
     target: targetFor(runtime.provider),
@@ -159,14 +159,15 @@ function loadOptions(flags: ModelFlags, runtime: NodeRuntime, io: CliIO, progres
     ...(flags.variant ? { variant: flags.variant } : {}),
     ...(cache ? { cache } : {}),
     onProgress: progress.pipeline,
+    ...extra,
   };
 }
 
 /** Resolve the model, open the runtime and load the pipeline (graphs are built on first use). */
-export async function loadPipeline(flags: ModelFlags, io: CliIO, progress: Reporter): Promise<LoadedPipeline> {
+export async function loadPipeline(flags: ModelFlags, io: CliIO, progress: Reporter, extra?: Partial<LoadOptions>): Promise<LoadedPipeline> {
   const opened = await openModelSource(flags, io, progress);
   const runtime = await openRuntime(flags, progress);
-  const pipe = await StableDiffusionPipeline.load(opened.source, runtime, loadOptions(flags, runtime, io, progress));
+  const pipe = await StableDiffusionPipeline.load(opened.source, runtime, loadOptions(flags, runtime, io, progress, extra));
   return { ...opened, pipe, runtime };
 }
 
@@ -179,10 +180,10 @@ export interface LoadedControlNetPipeline extends OpenedModel {
  * As {@link loadPipeline}, under a ControlNet: `controlnet` is a ControlNetModel folder or repo id (resolved as
  * --model is, without --revision, which names the model's revision), or undefined for the model's controlnet/.
  */
-export async function loadControlNetPipeline(flags: ModelFlags, controlnet: string | undefined, io: CliIO, progress: Reporter): Promise<LoadedControlNetPipeline> {
+export async function loadControlNetPipeline(flags: ModelFlags, controlnet: string | undefined, io: CliIO, progress: Reporter, extra?: Partial<LoadOptions>): Promise<LoadedControlNetPipeline> {
   const opened = await openModelSource(flags, io, progress);
   const cn = controlnet === undefined ? undefined : await openModelSource({ ...flags, model: controlnet, revision: undefined }, io, progress);
   const runtime = await openRuntime(flags, progress);
-  const pipe = await ControlNetPipeline.load(opened.source, cn?.source, runtime, loadOptions(flags, runtime, io, progress));
+  const pipe = await ControlNetPipeline.load(opened.source, cn?.source, runtime, loadOptions(flags, runtime, io, progress, extra));
   return { ...opened, pipe, runtime };
 }

@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { a1111Parameters, MAX_METADATA_PROMPT, samplerName, sdxsParameters, type ImageParameters } from '../src/parameters.js';
+import { a1111Parameters, MAX_METADATA_PROMPT, samplerName, sdxsParameters, type ImageParameters, HubError, ProviderUnavailableError } from '@sdxs/runtime-node';
 import { outputPaths } from '../src/commands/generate.js';
 import { errorLine, exitCodeOf, UsageError } from '../src/errors.js';
 import { Reporter } from '../src/progress.js';
-import { HubError, ProviderUnavailableError } from '@sdxs/runtime-node';
 import { Capture } from './cli-helpers.js';
 
 describe('Reporter', () => {

@@ -8,3 +8,6 @@ export { createMetrics, type ServerMetrics } from './metrics.js';
 export { defaultSize, type ServedModel } from './models.js';
 export { batchBuckets, paddedBatch } from './run-batch.js';
 export { apiKeyMatches, checkOrigin, hostAllowed, type SecurityOptions } from './security.js';
+export { QueueEngine, type QueueEngineOptions } from './redis/queue-engine.js';
+export { startQueueWorker, type QueueWorkerOptions } from './redis/worker.js';
+export { DEFAULT_QUEUE_NAME, redisConnection } from './redis/connection.js';

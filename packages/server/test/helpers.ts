@@ -1,6 +1,6 @@
 // The embedded one-step model with its sketch ControlNet, as `sdxs serve` loads it: the server tests' model.
 import { ControlNetPipeline } from '@sdxs/pipeline';
-import { createNodeRuntime, decodePng, embeddedModels, encodePng, LocalFolderSource } from '@sdxs/runtime-node';
+import { createNodeRuntime, decodePng, embeddedModels, encodePng, LocalFolderSource, type DecodedPng } from '@sdxs/runtime-node';
 import { shapeSample } from '@sdxs/shapes';
 import type { ServedModel } from '@sdxs/server';
 
@@ -29,7 +29,7 @@ export function sketchPng(index: number): { png: Uint8Array; prompt: string } {
 }
 
 /** The RGBA pixels of a base64 PNG. */
-export function pixels(b64: string): { width: number; height: number; data: Uint8Array; text: Readonly<Record<string, string>> } {
+export function pixels(b64: string): DecodedPng {
   return decodePng(Buffer.from(b64, 'base64'));
 }
 
