@@ -9,6 +9,7 @@ import type { Engine } from './engine.js';
 import { asServeError, ServeError } from './errors.js';
 import { DEFAULT_LIMITS, type RequestLimits } from './limits.js';
 import { LocalEngine } from './local-engine.js';
+import { QueueEngine } from './redis/queue-engine.js';
 import { createMetrics, type ServerMetrics } from './metrics.js';
 import type { ServedModel } from './models.js';
 import { a1111Routes } from './routes/a1111.js';
@@ -112,6 +113,7 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
   app.get('/health', async (_request, reply) => {
     try {
       const extra = options.health ? await options.health() : {};
+      if (options.engine instanceof QueueEngine) extra.redis = { ok: true, ms: await options.engine.roundTrip() };
       return { status: 'ok', models: names, queue: await options.engine.status(), ...extra };
     } catch (e) {
       void reply.status(503);

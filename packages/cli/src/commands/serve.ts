@@ -156,7 +156,6 @@ export async function runServe(argv: readonly string[], io: CliIO): Promise<numb
     models,
     modelNames,
     ...common,
-    ...(engine instanceof QueueEngine ? { health: async () => ({ redis: { ok: true, ms: await engine.roundTrip() } }) } : {}),
   });
   try {
     await app.listen({ host, port });

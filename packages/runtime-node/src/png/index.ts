@@ -3,3 +3,4 @@ export { encodeChunk, isPng, PNG_SIGNATURE, PngError, readChunks, type PngChunk 
 export { encodePng, type EncodePngOptions, type RgbaImage } from './encode.js';
 export { decodePng, DEFAULT_MAX_PIXELS, readPngText, type DecodedPng, type DecodePngOptions } from './decode.js';
 export { decodeTextChunk, encodeTextChunk, MAX_TEXT_BYTES } from './text.js';
+export { a1111Parameters, MAX_METADATA_PROMPT, samplerName, sdxsParameters, type ImageParameters } from './parameters.js';

@@ -1,0 +1,79 @@
+// Scale-out: `sdxs serve --queue` puts jobs on BullMQ in a real redis-server, two `sdxs worker` processes run
+// them; results come back to the waiting request, a bad job fails once with its 400, and a worker killed with
+// SIGKILL mid-job loses nothing: its jobs are retried on another worker, and every job completes exactly once.
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createServer, QueueEngine, type ServedModel } from '@sdxs/server';
+import { loadServedModel, pixels, sameBytes } from './helpers.js';
+import { startRedis, startWorker, type RedisServer, type WorkerProcess } from './redis-helpers.js';
+
+let redis: RedisServer;
+let engine: QueueEngine;
+let app: FastifyInstance;
+let model: ServedModel;
+const workers: WorkerProcess[] = [];
+const WORKER_ARGS = ['--model', 'sdxs-micro-1step', '--lock-ms', '1500', '--max-batch', '4'];
+
+beforeAll(async () => {
+  redis = await startRedis();
+  workers.push(startWorker(redis.url, WORKER_ARGS), startWorker(redis.url, WORKER_ARGS));
+  engine = await QueueEngine.open({ url: redis.url });
+  app = await createServer({ engine, modelNames: ['sdxs-micro-1step'], limits: { maxImages: 4 } });
+  model = await loadServedModel();
+  await Promise.all(workers.map((w) => w.ready));
+}, 60_000);
+afterAll(async () => {
+  await app?.close();
+  await engine?.close();
+  await Promise.all(workers.map((w) => w.stop()));
+  await model?.control?.dispose();
+  await redis?.stop();
+});
+
+const generate = (prompt: string, seed: number) => app.inject({ method: 'POST', url: '/v1/images/generations', payload: { prompt, seed } });
+
+describe('sdxs serve --queue with sdxs worker processes', () => {
+  it('returns each request its images from the workers, equal to the image of its seed alone', async () => {
+    const prompts = ['a red circle on a blue background', 'a yellow square on a black background', 'a green triangle on a white background'];
+    const rs = await Promise.all(prompts.map((p, i) => generate(p, 40 + i)));
+    for (const [i, r] of rs.entries()) {
+      expect(r.statusCode, r.body).toBe(200);
+      const { images } = await model.pipe.generate({ prompt: prompts[i]!, seed: 40 + i });
+      expect(sameBytes(pixels(r.json().data[0].b64_json).data, images[0]!.data)).toBe(true);
+    }
+    const health = await app.inject({ method: 'GET', url: '/health' });
+    expect(health.json()).toMatchObject({ status: 'ok', redis: { ok: true } });
+  });
+
+  it("passes a worker's refusal back as the client's 400, without retrying it", async () => {
+    const r = await app.inject({ method: 'POST', url: '/v1/images/generations', payload: { prompt: 'a', model: 'no-such-model' } });
+    expect(r.statusCode).toBe(400);
+    expect(r.json().error.message).toMatch(/unknown model "no-such-model"/);
+    const failed = await engine.queue.getFailed();
+    expect(failed.find((j) => j.data.model === 'no-such-model')?.attemptsMade).toBe(1);
+  });
+
+  it('loses no job when a worker is killed with SIGKILL mid-job; each completes exactly once', async () => {
+    const completed = new Map<string, number>();
+    let stalled = 0;
+    engine.events.on('completed', ({ jobId }) => completed.set(jobId, (completed.get(jobId) ?? 0) + 1));
+    engine.events.on('stalled', () => stalled++);
+    const n = 48;
+    const requests = Array.from({ length: n }, (_, i) => generate('a blue circle on a yellow background', 1000 + i));
+    // Kill the first worker as soon as it holds jobs, then start a replacement.
+    const victim = workers[0]!;
+    for (let t = 0; t < 400 && (await engine.queue.getActiveCount()) === 0; t++) await new Promise((r) => setTimeout(r, 10));
+    await victim.stop('SIGKILL');
+    workers.push(startWorker(redis.url, WORKER_ARGS));
+    const rs = await Promise.all(requests);
+    expect(rs.map((r) => r.statusCode)).toEqual(Array(n).fill(200));
+    // Each request got its own seed's image.
+    expect(new Set(rs.map((r) => r.json().data[0].seed)).size).toBe(n);
+    await new Promise((r) => setTimeout(r, 200));
+    const ours = [...completed.values()];
+    expect(ours.length).toBeGreaterThanOrEqual(n);
+    expect(ours.every((c) => c === 1)).toBe(true);
+    // The kill did strand jobs: BullMQ saw them stall and gave them to a live worker.
+    expect(stalled).toBeGreaterThan(0);
+  }, 60_000);
+});
