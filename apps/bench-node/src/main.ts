@@ -2,7 +2,8 @@
  * `pnpm bench [suite...] [--json FILE] [--option value...]` — the sdxs benchmark. Suites: `foundation` (safetensors
  * read throughput, half-float conversion, randn), `models` (the SDXS networks at full size: per-stage latency,
  * images/s, memory, FLOP/s against the MatMul peak; options in models/options.ts), `training`, `realtime`, `micro` (the
- * shipped micro model: one-step image latency, sketch-loop frames/s). Results are medians; the machine
+ * shipped micro model: one-step image latency, sketch-loop frames/s), and `serve` (only when named: load and fault
+ * test of `sdxs serve`, batched, unbatched and over Redis). Results are medians; the machine
  * is printed with them. Options other than --json take one value each and go to the suites.
  */
 import { writeFile } from 'node:fs/promises';
@@ -11,10 +12,11 @@ import { MODELS_USAGE } from './models/options.js';
 import { runFoundation } from './suites/foundation.js';
 import { runModels } from './suites/models.js';
 import { runMicro } from './suites/micro.js';
+import { runServe, SERVE_USAGE } from './suites/serve.js';
 import { runRealtime } from './suites/realtime.js';
 import { runTraining } from './suites/training.js';
 
-const SUITES = { foundation: (log: (s: string) => void) => runFoundation(log), models: runModels, training: (log: (s: string) => void) => runTraining(log), realtime: runRealtime, micro: runMicro } as const;
+const SUITES = { foundation: (log: (s: string) => void) => runFoundation(log), models: runModels, training: (log: (s: string) => void) => runTraining(log), realtime: runRealtime, micro: runMicro, serve: runServe } as const;
 type SuiteName = keyof typeof SUITES;
 
 function isSuite(s: string): s is SuiteName {
@@ -32,9 +34,10 @@ async function main(argv: string[]): Promise<void> {
       if (!json) throw new Error('--json needs a file name');
     } else if (isSuite(a)) suites.push(a);
     else if (a.startsWith('--') && i + 1 < argv.length) suiteArgs.push(a, argv[++i]!);
-    else throw new Error(`unknown argument ${a} (suites: ${Object.keys(SUITES).join(', ')}; options: --json FILE; ${MODELS_USAGE})`);
+    else throw new Error(`unknown argument ${a} (suites: ${Object.keys(SUITES).join(', ')}; options: --json FILE; ${MODELS_USAGE}; ${SERVE_USAGE})`);
   }
-  if (suites.length === 0) suites.push(...(Object.keys(SUITES) as SuiteName[]));
+  // `serve` starts processes and a Redis and runs for minutes: only when named.
+  if (suites.length === 0) suites.push(...(Object.keys(SUITES) as SuiteName[]).filter((s) => s !== 'serve'));
   const machine = describeMachine();
   const log = (s: string) => console.log(s);
   log(`machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, ${machine.os}, Node ${machine.node}`);

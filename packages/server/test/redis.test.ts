@@ -5,13 +5,13 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, QueueEngine, type ServedModel } from '@sdxs/server';
 import { loadServedModel, pixels, sameBytes } from './helpers.js';
-import { startRedis, startWorker, type RedisServer, type WorkerProcess } from './redis-helpers.js';
+import { startRedis, startWorker, type RedisServer, type CliProcess } from '../../../tools/serve-processes.js';
 
 let redis: RedisServer;
 let engine: QueueEngine;
 let app: FastifyInstance;
 let model: ServedModel;
-const workers: WorkerProcess[] = [];
+const workers: CliProcess[] = [];
 const WORKER_ARGS = ['--model', 'sdxs-micro-1step', '--lock-ms', '1500', '--max-batch', '4'];
 
 beforeAll(async () => {

@@ -1,10 +1,10 @@
-// A real redis-server (the Debian package) on a free loopback port, and `sdxs worker` processes, for the tests
+// A real redis-server (the Debian package) on a free loopback port, and `sdxs serve`/`sdxs worker` processes, for the tests
 // and the load bench.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
-export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+export const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url));
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -55,25 +55,26 @@ export async function startRedis(): Promise<RedisServer> {
   };
 }
 
-export interface WorkerProcess {
+export interface CliProcess {
   readonly child: ChildProcess;
   readonly output: () => string;
-  /** Resolves when the worker is taking jobs. */
-  readonly ready: Promise<void>;
+  /** Resolves when the process printed its ready line (serve: with the URL it listens on). */
+  readonly ready: Promise<string>;
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** `sdxs worker` as its own process (the way a deployment runs it). */
-export function startWorker(url: string, args: readonly string[] = []): WorkerProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', `${REPO_ROOT}packages/cli/src/main.ts`, 'worker', '--queue', url, ...args], { cwd: REPO_ROOT, env: { ...process.env, HF_HUB_OFFLINE: '1' } });
+/** An `sdxs` command as its own process (the way a deployment runs it), ready when `readyLine` matches its output. */
+export function startCli(args: readonly string[], readyLine: RegExp): CliProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', `${REPO_ROOT}packages/cli/src/main.ts`, ...args], { cwd: REPO_ROOT, env: { ...process.env, HF_HUB_OFFLINE: '1' } });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const ready = new Promise<void>((resolve, reject) => {
+  const ready = new Promise<string>((resolve, reject) => {
     const check = () => {
-      if (out.includes('sdxs worker: running')) resolve();
-      else if (child.exitCode !== null) reject(new Error(`sdxs worker exited: ${out}`));
+      const m = readyLine.exec(out);
+      if (m) resolve(m[1] ?? m[0]);
+      else if (child.exitCode !== null) reject(new Error(`sdxs ${args[0]} exited: ${out}`));
       else setTimeout(check, 50);
     };
     check();
@@ -87,4 +88,14 @@ export function startWorker(url: string, args: readonly string[] = []): WorkerPr
       return exited;
     },
   };
+}
+
+/** `sdxs worker --queue url …`. */
+export function startWorker(url: string, args: readonly string[] = []): CliProcess {
+  return startCli(['worker', '--queue', url, ...args], /sdxs worker: running/);
+}
+
+/** `sdxs serve --port 0 …`; `ready` resolves to its base URL. */
+export function startServe(args: readonly string[] = []): CliProcess {
+  return startCli(['serve', '--port', '0', ...args], /listening on (http:\/\/[^ ]+)/);
 }
