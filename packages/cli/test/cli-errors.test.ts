@@ -81,7 +81,7 @@ describe('sdxs errors: one line with a hint, exit 2 for usage, 1 otherwise', () 
       [['info'], 'sdxs info: missing the model (a diffusers folder or a Hugging Face repo id) (see `sdxs info --help`)'],
       [['info', model.path, '--json=yes'], "sdxs info: Option '--json' does not take an argument (see `sdxs info --help`)"],
       [['convert', model.path], 'sdxs convert: --out is required (the folder to write) (see `sdxs convert --help`)'],
-      [['paint'], 'sdxs: unknown command "paint"; commands: generate, sketch, info, convert, train, distill, eval (see `sdxs --help`)'],
+      [['paint'], 'sdxs: unknown command "paint"; commands: generate, sketch, serve, worker, info, convert, train, distill, eval (see `sdxs --help`)'],
     ];
     for (const [argv, line] of cases) {
       const r = await runCli(argv, { cwd: work.path });

@@ -3,6 +3,7 @@
  * one error shape per API family. `createServer` builds it around an engine (local batching or Redis workers);
  * the CLI's `sdxs serve` is a thin layer over it.
  */
+import { createServer as createHttpServer } from 'node:http';
 import fastifyWebsocket from '@fastify/websocket';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import type { Engine } from './engine.js';
@@ -29,6 +30,8 @@ export interface ServerOptions extends SecurityOptions {
   readonly timeoutMs?: number;
   /** Largest request body in bytes (default 16 MiB: img2img's base64 images); larger gets 413. */
   readonly bodyLimit?: number;
+  /** Time to receive a whole request, in ms (default 30 s): a client that sends slowly gets 408 (slowloris). */
+  readonly requestTimeoutMs?: number;
   /** Extra health detail (e.g. Redis's), merged into GET /health; throwing makes it 503. */
   readonly health?: () => Promise<Record<string, unknown>>;
   readonly metrics?: ServerMetrics;
@@ -65,7 +68,14 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
     });
   }
   const ctx: RouteContext = { engine: options.engine, limits, timeoutMs: options.timeoutMs ?? 120_000, defaultModel: names[0] ?? '', modelNames: () => names };
-  const app = Fastify({ logger: options.logger ?? false, bodyLimit: options.bodyLimit ?? 16 * 1024 * 1024, forceCloseConnections: true });
+  const receiveMs = options.requestTimeoutMs ?? 30_000;
+  const app = Fastify({
+    logger: options.logger ?? false,
+    bodyLimit: options.bodyLimit ?? 16 * 1024 * 1024,
+    forceCloseConnections: true,
+    // Node's own request timeout (408), checked often enough to matter (its default check is every 30 s).
+    serverFactory: (handler) => createHttpServer({ requestTimeout: receiveMs, headersTimeout: receiveMs, connectionsCheckingInterval: Math.max(50, Math.min(1000, receiveMs / 4)) }, handler),
+  });
   await app.register(fastifyWebsocket, { options: { maxPayload: 8 * 1024 * 1024 } });
 
   // Errors in the caller's API's shape: OpenAI's under /v1, A1111's (FastAPI's) elsewhere.
