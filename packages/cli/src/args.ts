@@ -27,13 +27,31 @@ export type ParsedCommand<O extends Options> = ReturnType<typeof parseArgs<{ arg
  */
 export function parseCommand<O extends Options>(command: string, argv: readonly string[], options: O): ParsedCommand<O> {
   try {
-    return parseArgs({ args: [...argv], options: { ...COMMON_OPTIONS, ...options }, allowPositionals: true, strict: true });
+    return parseArgs({ args: joinNegativeValues(argv, options), options: { ...COMMON_OPTIONS, ...options }, allowPositionals: true, strict: true });
   } catch (e) {
     // Keep parseArgs's words (they say how to pass a value starting with '-'), minus its advice on
     // positionals that start with '-', which no sdxs command has.
     const message = e instanceof Error ? e.message.replace(/\s*To specify a positional argument[^]*$/, '').replace(/\s*\n\s*/g, ' ') : String(e);
     throw new UsageError(message, command);
   }
+}
+
+/**
+ * `--seed -1` as `--seed=-1`: parseArgs takes a value starting with '-' for a flag, but no sdxs flag is a dash and
+ * a digit, so a negative number after an option that takes a value is that value.
+ */
+function joinNegativeValues(argv: readonly string[], options: Options): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const next = argv[i + 1];
+    const name = a.startsWith('--') && !a.includes('=') ? a.slice(2) : undefined;
+    if (name !== undefined && options[name]?.type === 'string' && next !== undefined && /^-\d/.test(next)) {
+      out.push(`${a}=${next}`);
+      i++;
+    } else out.push(a);
+  }
+  return out;
 }
 
 /** `value` as a finite number; the range is the caller's (the pipeline's checkRequest names the limits). */
@@ -52,13 +70,18 @@ export function intFlag(command: string, flag: string, value: string | undefined
   return n;
 }
 
-/** A seed: a decimal integer from 0 to 2^64 − 1 (torch's manual_seed range), kept exact as a bigint. */
+/**
+ * A seed: a decimal integer in torch's manual_seed range, −2^63 to 2^64 − 1, kept exact as a bigint. A negative
+ * seed is what torch makes of it (the int64 cast to uint64: −1 is 2^64 − 1), so its noise is PyTorch's.
+ */
 export function seedFlag(command: string, value: string | undefined): bigint | undefined {
   if (value === undefined) return undefined;
-  if (!/^\d{1,20}$/.test(value.trim()) || BigInt(value.trim()) >= 2n ** 64n) {
-    throw new UsageError(`--seed: expected an integer from 0 to 18446744073709551615, got ${JSON.stringify(value)}`, command);
+  const text = value.trim();
+  const n = /^-?\d{1,20}$/.test(text) ? BigInt(text) : undefined;
+  if (n === undefined || n >= 2n ** 64n || n < -(2n ** 63n)) {
+    throw new UsageError(`--seed: expected an integer from -9223372036854775808 to 18446744073709551615, got ${JSON.stringify(value)}`, command);
   }
-  return BigInt(value.trim());
+  return n < 0n ? n + 2n ** 64n : n;
 }
 
 /** One of a fixed set of words. */

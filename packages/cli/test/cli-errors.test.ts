@@ -1,5 +1,7 @@
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Tensor } from '@sdxs/tensor';
+import { loadSafetensorsFile, writeSafetensorsFile } from '@sdxs/tensor/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MaterializedFolder } from '../../../tools/golden/materialize.js';
 import { goldenModel, runCli, tempDir } from './cli-helpers.js';
@@ -100,13 +102,78 @@ describe('sdxs errors: one line with a hint, exit 2 for usage, 1 otherwise', () 
       [['--steps', '2.5'], '--steps must be an integer, got 2.5'],
       [['--guidance=-1'], '--guidance must be a finite number ≥ 0, got -1'],
       [['--batch', '64', '--width', '4096', '--height', '4096'], '--batch × --width × --height is 64 × 4096 × 4096, over 67108864 pixels per call'],
-      [['--seed', '18446744073709551616'], '--seed: expected an integer from 0 to 18446744073709551615, got "18446744073709551616"'],
+      [['--seed', '18446744073709551616'], '--seed: expected an integer from -9223372036854775808 to 18446744073709551615, got "18446744073709551616"'],
+      [['--seed', '-9223372036854775809'], '--seed: expected an integer from -9223372036854775808 to 18446744073709551615, got "-9223372036854775809"'],
     ];
     for (const [flags, message] of cases) {
       const r = await runCli(['generate', 'a cat', '--model', missing, ...flags], { cwd: work.path });
       expect(r.code, flags.join(' ')).toBe(2);
       expect(oneLine(r.stderr)).toBe(`sdxs generate: ${message} (see \`sdxs generate --help\`)`);
     }
+  });
+
+  it('`sdxs info` checks every tensor the graphs read: a checkpoint missing one, or with one of another shape, fails naming it', async () => {
+    const file = 'unet/diffusion_pytorch_model.safetensors';
+    const { tensors, metadata } = await loadSafetensorsFile(join(model.path, file));
+    const victim = [...tensors.keys()].find((k) => k.includes('conv_in.weight'))!;
+    for (const [what, edit, message] of [
+      ['missing', (t: Map<string, Tensor>) => t.delete(victim), new RegExp(`missing: ${victim.replace(/\./g, '\\.')}`)],
+      ['reshaped', (t: Map<string, Tensor>) => t.set(victim, new Tensor('float32', [t.get(victim)!.size], new Float32Array(t.get(victim)!.size))), new RegExp(`${victim.replace(/\./g, '\\.')} \\(float32\\[\\d+\\] in the file`)],
+    ] as const) {
+      const dir = join(work.path, `info-${what}`);
+      cpSync(model.path, dir, { recursive: true, verbatimSymlinks: true });
+      const edited = new Map(tensors);
+      edit(edited);
+      unlinkSync(join(dir, file));
+      await writeSafetensorsFile(join(dir, file), Object.fromEntries(edited), metadata);
+      const r = await runCli(['info', dir], { cwd: work.path });
+      expect(r.code, what).toBe(1);
+      expect(r.stdout).toBe('');
+      const line = oneLine(r.stderr);
+      expect(line).toMatch(/^sdxs info: /);
+      expect(line).toMatch(message);
+    }
+    const ok = await runCli(['info', model.path], { cwd: work.path });
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(/weights: all \d+ tensors the graphs read are present, with their shapes and dtypes/);
+  });
+
+  it('weights holding NaN: exit 1, one line naming the component, no PNG (not a black image)', async () => {
+    const file = 'unet/diffusion_pytorch_model.safetensors';
+    const { tensors, metadata } = await loadSafetensorsFile(join(model.path, file));
+    const t = tensors.get('conv_in.weight')!;
+    tensors.set('conv_in.weight', new Tensor('float32', t.shape, new Float32Array(t.size).fill(Number.NaN)));
+    const dir = join(work.path, 'nan-weights');
+    cpSync(model.path, dir, { recursive: true, verbatimSymlinks: true });
+    unlinkSync(join(dir, file));
+    await writeSafetensorsFile(join(dir, file), Object.fromEntries(tensors), metadata);
+    const out = join(work.path, 'out-nan');
+    mkdirSync(out);
+    const r = await runCli(['generate', 'a cat', '--model', dir, '--seed', '1', '--out', join(out, 'cat.png'), '-q'], { cwd: work.path });
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split('\n')).toEqual([`sdxs generate: the unet produced NaN or infinite values (${dir}/unet): its weights hold non-finite numbers; no image was made`]);
+    expect(readdirSync(out)).toEqual([]);
+  });
+
+  it('a folder that is not a model: one line, said once (no errno text repeating the path)', async () => {
+    const folder = join(work.path, 'just-a-folder');
+    mkdirSync(folder, { recursive: true });
+    writeFileSync(join(folder, 'notes.txt'), 'not a model');
+    for (const command of ['generate', 'info']) {
+      const r = await runCli(command === 'info' ? ['info', folder] : ['generate', 'a cat', '--model', folder, '--out', join(work.path, 'never.png')], { cwd: work.path });
+      expect(r.code).toBe(1);
+      expect(r.stderr.trim().split('\n')).toEqual([`sdxs ${command}: ${folder}: not a diffusers model folder (it has no model_index.json)`]);
+    }
+  });
+
+  it('an --out that cannot be written is refused before the model is loaded, naming the path as given', async () => {
+    const file = join(work.path, 'a-file.txt');
+    writeFileSync(file, 'x');
+    // A model that does not exist: were --out checked after loading, the model error would come first.
+    const r = await runCli(['generate', 'a cat', '--model', join(work.path, 'no-model-here'), '--out', 'a-file.txt/cat.png'], { cwd: work.path });
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split('\n')).toEqual([`sdxs generate: --out a-file.txt/cat.png: ${file} is a file, not a folder (give a path in a folder)`]);
+    expect(readdirSync(work.path).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 
   it('--verbose adds the stack trace (and causes) after the line', async () => {

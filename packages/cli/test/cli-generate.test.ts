@@ -71,6 +71,18 @@ describe('sdxs generate on the golden model folder', () => {
     expect(readdirSync(join(work.path, 'sub/dir')).sort()).toEqual(['dog-1.png', 'dog-2.png']);
   });
 
+  it('takes a negative --seed as torch.manual_seed does (−1 is 2^64 − 1), with or without "="', async () => {
+    const expected = await pipe.generate({ prompt: 'a photo of a cat', seed: 2n ** 64n - 1n });
+    for (const flags of [['--seed', '-1'], ['--seed=-1']]) {
+      const r = await runCli(['generate', 'a photo of a cat', '--model', model.path, ...flags, '--out', 'neg.png', '-q'], { cwd: work.path });
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      const png = decodePng(readFileSync(join(work.path, 'neg.png')));
+      expect(Buffer.from(png.data).equals(Buffer.from(expected.images[0]!.data))).toBe(true);
+      expect(JSON.parse(png.text.sdxs!).seed).toBe('18446744073709551615');
+    }
+  });
+
   it('multi-step with guidance records the negative prompt and CFG scale; a Unicode prompt goes in an iTXt chunk', async () => {
     const prompt = 'chat 猫, "quoted": yes';
     const r = await runCli(['generate', prompt, '--model', model.path, '--seed', '3', '--steps', '2', '--guidance', '1.5', '--negative', 'blurry', '--out', 'g.png', '-q'], { cwd: work.path });

@@ -9,6 +9,7 @@ import { channelsOf, controlNetUNetConfig, parseControlNetConfig, prepareControl
 import type { AnyScheduler } from '@sdxs/schedulers';
 import { Tensor, type ModelSource, type RawImage, type Runtime, type Session } from '@sdxs/tensor';
 import { unetResidualShapes } from '@sdxs/unet';
+import { FINITE_CHECKS, throwIfNotFinite, throwIfTensorNotFinite } from './finite.js';
 import { canonicalJson } from './cache/graph-key.js';
 import { decodeGraph, VAE_COMPONENTS, type ImageGraphShape } from './graphs/builders.js';
 import {
@@ -187,17 +188,18 @@ export class ControlNetPipeline {
       ...(r.guidance ? { guidance_scale: new Tensor('float32', [], Float32Array.of(r.guidanceScale)) } : {}),
     };
     const latents = scaleTensor(noise, scheduler.initNoiseSigma);
-    const outputs = r.float ? ['rgba', 'image'] : ['rgba'];
+    const outputs = [...(r.float ? ['rgba', 'image'] : ['rgba']), FINITE_CHECKS.vae];
 
     const fused = r.steps === 1 && this.#fuse;
     const tRun = performance.now();
     let result: Record<string, Tensor>;
     let decodeMs = 0;
-    if (fused) result = await this.#oneStep(scheduler, r, shape, { ...feeds, latents }, outputs);
+    if (fused) result = await this.#oneStep(scheduler, r, shape, { ...feeds, latents }, [...outputs, FINITE_CHECKS.unet]);
     else {
       const final = await this.base.runGraph('controlnet-unet-step', { ...shape, controlnet: true }, () => controlNetUNetStepGraph(this.#side(), shape, this.base.settings), CONTROLNET_UNET_COMPONENTS, (s) =>
         this.#steps(s, scheduler, r, latents, feeds),
       );
+      throwIfTensorNotFinite(final, 'unet', this.#checkedDirs().unet, this.base.settings.dtype === 'float16');
       const tDecode = performance.now();
       const decodeShape = { batch: shape.batch, latentHeight: shape.latentHeight, latentWidth: shape.latentWidth };
       result = await this.base.runGraph('decode', decodeShape, () => decodeGraph(c.vae, decodeShape, this.base.settings), VAE_COMPONENTS, (s) => s.run({ latents: final }, outputs));
@@ -205,6 +207,7 @@ export class ControlNetPipeline {
       this.#options.onProgress?.({ stage: 'decode', ms: decodeMs });
     }
     const denoiseMs = performance.now() - tRun - decodeMs;
+    throwIfNotFinite(result, this.#checkedDirs(), this.base.settings.dtype === 'float16');
     const rgba = result.rgba;
     if (!rgba || rgba.dtype !== 'uint8') throw new Error(`the image graph returned ${rgba ? rgba.dtype : 'no'} rgba output`);
     const image = result.image;
@@ -244,6 +247,12 @@ export class ControlNetPipeline {
       if (!first) throw new Error('realtime: the pipeline returned no image');
       return first;
     });
+  }
+
+  /** Where to look when a check fails: the U-Net's noise prediction includes the ControlNet's residuals. */
+  #checkedDirs(): { unet: string; vae: string } {
+    const dirs = this.base.componentDirs;
+    return { unet: `${dirs.unet}, under the ControlNet`, vae: dirs.vae };
   }
 
   /** Release the sessions and close the weight files (the ControlNet's included). */

@@ -10,6 +10,7 @@
 import type { AnyScheduler } from '@sdxs/schedulers';
 import { imagesToTensor, Tensor, type ImageInput } from '@sdxs/tensor';
 import { canonicalJson } from './cache/graph-key.js';
+import { FINITE_CHECKS, throwIfNotFinite } from './finite.js';
 import { IMAGE_COMPONENTS, VAE_COMPONENTS, type ImageGraphShape } from './graphs/builders.js';
 import { img2imgGraph, type Img2ImgStep } from './graphs/img2img-step.js';
 import { newScheduler } from './model/components.js';
@@ -125,7 +126,7 @@ export async function img2img(pipe: StableDiffusionPipeline, request: Img2ImgReq
     if (r.guidance) feeds.guidance_scale = new Tensor('float32', [], Float32Array.of(r.guidanceScale));
   }
 
-  const outputs = r.float ? ['rgba', 'image'] : ['rgba'];
+  const outputs = [...(r.float ? ['rgba', 'image'] : ['rgba']), FINITE_CHECKS.vae, ...(denoise ? [FINITE_CHECKS.unet] : [])];
   const side = { config: c.unetConfig, contextDim: c.textConfig.hidden_size, contextLength: c.tokenizer.maxLength };
   const build = () => img2imgGraph(side, c.vae, denoise, shape, pipe.settings);
   const kind = denoise ? 'img2img' : 'img2img-vae';
@@ -133,6 +134,7 @@ export async function img2img(pipe: StableDiffusionPipeline, request: Img2ImgReq
   const tRun = performance.now();
   const result = await pipe.runGraph(kind, key, build, denoise ? IMAGE_COMPONENTS : VAE_COMPONENTS, (s) => s.run(feeds, outputs));
   const denoiseMs = performance.now() - tRun;
+  throwIfNotFinite(result, pipe.componentDirs, pipe.settings.dtype === 'float16');
   const rgba = result.rgba;
   if (!rgba || rgba.dtype !== 'uint8') throw new Error(`the img2img graph returned ${rgba ? rgba.dtype : 'no'} rgba output`);
   const out = result.image;

@@ -52,3 +52,4 @@ export {
 } from './realtime.js';
 export { img2img, img2imgTimesteps, oneStepImg2ImgSteps, type Img2ImgRequest, type Img2ImgTimesteps } from './img2img.js';
 export { img2imgGraph, type Img2ImgStep, type Img2ImgUNetSide, type NoiseMix } from './graphs/img2img-step.js';
+export { FINITE_CHECKS, NonFiniteError } from './finite.js';

@@ -28,6 +28,8 @@ import { loadComponents, newScheduler, type PipelineComponents } from './model/c
 import { closeWeights, type ComponentWeights } from './model/weights.js';
 import { img2img, type Img2ImgRequest } from './img2img.js';
 import { pipelineInfo, type PipelineInfo } from './info.js';
+import { checkGraphWeights } from './model/check-weights.js';
+import { FINITE_CHECKS, throwIfNotFinite, throwIfTensorNotFinite } from './finite.js';
 import type { ProgressCallback } from './progress.js';
 import { PromptEmbeddingCache } from './prompt-cache.js';
 import { PromptEncoder } from './prompt-encoder.js';
@@ -181,7 +183,9 @@ export class StableDiffusionPipeline {
    */
   async encodePrompt(prompt: string | readonly string[]): Promise<Tensor<'float32'>> {
     this.#alive();
-    return this.#prompts.encode(typeof prompt === 'string' ? [prompt] : prompt);
+    const embeds = await this.#prompts.encode(typeof prompt === 'string' ? [prompt] : prompt);
+    throwIfTensorNotFinite(embeds, 'text_encoder', this.componentDirs.text_encoder, false);
+    return embeds;
   }
 
   /** Components, parameter counts, dtypes, scheduler: what `sdxs info` prints. */
@@ -215,7 +219,7 @@ export class StableDiffusionPipeline {
     // prepare_latents: randn(generator) of [B, C, H/8, W/8], then × init_noise_sigma (a float32 multiply).
     const noise = r.generator.randn([r.batch, this.components.unetConfig.in_channels, shape.latentHeight, shape.latentWidth]);
     const latents = scaleTensor(noise, scheduler.initNoiseSigma);
-    const outputs = r.float ? ['rgba', 'image'] : ['rgba'];
+    const outputs = [...(r.float ? ['rgba', 'image'] : ['rgba']), FINITE_CHECKS.vae];
 
     let result: Record<string, Tensor>;
     let denoiseMs: number;
@@ -225,6 +229,7 @@ export class StableDiffusionPipeline {
     if (r.output === 'latents') {
       const tRun = performance.now();
       const denoised = await this.#sample(scheduler, r, shape, latents, context);
+      this.#throwIfNotFinite(denoised, 'unet');
       const denoiseMs = performance.now() - tRun;
       return {
         images: [],
@@ -236,11 +241,12 @@ export class StableDiffusionPipeline {
     }
     if (fused) {
       const tRun = performance.now();
-      result = await this.#oneStep(scheduler, r, shape, latents, context, outputs);
+      result = await this.#oneStep(scheduler, r, shape, latents, context, [...outputs, FINITE_CHECKS.unet]);
       denoiseMs = performance.now() - tRun;
     } else {
       const tRun = performance.now();
       const final = await this.#sample(scheduler, r, shape, latents, context);
+      this.#throwIfNotFinite(final, 'unet');
       denoiseMs = performance.now() - tRun;
       const tDecode = performance.now();
       const decodeShape = { batch: shape.batch, latentHeight: shape.latentHeight, latentWidth: shape.latentWidth };
@@ -248,6 +254,7 @@ export class StableDiffusionPipeline {
       decodeMs = performance.now() - tDecode;
       this.#onProgress?.({ stage: 'decode', ms: decodeMs });
     }
+    throwIfNotFinite(result, this.componentDirs, this.settings.dtype === 'float16');
     const rgba = result.rgba;
     if (!rgba || rgba.dtype !== 'uint8') throw new Error(`the image graph returned ${rgba ? rgba.dtype : 'no'} rgba output`);
     const image = result.image?.data;
@@ -270,6 +277,31 @@ export class StableDiffusionPipeline {
   img2img(request: Img2ImgRequest): Promise<GenerateResult> {
     this.#alive();
     return img2img(this, request);
+  }
+
+  /**
+   * Check every tensor the graphs read (text encoder, U-Net, decoder) against the model's files — names, shapes,
+   * dtypes — without creating a session; throws a CheckpointError naming what is missing or wrong. Resolves to the
+   * number of tensors checked.
+   *
+   * @example
+   * await pipe.checkWeights(); // 1,190
+   */
+  async checkWeights(): Promise<number> {
+    this.#alive();
+    const c = this.components;
+    const f = c.vae.spatialFactor;
+    const size = this.defaultSize ?? { width: 8 * f, height: 8 * f };
+    const shape: ImageGraphShape = { batch: 1, latentHeight: size.height / f, latentWidth: size.width / f, guidance: false };
+    const decodeShape = { batch: 1, latentHeight: shape.latentHeight, latentWidth: shape.latentWidth };
+    return checkGraphWeights(
+      [
+        { build: () => textEncoderGraph(c.textConfig, c.tokenizer.maxLength, this.settings), components: TEXT_COMPONENTS },
+        { build: () => unetStepGraph(this.#unetSide(), shape, this.settings), components: UNET_COMPONENTS },
+        { build: () => decodeGraph(c.vae, decodeShape, this.settings), components: VAE_COMPONENTS },
+      ],
+      allWeights(c),
+    );
   }
 
   /** Release the sessions and close the weight files. The pipeline cannot be used afterwards. */
@@ -300,9 +332,21 @@ export class StableDiffusionPipeline {
   /** encoder_hidden_states for the batch: [negatives × N, prompts × N] with guidance, else prompts × N. */
   async #context(r: CheckedRequest): Promise<Tensor<'float32'>> {
     const cond = repeatRows(await this.#prompts.encode(r.prompts), r.numImagesPerPrompt);
-    if (!r.guidance) return cond;
-    const uncond = repeatRows(await this.#prompts.encode(r.negativePrompts), r.numImagesPerPrompt);
-    return concatRows(uncond, cond);
+    const context = r.guidance ? concatRows(repeatRows(await this.#prompts.encode(r.negativePrompts), r.numImagesPerPrompt), cond) : cond;
+    // The text encoder always runs in float32: non-finite embeddings can only come from its weights.
+    throwIfTensorNotFinite(context, 'text_encoder', this.componentDirs.text_encoder, false);
+    return context;
+  }
+
+  /** Where each component's weights are, for errors: `<model>/<folder>`. */
+  get componentDirs(): Readonly<Record<'unet' | 'vae' | 'text_encoder', string>> {
+    const w = this.components.weights;
+    const id = this.components.source.id;
+    return { unet: `${id}/${w.unet.dir}`, vae: `${id}/${w.vae.dir}`, text_encoder: `${id}/${w.text_encoder.dir}` };
+  }
+
+  #throwIfNotFinite(latents: Tensor<'float32'>, component: 'unet'): void {
+    throwIfTensorNotFinite(latents, component, this.componentDirs[component], this.settings.dtype === 'float16');
   }
 
   #unetSide() {

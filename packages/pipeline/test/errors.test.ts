@@ -37,7 +37,7 @@ describe('request validation', () => {
     [/"guidanceScale"/, { prompt: 'x', guidanceScale: Number.NaN }],
     [/"prompt" must not be an empty list/, { prompt: [] }],
     [/"seed" and "generator" cannot both be given/, { prompt: 'x', seed: 1, generator: new Generator() }],
-    [/"seed" seed -1 is negative/, { prompt: 'x', seed: -1 }],
+    [/"seed" seed -9223372036854775809 is outside -2\^63 \.\. 2\^64 - 1/, { prompt: 'x', seed: -(2n ** 63n) - 1n }],
     [/"seed" seed 1.5 is not an integer/, { prompt: 'x', seed: 1.5 }],
     [/"negativePrompt" has 3 entries for 2 prompts/, { prompt: ['a', 'b'], negativePrompt: ['n', 'n', 'n'] }],
   ])('refuses request %#: %s', (message, request) => {
@@ -88,7 +88,8 @@ describe('model folder errors', () => {
       /field "scheduler" is class PNDMScheduler, which sdxs does not implement; supported: .*EulerDiscreteScheduler/,
     );
     await expect(load({ 'model_index.json': '{ not json' })).rejects.toThrow(/model_index\.json: not valid JSON/);
-    await expect(load({ 'model_index.json': undefined })).rejects.toThrow(/model_index\.json: cannot read/);
+    await expect(load({ 'model_index.json': undefined })).rejects.toThrow(/: not a diffusers model folder \(it has no model_index\.json\)$/);
+    await expect(load({ 'unet/config.json': undefined })).rejects.toThrow(/unet\/config\.json: missing \(the model folder has no unet\/config\.json\)$/);
   });
 
   it('names the scheduler config field it does not support', async () => {

@@ -46,7 +46,7 @@ export const MAX_SEED = 2n ** 64n - 1n;
 
 /**
  * `count` seeds from `seed` (A1111: seed, seed + 1, …); a random 32-bit start when `seed` is undefined or −1.
- * Negative seeds are taken modulo 2^64, as torch.manual_seed does.
+ * Other negative seeds are what torch.manual_seed makes of them (the int64 cast to uint64).
  *
  * @example
  * jobSeeds(42, 3); // ['42', '43', '44']
@@ -56,8 +56,9 @@ export function jobSeeds(seed: number | string | bigint | undefined, count: numb
   if (seed === undefined || seed === -1 || seed === '-1' || seed === -1n) start = BigInt(Math.floor(Math.random() * 2 ** 32));
   else {
     start = BigInt(seed);
-    if (start < 0n) start = (start % (MAX_SEED + 1n)) + MAX_SEED + 1n;
-    if (start > MAX_SEED) throw new RangeError(`"seed" must be below 2^64, got ${start}`);
+    if (start > MAX_SEED || start < -(2n ** 63n)) throw new RangeError(`"seed" must be from -2^63 to 2^64 - 1 (torch's manual_seed range), got ${start}`);
+    // torch's int64 → uint64 cast: −5 is 2^64 − 5.
+    if (start < 0n) start += MAX_SEED + 1n;
   }
   return Array.from({ length: count }, (_, i) => ((start + BigInt(i)) % (MAX_SEED + 1n)).toString());
 }

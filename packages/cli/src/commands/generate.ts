@@ -6,7 +6,7 @@ import { mkdir, readFile, stat } from 'node:fs/promises';
 import { dirname, extname, join, resolve } from 'node:path';
 import { checkRequest, type GenerateRequest, type GenerateResult } from '@sdxs/pipeline';
 import { COMMON_HELP, numberFlag, parseCommand, seedFlag } from '../args.js';
-import { writeFileAtomic } from '../atomic.js';
+import { checkWritable, writeOutput } from '../atomic.js';
 import { anyControlFlag, CONTROL_OPTIONS, controlHelp, controlSettings, strengthFlag, type ControlSettings } from '../conditions.js';
 import { CliError, UsageError } from '../errors.js';
 import { readPngFlag } from '../images.js';
@@ -178,6 +178,8 @@ export async function runGenerate(argv: readonly string[], io: CliIO): Promise<n
     // Read the image before any download or load: a missing or corrupt file is a usage error, found at once.
     const image = condition.kind === 'text' ? undefined : await readPngFlag('generate', condition.kind === 'control' ? '--control' : '--init-image', condition.path, io);
     const out = values.out;
+    // A path that cannot be written is found now, not after the model is loaded and the images are made.
+    await checkWritable(resolve(io.cwd, out ?? '.'), '--out', out ?? '.');
     await generateFiles({ prompt, request, negative: values.negative, out, flags, condition, image }, io, progress);
     return 0;
   } finally {
@@ -307,7 +309,7 @@ async function generateFiles(job: GenerateJob, io: CliIO, progress: Reporter): P
         version: cliVersion(),
       };
       const png = encodePng(image, { text: [['parameters', a1111Parameters(p)], ['sdxs', sdxsParameters(p)]] });
-      await writeFileAtomic(paths[i]!, png);
+      await writeOutput(paths[i]!, png);
       io.stdout.write(`${paths[i]}\n`);
     }
     progress.line(`${result.images.length} image(s) of ${first.width}×${first.height}, seed ${seed}, in ${formatMs(result.timings.totalMs)}`);

@@ -10,7 +10,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { basename, dirname, extname, resolve } from 'node:path';
 import type { RealtimeStream } from '@sdxs/pipeline';
 import { COMMON_HELP, numberFlag, parseCommand, seedFlag } from '../args.js';
-import { writeFileAtomic } from '../atomic.js';
+import { checkWritable, writeOutput } from '../atomic.js';
 import { CONTROL_OPTIONS, controlHelp, controlSettings } from '../conditions.js';
 import { UsageError } from '../errors.js';
 import { decodePngFile, readPngFlag } from '../images.js';
@@ -86,6 +86,7 @@ export async function runSketch(argv: readonly string[], io: CliIO): Promise<num
   const drawing = resolve(io.cwd, values.watch);
   const out = resolve(io.cwd, values.out ?? defaultOut(values.watch));
   if (out === drawing) throw new UsageError('--out must differ from the watched drawing', 'sketch');
+  await checkWritable(out, '--out', values.out ?? out);
   // The drawing must be readable at start: a typo in the path is a usage error, not an endless wait.
   const first = await readPngFlag('sketch', '--watch', values.watch, io);
   const progress = new Reporter(io.stderr, { quiet: values.quiet === true, verbose: values.verbose === true });
@@ -109,7 +110,7 @@ export async function runSketch(argv: readonly string[], io: CliIO): Promise<num
     await mkdir(dirname(out), { recursive: true });
     const params = { prompt, seed, model: loaded.name, scheduler: loaded.pipe.components.schedulerClass, provider: loaded.runtime.provider, dtype: flags.dtype };
     for await (const frame of stream.images) {
-      await writeFileAtomic(out, encodePng(frame.image, { text: metadata(params, frame.image) }));
+      await writeOutput(out, encodePng(frame.image, { text: metadata(params, frame.image) }));
       const skipped = frame.dropped ? `, ${frame.dropped} skipped` : '';
       io.stdout.write(`frame ${frame.frameId}: ${out} in ${formatMs(frame.latencyMs)} (render ${formatMs(frame.renderMs)}${skipped})\n`);
     }

@@ -8,7 +8,7 @@ import { sha256Hex } from './sha256.js';
  * Version of what sdxs writes for a graph (model code, lowering, the packed-graph layout). Bump it whenever
  * a change in the builders could change a graph for the same inputs, so stale cache entries are never used.
  */
-export const GRAPH_FORMAT_VERSION = 1;
+export const GRAPH_FORMAT_VERSION = 2;
 
 /** A weight file's identity: cheap to compute (the header, not the tensor bytes) yet changes with the file. */
 export interface WeightFileIdentity {

@@ -8,7 +8,7 @@
  * - `unet-step`: one U-Net evaluation with guidance (multi-step sampling runs the scheduler in TypeScript);
  * - `decode`: final latents → image and RGBA.
  */
-import { Cast, Div, Graph, Params, type LoweringOverrides, type Target, type Value } from '@sdxs/graph';
+import { Cast, Div, Graph, Mul, Params, ReduceSum, type LoweringOverrides, type Target, type Value } from '@sdxs/graph';
 import { clipTextModel, type CLIPTextConfig } from '@sdxs/clip';
 import { Tensor } from '@sdxs/tensor';
 import type { UNet2DConditionConfig } from '@sdxs/unet';
@@ -84,9 +84,19 @@ export function decodeAndPostprocess(g: Graph, vae: PipelineVae, latents: Value,
   // StableDiffusionPipeline: vae.decode(latents / vae.config.scaling_factor); a float32 division, as in torch.
   const scaled = vae.scalingFactor === 1 ? latents : Div(latents, vae.scalingFactor);
   const decoded = vae.decode(new Params(g, 'vae', dtype), dtype === 'float32' ? scaled : Cast(scaled, dtype));
-  const { image, rgba } = postprocessImages(decoded.dtype === 'float32' ? decoded : Cast(decoded, 'float32'));
+  const float = decoded.dtype === 'float32' ? decoded : Cast(decoded, 'float32');
+  const { image, rgba } = postprocessImages(float);
   g.output(image, 'image');
   g.output(rgba, 'rgba');
+  g.output(finiteCheck(float), 'vae_check');
+}
+
+/**
+ * Σ(x · 0): 0 when every value of x is finite, NaN when one is not (NaN · 0 and ∞ · 0 are NaN). The postprocessing
+ * clamps NaN into black pixels, so the pipeline reads this scalar to report broken weights instead of a black image.
+ */
+export function finiteCheck(x: Value): Value {
+  return ReduceSum(Mul(x.dtype === 'float32' ? x : Cast(x, 'float32'), 0), undefined, false);
 }
 
 /** The folded step with the timestep it runs at. */
@@ -116,6 +126,7 @@ export function oneStepGraph(u: UNetSide, vae: PipelineVae, step: OneStep, shape
     encoderHiddenStates: context,
     ...(guidanceScale ? { guidanceScale } : {}),
   });
+  g.output(finiteCheck(eps), 'unet_check');
   decodeAndPostprocess(g, vae, foldedStep(step, latents, eps, noise), s);
   return g;
 }

@@ -13,7 +13,7 @@ import { controlNetModel, type ControlNetConfig } from '@sdxs/control';
 import { Tensor } from '@sdxs/tensor';
 import type { UNet2DConditionConfig } from '@sdxs/unet';
 import type { PipelineVae } from '../model/vae.js';
-import { decodeAndPostprocess, IMAGE_COMPONENTS, newGraph, UNET_COMPONENTS, type BuildSettings, type ImageGraphShape, type OneStep } from './builders.js';
+import { decodeAndPostprocess, finiteCheck, IMAGE_COMPONENTS, newGraph, UNET_COMPONENTS, type BuildSettings, type ImageGraphShape, type OneStep } from './builders.js';
 import { foldedStep, guidedNoisePrediction } from './denoise.js';
 import type { ComponentPrefix } from './packed-graph.js';
 
@@ -105,6 +105,7 @@ export function controlNetOneStepGraph(u: ControlledUNetSide, vae: PipelineVae, 
   const modelInput = step.inputDivisor === 1 ? latents : Div(latents, step.inputDivisor);
   const timestep = g.constant(new Tensor('float32', [], Float32Array.of(step.timestep)), 'timestep');
   const eps = controlledNoisePrediction(g, u, s, { ...inputs, sample: modelInput }, timestep);
+  g.output(finiteCheck(eps), 'unet_check');
   decodeAndPostprocess(g, vae, foldedStep(step, latents, eps, noise), s);
   return g;
 }

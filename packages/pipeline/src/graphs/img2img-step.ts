@@ -8,7 +8,7 @@ import { Cast, Div, Expand, Mul, Params, type Graph, type Value } from '@sdxs/gr
 import { Tensor } from '@sdxs/tensor';
 import type { UNet2DConditionConfig } from '@sdxs/unet';
 import type { PipelineVae } from '../model/vae.js';
-import { decodeAndPostprocess, newGraph, vaeDType, type BuildSettings, type ImageGraphShape, type OneStep } from './builders.js';
+import { decodeAndPostprocess, finiteCheck, newGraph, vaeDType, type BuildSettings, type ImageGraphShape, type OneStep } from './builders.js';
 import { foldedStep, guidedNoisePrediction, linearCombination } from './denoise.js';
 
 /** `add_noise(x, n, t) = original · x + noise · n` at the start timestep (every diffusers scheduler's is linear). */
@@ -72,6 +72,7 @@ export function img2imgGraph(u: Img2ImgUNetSide, vae: PipelineVae, denoise: Img2
     encoderHiddenStates: context,
     ...(guidanceScale ? { guidanceScale } : {}),
   });
+  g.output(finiteCheck(eps), 'unet_check');
   decodeAndPostprocess(g, vae, foldedStep(step, latents, eps, stepNoise), s);
   return g;
 }

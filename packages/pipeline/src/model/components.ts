@@ -50,11 +50,17 @@ export interface PipelineComponents {
 
 async function readJsonFile(source: ModelSource, path: string): Promise<unknown> {
   const where = `${source.id}/${path}`;
+  // A missing file is said once, in words: the folder is not a model, or lacks this part.
+  if (!(await source.exists(path).catch(() => true))) {
+    throw new Error(path === 'model_index.json' ? `${source.id}: not a diffusers model folder (it has no model_index.json)` : `${where}: missing (the model folder has no ${path})`);
+  }
   let text: string;
   try {
     text = await source.readText(path);
   } catch (e) {
-    throw new Error(`${where}: cannot read (${e instanceof Error ? e.message : String(e)})`);
+    // Sources name the file in their errors; add it only when they did not.
+    const message = e instanceof Error ? e.message : String(e);
+    throw new Error(message.includes(path) ? message : `${where}: cannot read (${message})`);
   }
   try {
     // Python's json writes Infinity/NaN (e.g. a scheduler's s_tmax); parsePythonJson accepts them.

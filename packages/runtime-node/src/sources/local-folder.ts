@@ -45,7 +45,9 @@ export class LocalFolderSource implements ModelSource {
     try {
       return await readFile(p, 'utf8');
     } catch (e) {
-      throw new Error(`${p}: cannot read (${e instanceof Error ? e.message : String(e)})`);
+      // The errno's code, not its message: the message repeats the path.
+      const code = e instanceof Error && 'code' in e && typeof e.code === 'string' ? e.code : undefined;
+      throw new Error(`${p}: cannot read (${code ?? (e instanceof Error ? e.message : String(e))})`);
     }
   }
 
