@@ -94,16 +94,16 @@ describe('sdxs generate on the golden model folder', () => {
     expect(Buffer.from(decodePng(readFileSync(join(work.path, 'g.png'))).data).equals(Buffer.from(expected.images[0]!.data))).toBe(true);
   });
 
-  it('a 10 MB prompt (from --prompt-file) is fine: the image is made, the metadata keeps the first 64 KiB', async () => {
-    const prompt = 'a photo of a cat, '.repeat(600_000);
-    writeFileSync(join(work.path, 'big.txt'), `${prompt}\n`);
-    const r = await runCli(['generate', '--prompt-file', 'big.txt', '--model', model.path, '--seed', '1', '--out', 'big.png', '-q'], { cwd: work.path });
-    expect(r.code).toBe(0);
-    const text = readPngText(readFileSync(join(work.path, 'big.png')));
-    const sdxs = JSON.parse(text.sdxs!);
-    expect(sdxs.prompt).toBe(prompt.slice(0, 65536));
-    expect(sdxs.prompt_truncated_from).toBe(prompt.length);
-    expect(text.parameters!.startsWith(prompt.slice(0, 1000))).toBe(true);
+  it('a 10 MB prompt (from --prompt-file) is refused before the model loads; a 20,000-character one is made', async () => {
+    writeFileSync(join(work.path, 'big.txt'), `${'a photo of a cat, '.repeat(600_000)}\n`);
+    const r = await runCli(['generate', '--prompt-file', 'big.txt', '--model', join(work.path, 'no-model-here'), '--out', 'big.png'], { cwd: work.path });
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe('sdxs generate: the prompt is 10800000 characters; at most 32000 (CLIP reads the first 77 tokens) (see `sdxs generate --help`)');
+    const long = 'a photo of a cat, '.repeat(1100).slice(0, 20_000);
+    writeFileSync(join(work.path, 'long.txt'), long);
+    const ok = await runCli(['generate', '--prompt-file', 'long.txt', '--model', model.path, '--seed', '1', '--out', 'long.png', '-q'], { cwd: work.path });
+    expect(ok.code).toBe(0);
+    expect(JSON.parse(readPngText(readFileSync(join(work.path, 'long.png'))).sdxs!).prompt).toBe(long);
   });
 
   it('without --seed a random seed is drawn, named in the default file name and stored', async () => {

@@ -1,6 +1,6 @@
 // @sdxs/pipeline: a diffusers folder in, images out, on any Runtime (Node, browser) — environment-neutral.
 export { StableDiffusionPipeline, type GenerateLatents, type GenerateResult, type GenerateTimings, type LoadOptions } from './pipeline.js';
-export { checkRequest, MAX_BATCH, MAX_BATCH_PIXELS, MAX_SIDE, MAX_STEPS, type CheckedRequest, type GenerateRequest, type RequestDefaults } from './request.js';
+export { checkRequest, MAX_BATCH, MAX_BATCH_PIXELS, MAX_PROMPT_CHARS, MAX_SIDE, MAX_STEPS, type CheckedRequest, type GenerateRequest, type RequestDefaults } from './request.js';
 export type { ProgressCallback, ProgressEvent } from './progress.js';
 export type { ComponentInfo, PipelineInfo } from './info.js';
 export { PromptEmbeddingCache } from './prompt-cache.js';

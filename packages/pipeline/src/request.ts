@@ -8,6 +8,11 @@ import { Generator, GeneratorList, type NormalSource, type Seed } from '@sdxs/te
 export const MAX_SIDE = 4096;
 export const MAX_BATCH = 64;
 export const MAX_STEPS = 1000;
+/**
+ * Longest prompt, in characters (gpt-image-1's limit). CLIP reads the first 77 tokens, a few hundred characters;
+ * a megabyte of text is a mistake or an attack, refused rather than tokenized (RELIABILITY.md item 21).
+ */
+export const MAX_PROMPT_CHARS = 32_000;
 /** Images × pixels per call (64 images of 1024²): the float output alone is 12 bytes a pixel. */
 export const MAX_BATCH_PIXELS = 64 * 1024 * 1024;
 
@@ -92,7 +97,9 @@ function strings(field: string, v: unknown): string[] {
   const list: unknown[] = typeof v === 'string' ? [v] : Array.isArray(v) ? v : bad(field, 'must be a string or a list of strings');
   if (list.length === 0) bad(field, 'must not be an empty list');
   list.forEach((s, i) => {
-    if (typeof s !== 'string') bad(`${field}[${i}]`, `must be a string, got ${typeof s}`);
+    const name = list.length === 1 && typeof v === 'string' ? field : `${field}[${i}]`;
+    if (typeof s !== 'string') bad(name, `must be a string, got ${typeof s}`);
+    if (s.length > MAX_PROMPT_CHARS) bad(name, `is ${s.length} characters; at most ${MAX_PROMPT_CHARS} (CLIP reads the first 77 tokens)`);
   });
   return list as string[];
 }

@@ -116,12 +116,15 @@ describe('model folder errors', () => {
     }
   });
 
-  it('runs a 10 MB prompt (truncated to 77 tokens) and refuses use after dispose', async () => {
+  it('encodePrompt reads the first 77 tokens of a 10 MB prompt, generate refuses it; use after dispose is refused', async () => {
     const pipe = await StableDiffusionPipeline.load(source, countingRuntime());
     const huge = 'a photo of a cat '.repeat(620_000);
     expect(huge.length).toBeGreaterThan(10_000_000);
     const [long, short] = [await pipe.encodePrompt(huge), await pipe.encodePrompt('a photo of a cat '.repeat(30))];
     expect(Array.from(long.data)).toEqual(Array.from(short.data));
+    await expect(pipe.generate({ prompt: huge })).rejects.toThrow(`generate: "prompt" is ${huge.length} characters; at most 32000 (CLIP reads the first 77 tokens)`);
+    await expect(pipe.generate({ prompt: ['a', huge] })).rejects.toThrow(/"prompt\[1\]" is \d+ characters/);
+    await expect(pipe.generate({ prompt: 'a', guidanceScale: 2, negativePrompt: huge })).rejects.toThrow(/"negativePrompt" is \d+ characters/);
     const info = pipe.info();
     expect(info).toMatchObject({ pipeline: 'StableDiffusionPipeline', target: 'cpu', dtype: 'float32', vaeScaleFactor: 8, scheduler: { className: 'EulerDiscreteScheduler' } });
     expect(info.components.map((c) => [c.name, c.className, c.weightDTypes])).toEqual([

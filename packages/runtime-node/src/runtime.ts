@@ -52,9 +52,12 @@ class NodeSession implements Session {
   readonly inputs: readonly SessionIO[];
   readonly outputs: readonly SessionIO[];
   private readonly session: ort.InferenceSession;
+  /** The session's label (e.g. the graph kind) for errors, "" when none was given. */
+  private readonly label: string;
 
-  constructor(session: ort.InferenceSession) {
+  constructor(session: ort.InferenceSession, label = '') {
     this.session = session;
+    this.label = label;
     this.inputs = ioInfo(session.inputMetadata);
     this.outputs = ioInfo(session.outputMetadata);
   }
@@ -62,7 +65,14 @@ class NodeSession implements Session {
   async run(feeds: Readonly<Record<string, Tensor>>, outputNames?: readonly string[]): Promise<Record<string, Tensor>> {
     const ortFeeds: Record<string, ort.Tensor> = {};
     for (const [k, v] of Object.entries(feeds)) ortFeeds[k] = toOrtTensor(v);
-    const results = outputNames ? await this.session.run(ortFeeds, [...outputNames]) : await this.session.run(ortFeeds);
+    let results: ort.InferenceSession.ReturnType;
+    try {
+      results = outputNames ? await this.session.run(ortFeeds, [...outputNames]) : await this.session.run(ortFeeds);
+    } catch (e) {
+      // onnxruntime's own words (the input, the dimension, the dtype), on one line, after the graph they are about.
+      const message = (e instanceof Error ? e.message : String(e)).replace(/\s*\n\s*/g, ' ').trim();
+      throw new Error(`${this.label}onnxruntime could not run the session: ${message}`, { cause: e });
+    }
     const out: Record<string, Tensor> = {};
     for (const [k, v] of Object.entries(results)) {
       out[k] = fromOrtTensor(k, v);
@@ -114,7 +124,7 @@ class OrtNodeRuntime implements NodeRuntime {
           opts.extra = { ...opts.extra, session: { ...(typeof session === 'object' ? session : {}), model_external_initializers_file_folder_path: prepared.folder } };
         }
       }
-      return new NodeSession(await ort.InferenceSession.create(bytes, opts));
+      return new NodeSession(await ort.InferenceSession.create(bytes, opts), label);
     } catch (e) {
       throw new Error(`${label}onnxruntime could not create the session: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
     }

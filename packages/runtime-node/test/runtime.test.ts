@@ -26,8 +26,22 @@ describe('node runtime (cpu)', () => {
     const x = g.input('x', 'float32', [2]);
     g.output(Add(x, 1), 'y');
     const rt = createNodeRuntime();
-    const session = await rt.createSession(toOnnx(g));
-    await expect(session.run({ x: Tensor.zeros('float32', [3]) })).rejects.toThrow(/x|dimension|shape/i);
+    const session = await rt.createSession(toOnnx(g), { label: 'tiny.onnx' });
+    // RELIABILITY item 18: wrong shapes, names, dtypes and outputs are onnxruntime's error, on one line, naming the graph.
+    const cases: [Record<string, Tensor>, string[] | undefined, RegExp][] = [
+      [{ x: Tensor.zeros('float32', [3]) }, undefined, /^tiny\.onnx: onnxruntime could not run the session: Got invalid dimensions for input: x for the following indices index: 0 Got: 3 Expected: 2/],
+      [{ z: Tensor.zeros('float32', [2]) }, undefined, /^tiny\.onnx: onnxruntime could not run the session: input 'x' is missing in 'feeds'/],
+      [{ x: Tensor.zeros('int64', [2]) }, undefined, /^tiny\.onnx: onnxruntime could not run the session: Unexpected input data type\. Actual: \(tensor\(int64\)\) , expected: \(tensor\(float\)\)/],
+      [{ x: Tensor.zeros('float32', [2]) }, ['nope'], /^tiny\.onnx: onnxruntime could not run the session: 'fetches' contains invalid output name: nope/],
+    ];
+    for (const [feeds, outputs, message] of cases) {
+      const e = await session.run(feeds, outputs).catch((x: unknown) => x as Error);
+      expect(e).toBeInstanceOf(Error);
+      expect((e as Error).message).toMatch(message);
+      expect((e as Error).message).not.toMatch(/\n/);
+    }
+    // The session still runs after refusing.
+    expect(Array.from((await session.run({ x: Tensor.zeros('float32', [2]) })).y!.data as Float32Array)).toEqual([1, 1]);
     await session.dispose();
     const bytes = toOnnx(g).slice();
     for (let i = 0; i < bytes.length; i += 3) bytes[i] = 0xff;

@@ -4,7 +4,7 @@
  */
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { dirname, extname, join, resolve } from 'node:path';
-import { checkRequest, type GenerateRequest, type GenerateResult } from '@sdxs/pipeline';
+import { checkRequest, MAX_PROMPT_CHARS, type GenerateRequest, type GenerateResult } from '@sdxs/pipeline';
 import { COMMON_HELP, numberFlag, parseCommand, seedFlag } from '../args.js';
 import { checkWritable, writeOutput } from '../atomic.js';
 import { anyControlFlag, CONTROL_OPTIONS, controlHelp, controlSettings, strengthFlag, type ControlSettings } from '../conditions.js';
@@ -175,6 +175,7 @@ export async function runGenerate(argv: readonly string[], io: CliIO): Promise<n
   try {
     if (values.negative !== undefined && !((guidanceScale ?? 0) > 1)) progress.warn('--negative is only used with --guidance above 1; ignored');
     const prompt = fromFile !== undefined ? await readPromptFile(fromFile, io) : positionals[0]!;
+    if (prompt.length > MAX_PROMPT_CHARS) throw new UsageError(`the prompt is ${prompt.length} characters; at most ${MAX_PROMPT_CHARS} (CLIP reads the first 77 tokens)`, 'generate');
     // Read the image before any download or load: a missing or corrupt file is a usage error, found at once.
     const image = condition.kind === 'text' ? undefined : await readPngFlag('generate', condition.kind === 'control' ? '--control' : '--init-image', condition.path, io);
     const out = values.out;
