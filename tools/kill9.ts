@@ -4,7 +4,8 @@
  * that nothing it was writing is corrupt or half-visible, then runs the same command to the end and checks the
  * result (sha256 of every downloaded file, the image bytes, the checkpoint's tensors).
  *   download:    `sdxs info test-org/tiny-sdxs` from a fake hub on loopback (real files, ETags, Range, slow
- *                chunks), into one HF cache kept across trials (so kills land on resumes too; reset every 10).
+ *                chunks), into an HF cache kept across killed trials (so kills land on resumes too; emptied after
+ *                a run that finished).
  *   graph-cache: `sdxs generate` on the golden model with a fresh $SDXS_CACHE, killed while graphs are built and
  *                written; every visible cache entry must be a whole packed graph, and the output PNG whole or absent.
  *   checkpoint:  `sdxs train` writing a checkpoint every step, killed at random; every visible checkpoint loads,
@@ -16,7 +17,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { latestCheckpoint, loadCheckpoint } from '@sdxs/distill';
 import { decodePackedGraph } from '@sdxs/pipeline';
@@ -122,15 +123,17 @@ async function download(trials: number, log: (s: string) => void): Promise<Scena
   if (reference.code !== 0) throw new Error(`the reference download failed: ${reference.stderr}`);
   const span = reference.ms;
   for (let t = 0; t < trials; t++) {
-    if (t % 10 === 0) {
-      rmSync(cache, { recursive: true, force: true });
-      cache = await mkdtemp(join(tmpdir(), 'sdxs-kill9-hub-'));
-    }
     const at = 300 + Math.random() * span;
     const run = await sdxs(['info', REPO, '-q'], env(), at);
     if (run.signal === 'SIGKILL') r.killed++;
     else r.finished_before_kill++;
     check(`trial ${t + 1} after the kill at ${at.toFixed(0)} ms`);
+    // A killed run's partial files stay for the next trial to resume; a finished one leaves nothing to download,
+    // so the cache starts again.
+    if (run.signal !== 'SIGKILL') {
+      rmSync(cache, { recursive: true, force: true });
+      cache = await mkdtemp(join(tmpdir(), 'sdxs-kill9-hub-'));
+    }
   }
   hub.behave(files[0]!.path, {});
   const final = await sdxs(['info', REPO, '-q'], env());
@@ -178,7 +181,7 @@ async function graphCache(trials: number, log: (s: string) => void): Promise<Sce
       // The cache's own reader: an entry's length and sha256 are checked (a damaged one would read as missing and
       // be dropped, with a warning); what it returns must be a whole packed graph.
       const warnings: string[] = [];
-      const payload = await new DiskGraphCache({ dir: cacheDir, onWarning: (m) => warnings.push(m) }).get(name.slice(0, -'.graph'.length));
+      const payload = await new DiskGraphCache({ dir: dirname(entry), onWarning: (m) => warnings.push(m) }).get(name.slice(0, -'.graph'.length));
       if (!payload || warnings.length) {
         r.violations.push(`trial ${t + 1}: cache entry ${name} is visible but damaged (${warnings.join('; ') || 'unreadable'})`);
         continue;
