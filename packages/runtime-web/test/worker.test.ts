@@ -144,7 +144,7 @@ describe('SdxsClient ↔ worker host', () => {
     other.port1.start();
     other.port2.start();
     try {
-      await expect(c.load({ model: `${server.origin}/nowhere/` })).rejects.toMatchObject({ kind: 'model-load', message: expect.stringMatching(/nowhere\/model_index\.json/) });
+      await expect(c.load({ model: `${server.origin}/nowhere/` })).rejects.toMatchObject({ kind: 'model-load', message: expect.stringMatching(/nowhere\/?: not a diffusers model folder \(it has no model_index\.json\)/) });
       await expect(c.load({ model: `${server.origin}/sdxs/`, backend: 'webgpu' })).rejects.toMatchObject({ kind: 'webgpu-unavailable', message: expect.stringMatching(/no adapter/) });
       await expect(c.generate({ prompt: 'x' })).rejects.toMatchObject({ kind: 'not-loaded' });
       const plain = await c.load({ model: `${server.origin}/sdxs/`, controlnet: undefined });
