@@ -43,9 +43,21 @@ describe('modelFolderMiddleware', () => {
     writeFileSync(join(folder, 'model_index.json'), '{"a":1}');
     writeFileSync(join(root, 'blob'), Buffer.from('0123456789'));
     writeFileSync(join(root, 'secret.txt'), 'secret');
-    // A Hugging Face snapshot links into blobs/ outside the folder: followed.
+    // A link into a root the caller allows (as the golden folders link into the golden data): followed.
     symlinkSync(join(root, 'blob'), join(folder, 'unet', 'w.safetensors'));
-    const middleware = modelFolderMiddleware({ sdxs: folder });
+    // A link out of the folder to anywhere else: refused (RELIABILITY item 24).
+    mkdirSync(join(root, 'elsewhere'));
+    writeFileSync(join(root, 'elsewhere', 'passwd'), 'root:x:0:0');
+    symlinkSync(join(root, 'elsewhere', 'passwd'), join(folder, 'unet', 'config.json'));
+    symlinkSync(join(root, 'elsewhere'), join(folder, 'vae'));
+    // A Hugging Face cache: a snapshot's files link into the repo's blobs/ (followed), not beyond.
+    const repo = join(root, 'hub', 'models--org--name');
+    mkdirSync(join(repo, 'blobs'), { recursive: true });
+    mkdirSync(join(repo, 'snapshots', 'abc123', 'unet'), { recursive: true });
+    writeFileSync(join(repo, 'blobs', 'e3b0c4'), '{"hf":1}');
+    symlinkSync('../../../blobs/e3b0c4', join(repo, 'snapshots', 'abc123', 'unet', 'config.json'));
+    symlinkSync(join(root, 'secret.txt'), join(repo, 'snapshots', 'abc123', 'model_index.json'));
+    const middleware = modelFolderMiddleware({ sdxs: folder, hub: join(repo, 'snapshots', 'abc123') }, { linkRoots: [join(root, 'blob')] });
     server = createServer((req, res) =>
       middleware(req, res, () => {
         res.statusCode = 418;
@@ -82,6 +94,14 @@ describe('modelFolderMiddleware', () => {
     const head = await get('/models/sdxs/model_index.json', {}, 'HEAD');
     expect([head.status, head.body, head.headers['content-length'], head.headers['content-type']]).toEqual([200, '', '7', 'application/json']);
     expect((await get('/models/sdxs/unet/w.safetensors', { Range: 'bytes=20-30' })).status).toBe(416);
+  });
+
+  it('follows a snapshot\'s links into its repo\'s blobs/; refuses links that leave the folder for anywhere else (403)', async () => {
+    expect(await get('/models/hub/unet/config.json')).toMatchObject({ status: 200, body: '{"hf":1}' });
+    expect((await get('/models/hub/model_index.json')).status).toBe(403);
+    expect(await get('/models/sdxs/unet/config.json')).toMatchObject({ status: 403, body: 'forbidden path: a link leaves the model folder' });
+    expect((await get('/models/sdxs/vae/passwd')).status).toBe(403);
+    expect((await get('/models/sdxs/unet/config.json', {}, 'HEAD')).status).toBe(403);
   });
 
   it('refuses escapes, other methods and cross-site requests; unknown folders are 404; other paths pass through', async () => {

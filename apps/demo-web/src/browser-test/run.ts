@@ -282,8 +282,8 @@ function rawStatus(base: string, path: string): Promise<number> {
 }
 
 /** `pnpm demo`'s dev server: the page loads with threads and generates (sources served by Vite, /ort/ by our middleware). */
-async function devServerRun(models: Record<string, string>, ref: NodeReference): Promise<void> {
-  const server = await createServer(demoViteConfig({ models, dev: true, port: 0 }));
+async function devServerRun(models: Record<string, string>, linkRoots: readonly string[], ref: NodeReference): Promise<void> {
+  const server = await createServer(demoViteConfig({ models, linkRoots, dev: true, port: 0 }));
   await server.listen();
   const browser = await launchChromium({ webgpu: false });
   try {
@@ -332,7 +332,7 @@ async function main(): Promise<number> {
   let server: Awaited<ReturnType<typeof preview>> | undefined;
   let ref: NodeReference | undefined;
   try {
-    const config = { models: golden.folders, outDir: dist, port: 0 };
+    const config = { models: golden.folders, linkRoots: golden.linkRoots, outDir: dist, port: 0 };
     const tBuild = performance.now();
     await build(demoViteConfig(config));
     measurements.build_ms = Math.round(performance.now() - tBuild);
@@ -357,7 +357,7 @@ async function main(): Promise<number> {
     for (const backend of ['wasm', 'webgpu'] as const) await attempt(`${backend} run`, () => backendRun(base, backend, reference));
     await attempt('message runs', () => messageRuns(base));
     await attempt('embedded model run', () => embeddedRun(dist));
-    await attempt('dev server run', () => devServerRun(golden.folders, reference));
+    await attempt('dev server run', () => devServerRun(golden.folders, golden.linkRoots, reference));
   } catch (e) {
     check('test harness', false, e instanceof Error ? (e.stack ?? e.message) : String(e));
   } finally {

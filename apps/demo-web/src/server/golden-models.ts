@@ -4,7 +4,7 @@
  * symlink support stores the links as text files).
  */
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { materializeModelFolder, type MaterializedFolder } from '../../../../tools/golden/materialize.js';
 
@@ -13,6 +13,8 @@ export const GOLDEN_DIR = fileURLToPath(new URL('../../../../../shared/golden/',
 export interface GoldenModels {
   /** name → folder, for demoViteConfig's `models`. */
   readonly folders: { readonly sdxs: string; readonly sketch: string };
+  /** Where the folders' symlinks point: the shared folder holding the golden data (its cases link to each other and to shared files like clip-tokenizer/), for demoViteConfig's `linkRoots`. */
+  readonly linkRoots: readonly string[];
   cleanup(): void;
 }
 
@@ -37,6 +39,7 @@ export function materializeGoldenModels(dir = GOLDEN_DIR): GoldenModels {
   }
   return {
     folders: { sdxs: sdxs.path, sketch: sketch.path },
+    linkRoots: [dirname(resolve(dir))],
     cleanup: () => {
       sdxs.cleanup();
       sketch.cleanup();

@@ -2,10 +2,13 @@
  * Serving local model folders to the page: `/models/<name>/<path>` → a file of a diffusers folder on disk, with
  * HEAD and single Range requests (the browser's UrlModelSource reads safetensors headers by range). Paths go
  * through @sdxs/runtime-node's LocalFolderSource, so the repository's rules hold: `..`, absolute and encoded
- * escapes are refused (403), symlinks are followed as in a Hugging Face cache. Cross-site requests are refused.
+ * escapes are refused (403). A symlink is followed only where it stays in bounds (RELIABILITY item 24): inside the
+ * folder, into its Hugging Face repo's `blobs/` (a snapshot's files are links there), or under a `linkRoots` folder
+ * the caller names; any other link is a 403. Cross-site requests are refused.
  */
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { realpath, stat } from 'node:fs/promises';
+import { basename, dirname, join, sep } from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { LocalFolderSource } from '@sdxs/runtime-node';
 
@@ -55,28 +58,52 @@ function relativePath(urlPath: string): string | undefined {
  * @example
  * server.middlewares.use(modelFolderMiddleware({ sdxs: '/data/sdxs-512-dreamshaper' }));
  */
-export function modelFolderMiddleware(folders: Readonly<Record<string, string>>) {
-  const sources = new Map(Object.entries(folders).map(([name, dir]) => [name, new LocalFolderSource(dir)]));
+export function modelFolderMiddleware(folders: Readonly<Record<string, string>>, options: ModelFolderOptions = {}) {
+  const sources = new Map(Object.entries(folders).map(([name, dir]) => [name, { source: new LocalFolderSource(dir), roots: linkBounds(dir, options.linkRoots ?? []) }]));
   return (req: IncomingMessage, res: ServerResponse, next: Next): void => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (!url.pathname.startsWith('/models/')) return next();
     const m = /^\/models\/([^/]+)\/(.+)$/.exec(url.pathname);
-    const source = m ? sources.get(m[1]!) : undefined;
-    if (!m || !source) {
+    const served = m ? sources.get(m[1]!) : undefined;
+    if (!m || !served) {
       // Not an HTML fallback page: a model folder that is not served is a plain 404.
       res.statusCode = 404;
       res.setHeader('Content-Type', 'text/plain; charset=utf-8');
       res.end('no such model folder');
       return;
     }
-    void serve(req, res, source, m[2]!).catch((e: unknown) => {
+    void serve(req, res, served.source, served.roots, m[2]!).catch((e: unknown) => {
       if (!res.headersSent) res.statusCode = 500;
       res.end(e instanceof Error ? e.message : String(e));
     });
   };
 }
 
-async function serve(req: IncomingMessage, res: ServerResponse, source: LocalFolderSource, urlPath: string): Promise<void> {
+export interface ModelFolderOptions {
+  /** Folders that symlinks in the served folders may point into, besides the folders themselves (e.g. golden data). */
+  readonly linkRoots?: readonly string[];
+}
+
+/**
+ * Where a folder's symlinks may lead, as real paths: the folder, its Hugging Face repo's blobs/ when it is a
+ * snapshot (`…/models--org--name/snapshots/<rev>`), and the extra roots. Resolved once (lazily, on first use).
+ */
+function linkBounds(dir: string, extra: readonly string[]): () => Promise<string[]> {
+  let bounds: Promise<string[]> | undefined;
+  const real = (p: string) => realpath(p).catch(() => undefined);
+  return () =>
+    (bounds ??= (async () => {
+      const roots = [dir, ...extra];
+      if (basename(dirname(dir)) === 'snapshots') roots.push(join(dirname(dirname(dir)), 'blobs'));
+      return (await Promise.all(roots.map(real))).filter((p): p is string => p !== undefined);
+    })());
+}
+
+function within(path: string, root: string): boolean {
+  return path === root || path.startsWith(root.endsWith(sep) ? root : root + sep);
+}
+
+async function serve(req: IncomingMessage, res: ServerResponse, source: LocalFolderSource, bounds: () => Promise<string[]>, urlPath: string): Promise<void> {
   const reply = (status: number, text: string): void => {
     res.statusCode = status;
     res.setHeader('Content-Type', 'text/plain; charset=utf-8');
@@ -95,6 +122,9 @@ async function serve(req: IncomingMessage, res: ServerResponse, source: LocalFol
   } catch {
     return reply(403, 'forbidden path');
   }
+  // A symlink that leads out of bounds is an escape, whatever its name inside the folder.
+  const target = await realpath(file).catch(() => undefined);
+  if (target !== undefined && !(await bounds()).some((root) => within(target, root))) return reply(403, 'forbidden path: a link leaves the model folder');
   let size: number;
   let etag: string;
   try {

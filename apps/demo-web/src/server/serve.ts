@@ -38,7 +38,7 @@ const { models, notes } = demoModels({
   golden: golden?.folders,
 });
 const port = values.port === undefined ? undefined : Number(values.port);
-const options = { models, ...(port !== undefined ? { port } : {}) };
+const options = { models, ...(golden ? { linkRoots: golden.linkRoots } : {}), ...(port !== undefined ? { port } : {}) };
 
 process.on('exit', () => golden?.cleanup());
 process.on('SIGINT', () => process.exit(0));

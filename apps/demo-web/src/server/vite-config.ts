@@ -30,6 +30,8 @@ export interface DemoServerOptions {
   readonly pages?: readonly string[];
   /** Dev server headers (CSS injected inline) instead of the production ones. */
   readonly dev?: boolean;
+  /** Folders the served folders' symlinks may point into (the golden data); other links out of a folder are 403. */
+  readonly linkRoots?: readonly string[];
 }
 
 /**
@@ -59,7 +61,7 @@ function ortAssets(): Plugin {
 /** Model folders, their manifest and security headers on the dev and preview servers. */
 function demoServer(options: DemoServerOptions): Plugin {
   const headers = securityHeaders({ dev: options.dev === true });
-  const models = modelFolderMiddleware(folderPaths(options.models ?? {}));
+  const models = modelFolderMiddleware(folderPaths(options.models ?? {}), { linkRoots: options.linkRoots ?? [] });
   const manifest = manifestMiddleware(options.models ?? {});
   const withHeaders = (_req: IncomingMessage, res: ServerResponse, next: Next): void => {
     for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
