@@ -8,7 +8,7 @@ import { badRequest, cancelled, asServeError, queueFull, ServeError } from './er
 import type { Engine, EngineStatus, SubmitOptions } from './engine.js';
 import type { ImageJob, ImageJobResult } from './job.js';
 import type { ServedModel } from './models.js';
-import { batchKey, resolveJob, runImageJob, runTextBatch, type ResolvedJob, type RunContext } from './run-batch.js';
+import { batchKey, encodeResults, renderImageJob, renderTextBatch, resolveJob, type Rendered, type ResolvedJob, type RunContext } from './run-batch.js';
 
 export interface LocalEngineOptions {
   /** Most images in one run (default 8). */
@@ -172,22 +172,34 @@ export class LocalEngine implements Engine {
     const now = performance.now();
     const queueMs = batch.map((p) => now - p.enqueuedAt);
     const model = batch[0]!.model;
-    const t0 = performance.now();
+    const jobs = batch.map((p) => p.job);
+    let rendered: Rendered;
     try {
-      const out = batch[0]!.key === undefined ? [await runImageJob(model, batch[0]!.job, queueMs[0]!, this.#context)] : await runTextBatch(model, batch.map((p) => p.job), queueMs, this.#context);
-      const ms = performance.now() - t0;
-      this.#avgRunMs = this.#avgRunMs === 0 ? ms : 0.8 * this.#avgRunMs + 0.2 * ms;
-      const event: BatchEvent = { model: model.name, images: batch.reduce((n, p) => n + p.images, 0), jobs: batch.length, ms };
-      for (const l of this.#listeners) l(event);
+      rendered = batch[0]!.key === undefined ? await renderImageJob(model, jobs[0]!) : await renderTextBatch(model, jobs);
+    } catch (e) {
+      const err = asServeError(e);
+      batch.forEach((p) => settle(p, () => p.reject(err)));
+      this.#release();
+      return;
+    }
+    // The next run starts now; this one's PNGs are encoded while it runs.
+    this.#release();
+    this.#avgRunMs = this.#avgRunMs === 0 ? rendered.ms : 0.8 * this.#avgRunMs + 0.2 * rendered.ms;
+    const event: BatchEvent = { model: model.name, images: rendered.images.length, jobs: batch.length, ms: rendered.ms };
+    for (const l of this.#listeners) l(event);
+    try {
+      const out = encodeResults(model, jobs, rendered, queueMs, this.#context);
       batch.forEach((p, i) => settle(p, () => p.resolve(out[i]!)));
     } catch (e) {
       const err = asServeError(e);
       batch.forEach((p) => settle(p, () => p.reject(err)));
-    } finally {
-      this.#busy = false;
-      this.#running = 0;
-      this.#schedule();
     }
+  }
+
+  #release(): void {
+    this.#busy = false;
+    this.#running = 0;
+    this.#schedule();
   }
 }
 

@@ -76,7 +76,19 @@ function parametersOf(job: ResolvedJob, model: ServedModel, seed: string, index:
   };
 }
 
-function results(jobs: readonly ResolvedJob[], images: readonly RawImage[], model: ServedModel, run: { ms: number; images: number }, queueMs: readonly number[], context: RunContext): ImageJobResult[] {
+/** A run's images (padding dropped) and its time: what the engine waits for before starting the next run. */
+export interface Rendered {
+  readonly images: readonly RawImage[];
+  readonly ms: number;
+}
+
+/**
+ * The jobs' results from a run: PNGs with their metadata, base64. Done after the engine has moved on to its next
+ * run, so this JavaScript work overlaps ONNX Runtime's rather than adding to it.
+ */
+export function encodeResults(model: ServedModel, jobs: readonly ResolvedJob[], rendered: Rendered, queueMs: readonly number[], context: RunContext): ImageJobResult[] {
+  const { images } = rendered;
+  const run = { ms: rendered.ms, images: images.length };
   let k = 0;
   return jobs.map((job, j) => {
     const pngs: string[] = [];
@@ -104,14 +116,14 @@ function results(jobs: readonly ResolvedJob[], images: readonly RawImage[], mode
 }
 
 /**
- * Run text-to-image jobs that share a {@link batchKey} as one batch, padded to a power of two.
+ * Render text-to-image jobs that share a {@link batchKey} as one batch, padded to a power of two.
  *
  * @example
- * const [a, b] = await runTextBatch(model, [jobA, jobB], [0, 3], { version: '0.1.0' });
+ * const rendered = await renderTextBatch(model, [jobA, jobB]);
  */
-export async function runTextBatch(model: ServedModel, jobs: readonly ResolvedJob[], queueMs: readonly number[], context: RunContext): Promise<ImageJobResult[]> {
+export async function renderTextBatch(model: ServedModel, jobs: readonly ResolvedJob[]): Promise<Rendered> {
   const first = jobs[0];
-  if (!first) return [];
+  if (!first) return { images: [], ms: 0 };
   const prompts = jobs.flatMap((j) => j.seeds.map(() => j.prompt));
   const negatives = jobs.flatMap((j) => j.seeds.map(() => j.negativePrompt));
   const generators = jobs.flatMap((j) => j.seeds.map((s) => new Generator(BigInt(s))));
@@ -132,7 +144,7 @@ export async function runTextBatch(model: ServedModel, jobs: readonly ResolvedJo
     width: first.width,
     height: first.height,
   });
-  return results(jobs, out.images, model, { ms: performance.now() - t0, images }, queueMs, context);
+  return { images: out.images.slice(0, images), ms: performance.now() - t0 };
 }
 
 /** The initial image of an img2img job, decoded and resized to the job's size (A1111's "just resize"). */
@@ -149,8 +161,8 @@ function initImage(job: ResolvedJob): RawImage {
   return tensorToImage(t, { range: '0,1' })[0]!;
 }
 
-/** Run one img2img job (its images as one batch of the repeated initial image). */
-export async function runImageJob(model: ServedModel, job: ResolvedJob, queueMs: number, context: RunContext): Promise<ImageJobResult> {
+/** Render one img2img job. */
+export async function renderImageJob(model: ServedModel, job: ResolvedJob): Promise<Rendered> {
   const image = initImage(job);
   const t0 = performance.now();
   const images: RawImage[] = [];
@@ -167,5 +179,5 @@ export async function runImageJob(model: ServedModel, job: ResolvedJob, queueMs:
     });
     images.push(out.images[0]!);
   }
-  return results([job], images, model, { ms: performance.now() - t0, images: images.length }, [queueMs], context)[0]!;
+  return { images, ms: performance.now() - t0 };
 }
