@@ -14,7 +14,7 @@
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
@@ -262,7 +262,6 @@ async function main(): Promise<void> {
   const json = option('--json');
   if (json) writeFileSync(json, JSON.stringify(results, null, 2) + '\n');
   if (results.some((r) => r.violations.length > 0)) process.exitCode = 1;
-  void statSync;
 }
 
 main().catch((e: unknown) => {

@@ -4,6 +4,7 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { isProviderName, PROVIDERS, type ProviderName } from '@sdxs/runtime-node';
+import { toSeed } from '@sdxs/tensor';
 import { UsageError } from './errors.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
@@ -77,11 +78,12 @@ export function intFlag(command: string, flag: string, value: string | undefined
 export function seedFlag(command: string, value: string | undefined): bigint | undefined {
   if (value === undefined) return undefined;
   const text = value.trim();
-  const n = /^-?\d{1,20}$/.test(text) ? BigInt(text) : undefined;
-  if (n === undefined || n >= 2n ** 64n || n < -(2n ** 63n)) {
+  try {
+    if (!/^-?\d{1,20}$/.test(text)) throw new RangeError('not an integer');
+    return toSeed(BigInt(text));
+  } catch {
     throw new UsageError(`--seed: expected an integer from -9223372036854775808 to 18446744073709551615, got ${JSON.stringify(value)}`, command);
   }
-  return n < 0n ? n + 2n ** 64n : n;
 }
 
 /** One of a fixed set of words. */

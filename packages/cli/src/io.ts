@@ -30,3 +30,12 @@ export function userCwd(env: Readonly<Record<string, string | undefined>> = proc
 export function processIO(signal?: AbortSignal): CliIO {
   return { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd(), ...(signal ? { signal } : {}) };
 }
+
+/** Resolves when `signal` aborts (Ctrl-C, SIGTERM): how the long-running commands (serve, worker) wait to stop. */
+export function untilAborted(signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    if (!signal) return;
+    if (signal.aborted) resolve();
+    else signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+}

@@ -141,7 +141,7 @@ export class StableDiffusionPipeline {
     });
     const w = components.weights.text_encoder.identity.map((f) => f.headerSha256).join('+');
     const encode = (ids: Tensor<'int64'>) => this.#textEncoder((s) => s.run({ input_ids: ids }, ['prompt_embeds'])).then((o) => o.prompt_embeds);
-    this.#prompts = new PromptEncoder(components.tokenizer, encode, options.promptCache ?? new PromptEmbeddingCache(), `${components.source.id}#${w}`, options.onProgress);
+    this.#prompts = new PromptEncoder(components.tokenizer, encode, options.promptCache ?? new PromptEmbeddingCache(), `${components.source.id}#${w}`, this.componentDirs.text_encoder, options.onProgress);
   }
 
   /**
@@ -183,9 +183,7 @@ export class StableDiffusionPipeline {
    */
   async encodePrompt(prompt: string | readonly string[]): Promise<Tensor<'float32'>> {
     this.#alive();
-    const embeds = await this.#prompts.encode(typeof prompt === 'string' ? [prompt] : prompt);
-    throwIfTensorNotFinite(embeds, 'text_encoder', this.componentDirs.text_encoder, false);
-    return embeds;
+    return this.#prompts.encode(typeof prompt === 'string' ? [prompt] : prompt);
   }
 
   /** Components, parameter counts, dtypes, scheduler: what `sdxs info` prints. */
@@ -332,10 +330,9 @@ export class StableDiffusionPipeline {
   /** encoder_hidden_states for the batch: [negatives × N, prompts × N] with guidance, else prompts × N. */
   async #context(r: CheckedRequest): Promise<Tensor<'float32'>> {
     const cond = repeatRows(await this.#prompts.encode(r.prompts), r.numImagesPerPrompt);
-    const context = r.guidance ? concatRows(repeatRows(await this.#prompts.encode(r.negativePrompts), r.numImagesPerPrompt), cond) : cond;
-    // The text encoder always runs in float32: non-finite embeddings can only come from its weights.
-    throwIfTensorNotFinite(context, 'text_encoder', this.componentDirs.text_encoder, false);
-    return context;
+    if (!r.guidance) return cond;
+    const uncond = repeatRows(await this.#prompts.encode(r.negativePrompts), r.numImagesPerPrompt);
+    return concatRows(uncond, cond);
   }
 
   /** Where each component's weights are, for errors: `<model>/<folder>`. */

@@ -5,6 +5,7 @@
  */
 import type { CLIPTokenizer } from '@sdxs/clip';
 import { Tensor } from '@sdxs/tensor';
+import { throwIfTensorNotFinite } from './finite.js';
 import type { ProgressCallback } from './progress.js';
 import { PromptEmbeddingCache } from './prompt-cache.js';
 
@@ -18,9 +19,12 @@ export class PromptEncoder {
   /** Identity of tokenizer + text encoder in cache keys. */
   readonly #scope: string;
   readonly #onProgress: ProgressCallback | undefined;
+  /** The text encoder's folder, for the error when its output is not finite. */
+  readonly #where: string;
 
-  constructor(tokenizer: CLIPTokenizer, run: TextEncoderRun, cache: PromptEmbeddingCache, scope: string, onProgress?: ProgressCallback) {
+  constructor(tokenizer: CLIPTokenizer, run: TextEncoderRun, cache: PromptEmbeddingCache, scope: string, where: string, onProgress?: ProgressCallback) {
     this.#tokenizer = tokenizer;
+    this.#where = where;
     this.#run = run;
     this.#cache = cache;
     this.#scope = scope;
@@ -48,6 +52,8 @@ export class PromptEncoder {
       if (!out || !(out.data instanceof Float32Array) || out.shape[0] !== todo.length || out.shape[1] !== length) {
         throw new Error(`text encoder returned ${out ? `${out.dtype}[${out.shape.join(', ')}]` : 'nothing'} for ${todo.length} prompts`);
       }
+      // Checked once, as the rows are made (cached rows were checked then); the encoder always runs in float32.
+      throwIfTensorNotFinite(out, 'text_encoder', this.#where, false);
       const embeds = out.data;
       const width = out.size / todo.length;
       todo.forEach((k, j) => {

@@ -9,8 +9,6 @@ import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import type { Engine } from './engine.js';
 import { asServeError, ServeError } from './errors.js';
 import { DEFAULT_LIMITS, type RequestLimits } from './limits.js';
-import { LocalEngine } from './local-engine.js';
-import { QueueEngine } from './redis/queue-engine.js';
 import { createMetrics, type ServerMetrics } from './metrics.js';
 import type { ServedModel } from './models.js';
 import { a1111Routes } from './routes/a1111.js';
@@ -52,7 +50,7 @@ function fromFastify(e: FastifyError): ServeError {
  * Build the server (not yet listening).
  *
  * @example
- * const app = await createServer({ engine: new LocalEngine([model]), models: [model] });
+ * const app = await createServer({ engine: new LocalEngine([model]), models: [model] }); // or a QueueEngine
  * await app.listen({ host: '127.0.0.1', port: 7860 });
  */
 export async function createServer(options: ServerOptions): Promise<FastifyInstance> {
@@ -60,14 +58,12 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
   const local = new Map((options.models ?? []).map((m) => [m.name, m]));
   const names = options.modelNames ?? [...local.keys()];
   const metrics = options.metrics ?? createMetrics(() => options.engine);
-  if (options.engine instanceof LocalEngine) {
-    options.engine.onBatch((b) => {
-      metrics.batchImages.observe({ model: b.model }, b.images);
-      metrics.batchSeconds.observe({ model: b.model }, b.ms / 1000);
-      metrics.images.inc({ model: b.model }, b.images);
-    });
-  }
-  const ctx: RouteContext = { engine: options.engine, limits, timeoutMs: options.timeoutMs ?? 120_000, defaultModel: names[0] ?? '', modelNames: () => names };
+  options.engine.onBatch?.((b) => {
+    metrics.batchImages.observe({ model: b.model }, b.images);
+    metrics.batchSeconds.observe({ model: b.model }, b.ms / 1000);
+    metrics.images.inc({ model: b.model }, b.images);
+  });
+  const ctx: RouteContext = { engine: options.engine, limits, timeoutMs: options.timeoutMs ?? 120_000, modelNames: () => names };
   const receiveMs = options.requestTimeoutMs ?? 30_000;
   const app = Fastify({
     logger: options.logger ?? false,
@@ -122,9 +118,9 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
 
   app.get('/health', async (_request, reply) => {
     try {
-      const extra = options.health ? await options.health() : {};
-      if (options.engine instanceof QueueEngine) extra.redis = { ok: true, ms: await options.engine.roundTrip() };
-      return { status: 'ok', models: names, queue: await options.engine.status(), ...extra };
+      const engine = (await options.engine.health?.()) ?? {};
+      const extra = (await options.health?.()) ?? {};
+      return { status: 'ok', models: names, queue: await options.engine.status(), ...engine, ...extra };
     } catch (e) {
       void reply.status(503);
       return { status: 'unavailable', detail: e instanceof Error ? e.message : String(e) };

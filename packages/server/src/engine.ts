@@ -1,5 +1,13 @@
-/** Where a route's jobs run: in this process ({@link LocalEngine}) or on workers behind Redis (QueueEngine). */
+/** Where a route's jobs run: in this process (LocalEngine) or on workers behind Redis (QueueEngine). */
 import type { ImageJob, ImageJobResult } from './job.js';
+
+/** One finished batched run: what the metrics record. */
+export interface BatchEvent {
+  readonly model: string;
+  readonly images: number;
+  readonly jobs: number;
+  readonly ms: number;
+}
 
 export interface SubmitOptions {
   /** Aborted when the client goes away or the request's time runs out: a job still waiting is dropped. */
@@ -18,5 +26,9 @@ export interface Engine {
   /** Run a job; rejects with a ServeError (400 bad job, 429 queue full, 499 cancelled, 504 timed out). */
   submit(job: ImageJob, options?: SubmitOptions): Promise<ImageJobResult>;
   status(): Promise<EngineStatus>;
+  /** What /health adds about the engine (e.g. Redis's round trip); throws when the engine cannot serve. */
+  health?(): Promise<Record<string, unknown>>;
+  /** Call `listener` after every batched run this process makes (engines that run batches here). */
+  onBatch?(listener: (b: BatchEvent) => void): void;
   close(): Promise<void>;
 }

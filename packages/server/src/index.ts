@@ -1,6 +1,6 @@
 export { createServer, type ServerOptions } from './app.js';
-export { LocalEngine, type BatchEvent, type LocalEngineOptions } from './local-engine.js';
-export type { Engine, EngineStatus, SubmitOptions } from './engine.js';
+export { LocalEngine, type LocalEngineOptions } from './local-engine.js';
+export type { BatchEvent, Engine, EngineStatus, SubmitOptions } from './engine.js';
 export { ServeError, asServeError } from './errors.js';
 export { jobSeeds, MAX_SEED, type ImageJob, type ImageJobResult } from './job.js';
 export { DEFAULT_LIMITS, type RequestLimits } from './limits.js';

@@ -2,6 +2,7 @@
  * An image job: what every route turns its request into, and what travels to a worker over Redis — JSON only
  * (seeds as decimal strings, since they may exceed 2^53; images as base64 PNG).
  */
+import { toSeed } from '@sdxs/tensor';
 
 /** One request's images: one prompt, one seed per image (A1111's convention: seed, seed + 1, …). */
 export interface ImageJob {
@@ -54,11 +55,7 @@ export const MAX_SEED = 2n ** 64n - 1n;
 export function jobSeeds(seed: number | string | bigint | undefined, count: number): string[] {
   let start: bigint;
   if (seed === undefined || seed === -1 || seed === '-1' || seed === -1n) start = BigInt(Math.floor(Math.random() * 2 ** 32));
-  else {
-    start = BigInt(seed);
-    if (start > MAX_SEED || start < -(2n ** 63n)) throw new RangeError(`"seed" must be from -2^63 to 2^64 - 1 (torch's manual_seed range), got ${start}`);
-    // torch's int64 → uint64 cast: −5 is 2^64 − 5.
-    if (start < 0n) start += MAX_SEED + 1n;
-  }
+  // torch's own rule (the int64 cast to uint64: −5 is 2^64 − 5), and its range.
+  else start = toSeed(typeof seed === 'string' ? BigInt(seed) : seed);
   return Array.from({ length: count }, (_, i) => ((start + BigInt(i)) % (MAX_SEED + 1n)).toString());
 }

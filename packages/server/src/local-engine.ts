@@ -5,7 +5,7 @@
  * uses every core for one run; two would only contend). Jobs that arrive during a run are batched for the next.
  */
 import { badRequest, cancelled, asServeError, queueFull, ServeError } from './errors.js';
-import type { Engine, EngineStatus, SubmitOptions } from './engine.js';
+import type { BatchEvent, Engine, EngineStatus, SubmitOptions } from './engine.js';
 import type { ImageJob, ImageJobResult } from './job.js';
 import type { ServedModel } from './models.js';
 import { batchKey, encodeResults, renderImageJob, renderTextBatch, resolveJob, type Rendered, type ResolvedJob, type RunContext } from './run-batch.js';
@@ -18,14 +18,6 @@ export interface LocalEngineOptions {
   /** Most requests waiting; more are refused with 429 (default 64, as stable-diffusion.cpp). */
   readonly maxQueue?: number;
   readonly version?: string;
-}
-
-/** One finished run: what the metrics record. */
-export interface BatchEvent {
-  readonly model: string;
-  readonly images: number;
-  readonly jobs: number;
-  readonly ms: number;
 }
 
 interface Pending {
@@ -135,11 +127,12 @@ export class LocalEngine implements Engine {
       this.#timer = undefined;
     }
     const head = this.#queue[0]!;
-    const batch = this.#take(head, false);
+    const batch = this.#batchOf(head);
     const images = batch.reduce((n, p) => n + p.images, 0);
     const waited = performance.now() - head.enqueuedAt;
     if (head.key === undefined || images >= this.maxBatch || waited >= this.batchWaitMs) {
-      void this.#run(this.#take(head, true));
+      for (const p of batch) this.#queue.splice(this.#queue.indexOf(p), 1);
+      void this.#run(batch);
       return;
     }
     this.#timer = setTimeout(() => {
@@ -148,8 +141,8 @@ export class LocalEngine implements Engine {
     }, this.batchWaitMs - waited);
   }
 
-  /** The head job and the waiting jobs that can share its run, oldest first; removed from the queue if `remove`. */
-  #take(head: Pending, remove: boolean): Pending[] {
+  /** The head job and the waiting jobs that can share its run, oldest first. */
+  #batchOf(head: Pending): Pending[] {
     const batch: Pending[] = [head];
     let images = head.images;
     if (head.key !== undefined) {
@@ -159,9 +152,6 @@ export class LocalEngine implements Engine {
         images += p.images;
         if (images === this.maxBatch) break;
       }
-    }
-    if (remove) {
-      for (const p of batch) this.#queue.splice(this.#queue.indexOf(p), 1);
     }
     return batch;
   }

@@ -5,7 +5,7 @@
 import { batchBuckets, createServer, LocalEngine, QueueEngine, type Engine, type ServedModel } from '@sdxs/server';
 import { COMMON_HELP, intFlag, numberFlag, parseCommand } from '../args.js';
 import { UsageError } from '../errors.js';
-import type { CliIO } from '../io.js';
+import { untilAborted, type CliIO } from '../io.js';
 import { MODEL_HELP, MODEL_OPTIONS } from '../model.js';
 import { formatMs, Reporter } from '../progress.js';
 import { loadServedModels } from '../serve-models.js';
@@ -71,15 +71,6 @@ export const SERVE_OPTIONS = {
   queue: { type: 'string' },
   'queue-name': { type: 'string' },
 } as const;
-
-/** Resolves when the signal aborts (Ctrl-C, SIGTERM). */
-function stopped(signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve) => {
-    if (!signal) return;
-    if (signal.aborted) resolve();
-    else signal.addEventListener('abort', () => resolve(), { once: true });
-  });
-}
 
 /**
  * Run `sdxs serve`; resolves to 0 after Ctrl-C.
@@ -163,7 +154,7 @@ export async function runServe(argv: readonly string[], io: CliIO): Promise<numb
     const bound = typeof address === 'object' && address ? `${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}` : `${host}:${port}`;
     io.stdout.write(`sdxs serve: listening on http://${bound} (${modelNames.length ? modelNames.join(', ') : 'models of the workers'}${values.queue ? `, jobs via ${values.queue}` : `, batches up to ${maxBatch}`})\n`);
     if (host !== '127.0.0.1' && host !== 'localhost' && host !== '::1' && apiKey === undefined) progress.warn(`sdxs serve: bound to ${host} without --api-key: anyone who can reach this port can use it`);
-    await stopped(io.signal);
+    await untilAborted(io.signal);
     progress.line('sdxs serve: stopping (finishing running requests)…');
   } finally {
     await app.close();

@@ -6,7 +6,7 @@
 import { batchBuckets, LocalEngine, startQueueWorker } from '@sdxs/server';
 import { COMMON_HELP, intFlag, numberFlag, parseCommand } from '../args.js';
 import { UsageError } from '../errors.js';
-import type { CliIO } from '../io.js';
+import { untilAborted, type CliIO } from '../io.js';
 import { MODEL_HELP, MODEL_OPTIONS } from '../model.js';
 import { formatMs, Reporter } from '../progress.js';
 import { loadServedModels } from '../serve-models.js';
@@ -86,11 +86,7 @@ export async function runWorker(argv: readonly string[], io: CliIO): Promise<num
     throw new Error(`cannot reach Redis at ${values.queue}: ${e instanceof Error ? e.message : String(e)}`);
   }
   io.stdout.write(`sdxs worker: running ${loaded.models.map((m) => m.name).join(', ')} from ${values.queue}\n`);
-  await new Promise<void>((resolve) => {
-    if (!io.signal) return;
-    if (io.signal.aborted) resolve();
-    else io.signal.addEventListener('abort', () => resolve(), { once: true });
-  });
+  await untilAborted(io.signal);
   progress.line('sdxs worker: stopping (finishing the jobs in hand)…');
   await worker.close();
   await engine.close();

@@ -26,7 +26,6 @@ export class QueueEngine implements Engine {
   readonly events: QueueEvents;
   readonly maxQueue: number;
   readonly #attempts: number;
-  #pending = 0;
 
   private constructor(queue: Queue, events: QueueEvents, options: QueueEngineOptions) {
     this.queue = queue;
@@ -58,7 +57,6 @@ export class QueueEngine implements Engine {
     if (signal?.aborted) throw signal.reason instanceof ServeError ? signal.reason : cancelled();
     const waiting = await this.queue.getWaitingCount();
     if (waiting >= this.maxQueue) throw queueFull(waiting, 1);
-    this.#pending++;
     let added: Job | undefined;
     try {
       added = await this.queue.add('image', job, {
@@ -83,8 +81,6 @@ export class QueueEngine implements Engine {
       if (e instanceof ServeError) throw e;
       // A worker's failure reason: a ServeError's JSON (400, 500) or a crash's message.
       throw ServeError.fromReason(e instanceof Error ? e.message : String(e));
-    } finally {
-      this.#pending--;
     }
   }
 
@@ -93,11 +89,11 @@ export class QueueEngine implements Engine {
     return { queued: counts.waiting ?? 0, running: counts.active ?? 0, maxQueue: this.maxQueue };
   }
 
-  /** A round trip to Redis, for /health: its time in ms (throws when Redis is unreachable). */
-  async roundTrip(): Promise<number> {
+  /** A round trip to Redis, for /health (throws when Redis is unreachable). */
+  async health(): Promise<Record<string, unknown>> {
     const t0 = performance.now();
     await this.queue.getWaitingCount();
-    return performance.now() - t0;
+    return { redis: { ok: true, ms: performance.now() - t0 } };
   }
 
   async close(): Promise<void> {

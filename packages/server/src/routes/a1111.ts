@@ -6,7 +6,7 @@
  * (20 steps, CFG 7), which would be wrong for a one-step model. The response is A1111's: images, the parameters
  * echoed, and `info` as a JSON string with the seeds and infotexts.
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { badRequest } from '../errors.js';
 import { jobSeeds, type ImageJob } from '../job.js';
 import { checkImages, checkSide, runJob, seedSchema, type RouteContext } from './common.js';
@@ -73,8 +73,8 @@ function jobOf(ctx: RouteContext, b: Txt2ImgBody, init?: ImageJob['init']): Imag
   };
 }
 
-async function answer(ctx: RouteContext, b: Txt2ImgBody, job: ImageJob, request: FastifyRequest, reply: FastifyReply) {
-  const r = await runJob(ctx, job, request, reply);
+async function answer(ctx: RouteContext, b: Txt2ImgBody, job: ImageJob, reply: FastifyReply) {
+  const r = await runJob(ctx, job, reply);
   const info = {
     prompt: job.prompt,
     all_prompts: r.seeds.map(() => job.prompt),
@@ -98,14 +98,14 @@ async function answer(ctx: RouteContext, b: Txt2ImgBody, job: ImageJob, request:
 
 export function a1111Routes(app: FastifyInstance, ctx: RouteContext): void {
   app.post<{ Body: Txt2ImgBody }>('/sdapi/v1/txt2img', { schema: { body: bodySchema(ctx, false) } }, async (request, reply) => {
-    return answer(ctx, request.body, jobOf(ctx, request.body), request, reply);
+    return answer(ctx, request.body, jobOf(ctx, request.body), reply);
   });
 
   app.post<{ Body: Img2ImgBody }>('/sdapi/v1/img2img', { schema: { body: bodySchema(ctx, true) } }, async (request, reply) => {
     const b = request.body;
     if (b.init_images.length > 1) throw badRequest(`"init_images" has ${b.init_images.length} images; this server takes one`);
     const init = { png: stripDataUrl(b.init_images[0]!), strength: b.denoising_strength ?? 0.75 };
-    return answer(ctx, b, jobOf(ctx, b, init), request, reply);
+    return answer(ctx, b, jobOf(ctx, b, init), reply);
   });
 
   app.get('/sdapi/v1/sd-models', async () => ctx.modelNames().map((name) => ({ title: name, model_name: name, hash: null, sha256: null, filename: name, config: null })));

@@ -1,5 +1,5 @@
 /** What every image route shares: the job's signal (client gone, time out), sizes, seeds, and the engine call. */
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply } from 'fastify';
 import type { Engine } from '../engine.js';
 import { badRequest, cancelled, timedOut } from '../errors.js';
 import type { ImageJob, ImageJobResult } from '../job.js';
@@ -10,8 +10,6 @@ export interface RouteContext {
   readonly limits: RequestLimits;
   /** Per-request time limit, in ms. */
   readonly timeoutMs: number;
-  /** The model requests name when they name none. */
-  readonly defaultModel: string;
   readonly modelNames: () => readonly string[];
 }
 
@@ -19,7 +17,7 @@ export interface RouteContext {
  * Submit a job; aborted when the client disconnects (the response closes before it is written) or the request's
  * time runs out.
  */
-export async function runJob(ctx: RouteContext, job: ImageJob, request: FastifyRequest, reply: FastifyReply): Promise<ImageJobResult> {
+export async function runJob(ctx: RouteContext, job: ImageJob, reply: FastifyReply): Promise<ImageJobResult> {
   const abort = new AbortController();
   const onClose = () => {
     if (!reply.raw.writableFinished) abort.abort(cancelled());
@@ -31,7 +29,6 @@ export async function runJob(ctx: RouteContext, job: ImageJob, request: FastifyR
   } finally {
     clearTimeout(timer);
     reply.raw.off('close', onClose);
-    void request;
   }
 }
 

@@ -66,7 +66,6 @@ export function openAiRoutes(app: FastifyInstance, ctx: RouteContext): void {
         ...(width !== undefined ? { width } : {}),
         ...(height !== undefined ? { height } : {}),
       },
-      request,
       reply,
     );
     // No file hosting: a `url` is a data: URL, which browsers and fetch() read like any other.

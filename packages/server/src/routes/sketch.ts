@@ -13,7 +13,7 @@ import type { RealtimeStream } from '@sdxs/pipeline';
 import { decodePng, encodePng } from '@sdxs/runtime-node';
 import type { ServerMetrics } from '../metrics.js';
 import type { ServedModel } from '../models.js';
-import type { RouteContext } from './common.js';
+import { checkSide, type RouteContext } from './common.js';
 
 interface Settings {
   prompt?: unknown;
@@ -51,11 +51,7 @@ export function sketchRoute(app: FastifyInstance, ctx: RouteContext, models: Rea
       const candidates = [...models.values()].filter((m) => m.control && (name === undefined || m.name === name));
       model = candidates[0];
       if (!model?.control) throw new RangeError(name ? `model ${JSON.stringify(name)} has no ControlNet for sketches` : 'no served model has a ControlNet for sketches');
-      const side = (field: string, v: unknown): number | undefined => {
-        if (v === undefined) return undefined;
-        if (typeof v !== 'number' || !Number.isInteger(v) || v < 8 || v > ctx.limits.maxSide || v % 8 !== 0) throw new RangeError(`"${field}" must be a multiple of 8 from 8 to ${ctx.limits.maxSide}`);
-        return v;
-      };
+      const side = (field: string, v: unknown): number | undefined => (v === undefined ? undefined : checkSide(field, typeof v === 'number' ? v : Number.NaN, ctx.limits));
       const width = side('width', s.width);
       const height = side('height', s.height);
       const seed = s.seed;

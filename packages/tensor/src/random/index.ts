@@ -5,7 +5,7 @@ import type { Seed } from './seed.js';
 
 export { DEFAULT_SEED, Generator } from './generator.js';
 export { GeneratorList, type NormalSource } from './generator-list.js';
-export type { Seed } from './seed.js';
+export { toSeed, type Seed } from './seed.js';
 
 /** Options of `randn`: a generator to draw from, or a seed for a fresh one (not both). */
 export interface RandnOptions {
