@@ -1,6 +1,7 @@
 /**
  * `pnpm kill9 [--trials 50] [--scenarios download,graph-cache,checkpoint] [--json FILE]` — RELIABILITY items 10
- * and 13 against the real CLI: each trial starts `sdxs`, kills it with SIGKILL at a random moment of its run, checks
+ * and 13 against the real CLI: each trial starts `sdxs`, kills it with SIGKILL at a random moment of its run (300 ms
+ * to 80 % of an uninterrupted run), checks
  * that nothing it was writing is corrupt or half-visible, then runs the same command to the end and checks the
  * result (sha256 of every downloaded file, the image bytes, the checkpoint's tensors).
  *   download:    `sdxs info test-org/tiny-sdxs` from a fake hub on loopback (real files, ETags, Range, slow
@@ -57,6 +58,14 @@ function sdxs(args: readonly string[], env: Record<string, string>, killAfterMs?
       resolve({ code, signal, ms: performance.now() - t0, stderr });
     });
   });
+}
+
+/**
+ * A random moment to kill a run that took `span` ms uninterrupted: after the 300 ms a process needs to start, and
+ * before 80 % of the run, so the kill lands while it works (a run that meets a warm cache may still finish first).
+ */
+function killMoment(span: number): number {
+  return 300 + Math.random() * Math.max(0, 0.8 * span - 300);
 }
 
 function filesUnder(dir: string): string[] {
@@ -123,7 +132,7 @@ async function download(trials: number, log: (s: string) => void): Promise<Scena
   if (reference.code !== 0) throw new Error(`the reference download failed: ${reference.stderr}`);
   const span = reference.ms;
   for (let t = 0; t < trials; t++) {
-    const at = 300 + Math.random() * span;
+    const at = killMoment(span);
     const run = await sdxs(['info', REPO, '-q'], env(), at);
     if (run.signal === 'SIGKILL') r.killed++;
     else r.finished_before_kill++;
@@ -170,7 +179,7 @@ async function graphCache(trials: number, log: (s: string) => void): Promise<Sce
   for (let t = 0; t < trials; t++) {
     const cacheDir = join(work, `cache-${t}`);
     const out = join(work, `out-${t}.png`);
-    const at = 300 + Math.random() * ref.ms;
+    const at = killMoment(ref.ms);
     const run = await sdxs(args(out), { SDXS_CACHE: cacheDir }, at);
     if (run.signal === 'SIGKILL') r.killed++;
     else r.finished_before_kill++;
@@ -220,7 +229,7 @@ async function checkpoint(trials: number, log: (s: string) => void): Promise<Sce
   if (ref.code !== 0) throw new Error(`the reference training failed: ${ref.stderr}`);
   for (let t = 0; t < trials; t++) {
     const out = join(work, `run-${t}`);
-    const at = 300 + Math.random() * ref.ms;
+    const at = killMoment(ref.ms);
     const run = await sdxs(args(out, false), {}, at);
     if (run.signal === 'SIGKILL') r.killed++;
     else r.finished_before_kill++;
