@@ -22,7 +22,8 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { latestCheckpoint, loadCheckpoint } from '@sdxs/distill';
 import { decodePackedGraph } from '@sdxs/pipeline';
-import { decodePng, DiskGraphCache } from '@sdxs/runtime-node';
+import { DiskGraphCache } from '@sdxs/runtime-node';
+import { decodePng } from '@sdxs/image';
 import { FakeHub, type FakeFile } from '../packages/runtime-node/test/hub-fake.js';
 import { materializeModelFolder } from './golden/materialize.js';
 

@@ -4,7 +4,8 @@
  */
 import { CheckpointError, GraphError } from '@sdxs/graph';
 import { SafetensorsError } from '@sdxs/tensor';
-import { HubError, type HubErrorCode, ProviderUnavailableError, PngError } from '@sdxs/runtime-node';
+import { HubError, type HubErrorCode, ProviderUnavailableError } from '@sdxs/runtime-node';
+import { PngError } from '@sdxs/image';
 
 /** The command line is wrong (unknown flag, bad value, missing argument): exit 2. */
 export class UsageError extends Error {

@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { MAX_SIDE } from '@sdxs/pipeline';
 import { UsageError } from './errors.js';
 import type { CliIO } from './io.js';
-import { decodePng, PngError, type DecodedPng } from '@sdxs/runtime-node';
+import { decodePng, PngError, type DecodedPng } from '@sdxs/image';
 
 /**
  * The pipeline resizes control images and refuses sides over MAX_SIDE anyway, so a larger input is a mistake;

@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildControlNetCase, syntheticSketch, type BuiltCase } from '../../../tools/golden/build-controlnet-case.js';
-import { decodePng, encodePng } from '@sdxs/runtime-node';
+import { decodePng, encodePng } from '@sdxs/image';
 import { REPO_ROOT, tempDir } from './cli-helpers.js';
 
 /** A grey drawing whose strokes shift with `k`, as successive saves of a sketch would. */

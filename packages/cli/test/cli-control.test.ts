@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ControlNetPipeline, StableDiffusionPipeline } from '@sdxs/pipeline';
 import { buildControlNetCase, syntheticSketch, type BuiltCase } from '../../../tools/golden/build-controlnet-case.js';
 import type { MaterializedFolder } from '../../../tools/golden/materialize.js';
-import { createNodeRuntime, LocalFolderSource, crc32, decodePng, encodePng } from '@sdxs/runtime-node';
+import { createNodeRuntime, LocalFolderSource } from '@sdxs/runtime-node';
+import { crc32, decodePng, encodePng } from '@sdxs/image';
 import { goldenModel, runCli, tempDir } from './cli-helpers.js';
 
 /** An RGB image as the RGBA PNG the CLI reads. */

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MaterializedFolder } from '../../../tools/golden/materialize.js';
-import { decodePng } from '@sdxs/runtime-node';
+import { decodePng } from '@sdxs/image';
 import { goldenModel, REPO_ROOT, tempDir } from './cli-helpers.js';
 
 // The CLI as users run it: a separate node process (tsx for the TypeScript sources), exit codes and streams.

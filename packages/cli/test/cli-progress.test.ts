@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { a1111Parameters, MAX_METADATA_PROMPT, samplerName, sdxsParameters, type ImageParameters, HubError, ProviderUnavailableError } from '@sdxs/runtime-node';
+import { HubError, ProviderUnavailableError } from '@sdxs/runtime-node';
+import { a1111Parameters, MAX_METADATA_PROMPT, samplerName, sdxsParameters, type ImageParameters } from '@sdxs/image';
 import { outputPaths } from '../src/commands/generate.js';
 import { errorLine, exitCodeOf, UsageError } from '../src/errors.js';
 import { Reporter } from '../src/progress.js';

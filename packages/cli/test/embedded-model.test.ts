@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ControlNetPipeline, StableDiffusionPipeline } from '@sdxs/pipeline';
 import { asDrawn, evaluateSketches, evaluationSketches, maskIoU, parsePrompt, silhouetteOf, rgbaToRgb, ShapesEvaluator } from '@sdxs/shapes';
 import { openSafetensorsFile } from '@sdxs/tensor/node';
-import { createNodeRuntime, embeddedModels, LocalFolderSource, decodePng, encodePng } from '@sdxs/runtime-node';
+import { createNodeRuntime, embeddedModels, LocalFolderSource } from '@sdxs/runtime-node';
+import { decodePng, encodePng } from '@sdxs/image';
 import { REPO_ROOT, runCli, tempDir } from './cli-helpers.js';
 
 const runtime = createNodeRuntime({ intraOpThreads: 2 });

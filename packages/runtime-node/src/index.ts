@@ -8,4 +8,3 @@ export * from './providers/index.js';
 export { prepareExternalData, type ExternalDataEntry, type PreparedExternalData } from './external-data/prepare.js';
 export { DiskGraphCache, defaultGraphCacheDir, type DiskGraphCacheOptions } from './graph-cache/index.js';
 export { embeddedModels, embeddedModel, embeddedPackageDir, type EmbeddedModel, type EmbeddedModels } from './embedded.js';
-export * from './png/index.js';

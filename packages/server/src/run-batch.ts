@@ -4,7 +4,7 @@
  * power of two: each batch size is its own graph and session, and padding keeps them to a handful (1, 2, 4, 8…).
  */
 import { oneStepImg2ImgSteps, type GenerateResult } from '@sdxs/pipeline';
-import { a1111Parameters, decodePng, encodePng, sdxsParameters, type ImageParameters } from '@sdxs/runtime-node';
+import { a1111Parameters, decodePng, encodePng, sdxsParameters, type ImageParameters } from '@sdxs/image';
 import { Generator, imageToTensor, resize, tensorToImage, type RawImage } from '@sdxs/tensor';
 import { badRequest } from './errors.js';
 import type { ImageJob, ImageJobResult } from './job.js';

@@ -1,6 +1,7 @@
 // The embedded one-step model with its sketch ControlNet, as `sdxs serve` loads it: the server tests' model.
 import { ControlNetPipeline } from '@sdxs/pipeline';
-import { createNodeRuntime, decodePng, embeddedModels, encodePng, LocalFolderSource, type DecodedPng } from '@sdxs/runtime-node';
+import { createNodeRuntime, embeddedModels, LocalFolderSource } from '@sdxs/runtime-node';
+import { decodePng, encodePng, type DecodedPng } from '@sdxs/image';
 import { shapeSample } from '@sdxs/shapes';
 import type { ServedModel } from '@sdxs/server';
 

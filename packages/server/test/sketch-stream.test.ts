@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { decodePng } from '@sdxs/runtime-node';
+import { decodePng } from '@sdxs/image';
 import { createServer, LocalEngine, type ServedModel } from '@sdxs/server';
 import { loadServedModel, sameBytes, sketchPng } from './helpers.js';
 

@@ -12,7 +12,7 @@ import { CliError, UsageError } from '../errors.js';
 import { readPngFlag } from '../images.js';
 import type { CliIO } from '../io.js';
 import { embeddedFor, loadControlNetPipeline, loadPipeline, MODEL_FLAG_HELP, MODEL_HELP, MODEL_OPTIONS, modelFlags, type ModelFlags } from '../model.js';
-import { a1111Parameters, sdxsParameters, type ImageParameters, encodePng, type DecodedPng } from '@sdxs/runtime-node';
+import { a1111Parameters, sdxsParameters, type ImageParameters, encodePng, type DecodedPng } from '@sdxs/image';
 import { formatMs, Reporter } from '../progress.js';
 import { cliVersion } from '../version.js';
 

@@ -1,6 +1,7 @@
 /** `sdxs info <model>`: components, parameters, dtypes, scheduler, and what runs where. */
 import type { PipelineInfo } from '@sdxs/pipeline';
-import { formatBytes, defaultGraphCacheDir, samplerName } from '@sdxs/runtime-node';
+import { formatBytes, defaultGraphCacheDir } from '@sdxs/runtime-node';
+import { samplerName } from '@sdxs/image';
 import { COMMON_HELP, parseCommand, positionals } from '../args.js';
 import type { CliIO } from '../io.js';
 import { loadPipeline, MODEL_HELP, MODEL_OPTIONS, modelFlags, type LoadedPipeline } from '../model.js';

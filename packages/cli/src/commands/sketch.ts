@@ -15,7 +15,8 @@ import { CONTROL_OPTIONS, controlHelp, controlSettings } from '../conditions.js'
 import { UsageError } from '../errors.js';
 import { decodePngFile, readPngFlag } from '../images.js';
 import type { CliIO } from '../io.js';
-import { embeddedModels, type EmbeddedModel, encodePng, a1111Parameters, sdxsParameters, type ImageParameters } from '@sdxs/runtime-node';
+import { embeddedModels, type EmbeddedModel } from '@sdxs/runtime-node';
+import { encodePng, a1111Parameters, sdxsParameters, type ImageParameters } from '@sdxs/image';
 import { loadControlNetPipeline, MODEL_FLAG_HELP, MODEL_HELP, MODEL_OPTIONS, modelFlags, type LoadedControlNetPipeline } from '../model.js';
 import { formatMs, Reporter } from '../progress.js';
 import { cliVersion } from '../version.js';

@@ -10,7 +10,7 @@ import type { FastifyInstance } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { ControlPixelsOptions } from '@sdxs/control';
 import type { RealtimeStream } from '@sdxs/pipeline';
-import { decodePng, encodePng } from '@sdxs/runtime-node';
+import { decodePng, encodePng } from '@sdxs/image';
 import type { ServerMetrics } from '../metrics.js';
 import type { ServedModel } from '../models.js';
 import { checkSide, type RouteContext } from './common.js';

@@ -1,5 +1,5 @@
 // PNG text chunks (PNG spec §11.3.4): tEXt holds Latin-1, iTXt UTF-8, zTXt compressed Latin-1.
-import { inflateSync } from 'node:zlib';
+import { concatBytes, inflate, latin1Bytes, latin1Text } from '../zlib.js';
 import { encodeChunk, PngError, type PngChunk } from './chunks.js';
 
 /** Longest text a chunk may inflate to when read (compressed text is a bomb like any other). */
@@ -23,16 +23,16 @@ function checkKeyword(keyword: string): void {
 export function encodeTextChunk(keyword: string, text: string): Uint8Array {
   checkKeyword(keyword);
   const clean = text.replaceAll('\0', '');
-  const key = Buffer.from(keyword, 'latin1');
+  const key = latin1Bytes(keyword);
   // eslint-disable-next-line no-control-regex
-  if (/^[\u0000-\u00ff]*$/.test(clean)) return encodeChunk('tEXt', Buffer.concat([key, Uint8Array.of(0), Buffer.from(clean, 'latin1')]));
+  if (/^[\u0000-\u00ff]*$/.test(clean)) return encodeChunk('tEXt', concatBytes([key, Uint8Array.of(0), latin1Bytes(clean)]));
   // keyword \0, compression flag 0, method 0, empty language tag \0, empty translated keyword \0, text.
-  return encodeChunk('iTXt', Buffer.concat([key, Uint8Array.of(0, 0, 0, 0, 0), Buffer.from(clean, 'utf8')]));
+  return encodeChunk('iTXt', concatBytes([key, Uint8Array.of(0, 0, 0, 0, 0), new TextEncoder().encode(clean)]));
 }
 
-function inflateText(data: Uint8Array, type: string): Buffer {
+function inflateText(data: Uint8Array, type: string): Uint8Array {
   try {
-    return inflateSync(data, { maxOutputLength: MAX_TEXT_BYTES });
+    return inflate(data, MAX_TEXT_BYTES);
   } catch (e) {
     throw new PngError(`corrupt PNG: ${type} text does not inflate (${e instanceof Error ? e.message : String(e)})`);
   }
@@ -44,14 +44,14 @@ export function decodeTextChunk(chunk: PngChunk): { keyword: string; text: strin
   if (type !== 'tEXt' && type !== 'zTXt' && type !== 'iTXt') return undefined;
   const nul = data.indexOf(0);
   if (nul < 1) throw new PngError(`corrupt PNG: ${type} chunk without a keyword`);
-  const keyword = Buffer.from(data.subarray(0, nul)).toString('latin1');
+  const keyword = latin1Text(data.subarray(0, nul));
   const rest = data.subarray(nul + 1);
-  if (type === 'tEXt') return { keyword, text: Buffer.from(rest).toString('latin1') };
-  if (type === 'zTXt') return { keyword, text: inflateText(rest.subarray(1), type).toString('latin1') };
+  if (type === 'tEXt') return { keyword, text: latin1Text(rest) };
+  if (type === 'zTXt') return { keyword, text: latin1Text(inflateText(rest.subarray(1), type)) };
   const compressed = rest[0] === 1;
   const language = rest.indexOf(0, 2);
   const translated = language < 0 ? -1 : rest.indexOf(0, language + 1);
   if (rest.length < 2 || translated < 0) throw new PngError('corrupt PNG: truncated iTXt chunk');
   const body = rest.subarray(translated + 1);
-  return { keyword, text: (compressed ? inflateText(body, type) : Buffer.from(body)).toString('utf8') };
+  return { keyword, text: new TextDecoder().decode(compressed ? inflateText(body, type) : body) };
 }

@@ -1,9 +1,9 @@
 /**
- * A PNG writer on node:zlib. Why not an npm encoder: the pure-JS ones (fast-png, pngjs, UPNG) deflate in
- * JavaScript (pako), several times slower than zlib's native deflate for the same output, and none writes
- * Pillow's tEXt/iTXt choice for non-Latin-1 prompts; the whole format needed here is ~50 lines.
+ * A PNG writer: libpng's adaptive row filters, zlib deflate (src/zlib.ts), text chunks as Pillow writes them
+ * (tEXt for Latin-1, iTXt for the rest, before the image data). Why not an npm encoder: docs/libraries.md
+ * (none writes iTXt for non-Latin-1 prompts; measured size and speed there).
  */
-import { deflateSync } from 'node:zlib';
+import { concatBytes, deflate } from '../zlib.js';
 import { encodeChunk, PNG_SIGNATURE } from './chunks.js';
 import { encodeTextChunk } from './text.js';
 
@@ -103,7 +103,7 @@ export function encodePng(image: RgbaImage, options: EncodePngOptions = {}): Uin
   view.setUint32(0, width);
   view.setUint32(4, height);
   ihdr.set([8, opaque ? 2 : 6, 0, 0, 0], 8); // depth 8, colour type, deflate, adaptive filtering, no interlace
-  const idat = deflateSync(filterRows(pixels, width, height, opaque ? 3 : 4), { level: options.level ?? 6 });
+  const idat = deflate(filterRows(pixels, width, height, opaque ? 3 : 4), options.level ?? 6);
   const parts = [
     PNG_SIGNATURE,
     encodeChunk('IHDR', ihdr),
@@ -111,5 +111,5 @@ export function encodePng(image: RgbaImage, options: EncodePngOptions = {}): Uin
     encodeChunk('IDAT', idat),
     encodeChunk('IEND', new Uint8Array(0)),
   ];
-  return Buffer.concat(parts);
+  return concatBytes(parts);
 }

@@ -1,6 +1,6 @@
 import { deflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { decodePng, encodeChunk, encodePng, PNG_SIGNATURE, PngError, readChunks, readPngText } from '@sdxs/runtime-node';
+import { decodePng, encodeChunk, encodePng, PNG_SIGNATURE, PngError, readChunks, readPngText } from '@sdxs/image';
 
 /** Deterministic pseudo-random bytes (a tiny LCG), so failures reproduce. */
 function bytes(n: number, seed = 1): Uint8Array {

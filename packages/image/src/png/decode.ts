@@ -4,7 +4,7 @@
  * dimensions need, so a small-file bomb fails fast instead of allocating gigabytes. Every chunk is
  * CRC-checked; all colour types and bit depths and Adam7 interlacing are read, into 8-bit RGBA.
  */
-import { inflateSync } from 'node:zlib';
+import { concatBytes, inflate } from '../zlib.js';
 import { PngError, readChunks, type PngChunk } from './chunks.js';
 import type { RgbaImage } from './encode.js';
 import { decodeTextChunk } from './text.js';
@@ -183,10 +183,10 @@ export function decodePng(bytes: Uint8Array, options: DecodePngOptions = {}): De
   if (h.colorType === 3 && (!palette || palette.length % 3 !== 0 || palette.length === 0)) throw new PngError('corrupt PNG: palette image without a valid PLTE chunk');
   const layout = passes(h).map((p) => ({ ...p, rowBytes: Math.ceil((p.w * bitsPerPixel) / 8) }));
   const expected = layout.reduce((n, p) => n + p.rows * (p.rowBytes + 1), 0);
-  let raw: Buffer;
+  let raw: Uint8Array;
   try {
     // maxOutputLength: the dimensions say how much there is; more is a bomb or corruption, and stops here.
-    raw = inflateSync(Buffer.concat(idat), { maxOutputLength: expected });
+    raw = inflate(concatBytes(idat), expected);
   } catch (e) {
     throw new PngError(`corrupt PNG: image data does not inflate to the ${expected} bytes its header implies (${e instanceof Error ? e.message : String(e)})`);
   }
