@@ -176,7 +176,7 @@ export class StableDiffusionPipeline {
   }
 
   /**
-   * `prompt_embeds` [prompts, 77, hidden]: the text encoder's last hidden state per prompt (cached).
+   * `prompt_embeds` `[prompts, 77, hidden]`: the text encoder's last hidden state per prompt (cached).
    *
    * @example
    * const embeds = await pipe.encodePrompt(['a photo of a cat']);

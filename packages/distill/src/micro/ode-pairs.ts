@@ -57,9 +57,9 @@ export interface OdePairsResult {
 
 /** Every pair of a folder, in pair-index order. */
 export interface OdePairs {
-  /** [N, C, h, w]: the randn draw (before × init_noise_sigma) each teacher run started from. */
+  /** `[N, C, h, w]`: the randn draw (before × init_noise_sigma) each teacher run started from. */
   noise: Tensor<'float32'>;
-  /** [N, C, h, w]: the teacher's final latents (the U-Net's scaled latent space, what the VAE decoder gets). */
+  /** `[N, C, h, w]`: the teacher's final latents (the U-Net's scaled latent space, what the VAE decoder gets). */
   latents: Tensor<'float32'>;
   captions: string[];
   /** Shard 0's settings metadata (steps, guidance_scale, scheduler, teacher…); every shard agrees on these. */
