@@ -8,7 +8,8 @@ export interface ImageParameters {
   readonly prompt: string;
   /** Only when guidance used it. */
   readonly negativePrompt?: string;
-  readonly seed: bigint;
+  /** Absent when the caller drew the noise from its own generator (then no seed repeats the image). */
+  readonly seed?: bigint | undefined;
   readonly steps: number;
   readonly guidanceScale: number;
   readonly width: number;
@@ -69,7 +70,7 @@ export function a1111Parameters(p: ImageParameters): string {
     ['Steps', String(p.steps)],
     ['Sampler', samplerName(p.scheduler)],
     ['CFG scale', pyFloat(p.guidanceScale)],
-    ['Seed', p.seed.toString()],
+    ...(p.seed !== undefined ? ([['Seed', p.seed.toString()]] as [string, string][]) : []),
     ['Size', `${p.width}x${p.height}`],
     ['Model', p.model],
     ...(p.batchSize > 1 ? ([['Batch size', String(p.batchSize)], ['Batch pos', String(p.batchIndex - 1)]] as [string, string][]) : []),
@@ -93,7 +94,7 @@ export function sdxsParameters(p: ImageParameters): string {
     prompt: clip(p.prompt),
     ...(p.prompt.length > MAX_METADATA_PROMPT ? { prompt_truncated_from: p.prompt.length } : {}),
     negative_prompt: p.negativePrompt === undefined ? null : clip(p.negativePrompt),
-    seed: p.seed.toString(),
+    seed: p.seed === undefined ? null : p.seed.toString(),
     steps: p.steps,
     guidance_scale: p.guidanceScale,
     width: p.width,

@@ -26,7 +26,10 @@ import type { PipelineInfo } from './info.js';
 import { StableDiffusionPipeline, type GenerateResult, type LoadOptions } from './pipeline.js';
 import { createRealtimeStream, type RealtimeOptions, type RealtimeStream } from './realtime.js';
 import { checkRequest, type CheckedRequest, type GenerateRequest } from './request.js';
-import { concatRows, repeatRows, scaleTensor, splitImages } from './tensors.js';
+import { concatRows, repeatRows, scaleTensor } from './tensors.js';
+import { runUnlessAborted, throwIfAborted } from './call.js';
+import { graphTarget } from './target.js';
+import type { ProgressCallback } from './progress.js';
 
 /** Where the ControlNet is: a folder with `config.json` at its root or in `controlnet/`, or a source and a folder. */
 export type ControlNetLocation = ModelSource | { readonly source: ModelSource; readonly dir: string };
@@ -122,6 +125,7 @@ export class ControlNetPipeline {
    * StableDiffusionControlNetPipeline folder).
    */
   static async load(source: ModelSource, controlnet: ControlNetLocation | undefined, runtime: Runtime, options: ControlNetLoadOptions = {}): Promise<ControlNetPipeline> {
+    graphTarget(runtime, options.target); // a mismatch fails before any file is opened
     const components = await loadComponents(source, options);
     let extra: Awaited<ReturnType<typeof loadControlNetComponent>>;
     try {
@@ -169,7 +173,8 @@ export class ControlNetPipeline {
     if (typeof scale !== 'number' || !Number.isFinite(scale)) throw new RangeError(`generate: "controlScale" must be a finite number, got ${JSON.stringify(scale)}`);
     // get_default_height_width: the control image's size, rounded down to a multiple of the VAE's factor.
     const fallback = (v: number) => Math.max(f, v - (v % f));
-    const r = checkRequest(request, { width: fallback(request.image.width), height: fallback(request.image.height), spatialFactor: f });
+    const r = this.base.checkRequest(request, { width: fallback(request.image.width), height: fallback(request.image.height) });
+    const progress = this.base.progressOf(r);
     if (r.output !== 'image') throw new RangeError(`generate: "output" 'latents' is for text-to-image (StableDiffusionPipeline.generate), not ControlNet`);
 
     const scheduler = newScheduler(c);
@@ -177,6 +182,7 @@ export class ControlNetPipeline {
     const tEncode = performance.now();
     const context = await this.#context(r);
     const encodeMs = performance.now() - tEncode;
+    throwIfAborted(r.signal);
     const shape: ImageGraphShape = { batch: r.batch, latentHeight: r.height / f, latentWidth: r.width / f, guidance: r.guidance };
     // prepare_image: the control image resized and in [0, 1], repeated for every image of the batch.
     const cond = repeatRows(prepareControlImage(request.image, { ...request.controlOptions, mode: request.controlMode ?? 'raw', width: r.width, height: r.height }), r.batch);
@@ -194,17 +200,22 @@ export class ControlNetPipeline {
     const tRun = performance.now();
     let result: Record<string, Tensor>;
     let decodeMs = 0;
-    if (fused) result = await this.#oneStep(scheduler, r, shape, { ...feeds, latents }, [...outputs, FINITE_CHECKS.unet]);
+    if (fused) result = await this.#oneStep(scheduler, r, shape, { ...feeds, latents }, [...outputs, FINITE_CHECKS.unet], progress);
     else {
-      const final = await this.base.runGraph('controlnet-unet-step', { ...shape, controlnet: true }, () => controlNetUNetStepGraph(this.#side(), shape, this.base.settings), CONTROLNET_UNET_COMPONENTS, (s) =>
-        this.#steps(s, scheduler, r, latents, feeds),
+      const final = await this.base.runGraph(
+        'controlnet-unet-step',
+        { ...shape, controlnet: true },
+        () => controlNetUNetStepGraph(this.#side(), shape, this.base.settings),
+        CONTROLNET_UNET_COMPONENTS,
+        (s) => this.#steps(s, scheduler, r, latents, feeds, progress),
+        progress,
       );
       throwIfTensorNotFinite(final, 'unet', this.#checkedDirs().unet, this.base.settings.dtype === 'float16');
       const tDecode = performance.now();
       const decodeShape = { batch: shape.batch, latentHeight: shape.latentHeight, latentWidth: shape.latentWidth };
-      result = await this.base.runGraph('decode', decodeShape, () => decodeGraph(c.vae, decodeShape, this.base.settings), VAE_COMPONENTS, (s) => s.run({ latents: final }, outputs));
+      result = await this.base.runGraph('decode', decodeShape, () => decodeGraph(c.vae, decodeShape, this.base.settings), VAE_COMPONENTS, (s) => runUnlessAborted(s, { latents: final }, outputs, r.signal), progress);
       decodeMs = performance.now() - tDecode;
-      this.#options.onProgress?.({ stage: 'decode', ms: decodeMs });
+      progress?.({ stage: 'decode', ms: decodeMs });
     }
     const denoiseMs = performance.now() - tRun - decodeMs;
     throwIfNotFinite(result, this.#checkedDirs(), this.base.settings.dtype === 'float16');
@@ -212,7 +223,7 @@ export class ControlNetPipeline {
     if (!rgba || rgba.dtype !== 'uint8') throw new Error(`the image graph returned ${rgba ? rgba.dtype : 'no'} rgba output`);
     const image = result.image;
     return {
-      images: splitImages(rgba),
+      images: this.base.images(rgba, r),
       ...(r.float && image && image.data instanceof Float32Array ? { float: new Tensor('float32', image.shape, image.data) } : {}),
       ...(r.seed !== undefined ? { seed: r.seed } : {}),
       fused,
@@ -267,12 +278,12 @@ export class ControlNetPipeline {
 
   /** encoder_hidden_states: [negatives × N, prompts × N] with guidance, else prompts × N (encode_prompt). */
   async #context(r: CheckedRequest): Promise<Tensor<'float32'>> {
-    const cond = repeatRows(await this.base.encodePrompt(r.prompts), r.numImagesPerPrompt);
+    const cond = repeatRows(await this.base.encodePrompt(r.prompts, r), r.numImagesPerPrompt);
     if (!r.guidance) return cond;
-    return concatRows(repeatRows(await this.base.encodePrompt(r.negativePrompts), r.numImagesPerPrompt), cond);
+    return concatRows(repeatRows(await this.base.encodePrompt(r.negativePrompts, r), r.numImagesPerPrompt), cond);
   }
 
-  async #oneStep(scheduler: AnyScheduler, r: CheckedRequest, shape: ImageGraphShape, feeds: Record<string, Tensor>, outputs: string[]) {
+  async #oneStep(scheduler: AnyScheduler, r: CheckedRequest, shape: ImageGraphShape, feeds: Record<string, Tensor>, outputs: string[], progress: ProgressCallback | undefined) {
     const t = scheduler.timesteps[0]!;
     const c = scheduler.stepCoefficients(t);
     const step = { timestep: c.timestep, inputDivisor: c.inputDivisor, x0Coef: c.x0Coef, prevCoef: c.prevCoef };
@@ -281,24 +292,23 @@ export class ControlNetPipeline {
     // A stochastic step draws its noise after the latents, from the same generator, as diffusers' step() does.
     const all = c.prevCoef.noise !== 0 ? { ...feeds, noise: r.generator.randn([...latents.shape]) } : feeds;
     const t0 = performance.now();
-    const out = await this.base.runGraph('controlnet-one-step', { ...shape, step: JSON.parse(canonicalJson(step)) }, build, CONTROLNET_IMAGE_COMPONENTS, (s) => s.run(all, outputs));
-    this.#options.onProgress?.({ stage: 'step', step: 1, steps: 1, timestep: t, ms: performance.now() - t0 });
+    const out = await this.base.runGraph('controlnet-one-step', { ...shape, step: JSON.parse(canonicalJson(step)) }, build, CONTROLNET_IMAGE_COMPONENTS, (s) => runUnlessAborted(s, all, outputs, r.signal), progress);
+    progress?.({ stage: 'step', step: 1, steps: 1, timestep: t, ms: performance.now() - t0, fused: true });
     return out;
   }
 
-  async #steps(session: Session, scheduler: AnyScheduler, r: CheckedRequest, latents: Tensor<'float32'>, feeds: Record<string, Tensor>): Promise<Tensor<'float32'>> {
+  async #steps(session: Session, scheduler: AnyScheduler, r: CheckedRequest, latents: Tensor<'float32'>, feeds: Record<string, Tensor>, progress: ProgressCallback | undefined): Promise<Tensor<'float32'>> {
     const timesteps = scheduler.timesteps;
     let x = latents;
     for (let i = 0; i < timesteps.length; i++) {
-      if (r.signal?.aborted) throw r.signal.reason instanceof Error ? r.signal.reason : new Error('generate: aborted');
       const t = timesteps[i]!;
       const t0 = performance.now();
       const sample = scheduler.scaleModelInput(x, t);
-      const out = await session.run({ ...feeds, sample, timestep: new Tensor('float32', [], Float32Array.of(t)) }, ['noise_pred']);
+      const out = await runUnlessAborted(session, { ...feeds, sample, timestep: new Tensor('float32', [], Float32Array.of(t)) }, ['noise_pred'], r.signal);
       const eps = out.noise_pred;
       if (!eps || !(eps.data instanceof Float32Array)) throw new Error('the ControlNet U-Net graph returned no float32 noise_pred');
       x = scheduler.step(new Tensor('float32', eps.shape, eps.data), t, x, { generator: r.generator }).prevSample;
-      this.#options.onProgress?.({ stage: 'step', step: i + 1, steps: timesteps.length, timestep: t, ms: performance.now() - t0 });
+      progress?.({ stage: 'step', step: i + 1, steps: timesteps.length, timestep: t, ms: performance.now() - t0 });
     }
     return x;
   }

@@ -15,8 +15,9 @@ import { IMAGE_COMPONENTS, VAE_COMPONENTS, type ImageGraphShape } from './graphs
 import { img2imgGraph, type Img2ImgStep } from './graphs/img2img-step.js';
 import { newScheduler } from './model/components.js';
 import type { GenerateResult, StableDiffusionPipeline } from './pipeline.js';
-import { checkRequest, MAX_STEPS, type CheckedRequest, type GenerateRequest } from './request.js';
-import { concatRows, repeatRows, splitImages } from './tensors.js';
+import { MAX_STEPS, type CheckedRequest, type GenerateRequest } from './request.js';
+import { concatRows, repeatRows } from './tensors.js';
+import { runUnlessAborted, throwIfAborted } from './call.js';
 
 /** A text-to-image request's fields (latents output aside: img2img always decodes) plus the initial image. */
 export interface Img2ImgRequest extends Omit<GenerateRequest, 'output'> {
@@ -96,7 +97,8 @@ export async function img2img(pipe: StableDiffusionPipeline, request: Img2ImgReq
   const c = pipe.components;
   const f = c.vae.spatialFactor;
   const { strength, steps } = resolveSteps(request);
-  const r = checkRequest({ ...request, steps, width: image.width, height: image.height }, { spatialFactor: f });
+  const r = pipe.checkRequest({ ...request, steps, width: image.width, height: image.height });
+  const progress = pipe.progressOf(r);
   if (r.output !== 'image') bad('output', "'latents' is for text-to-image (StableDiffusionPipeline.generate)");
   const pixels = imagesToTensor([image], { range: '-1,1' }); // VaeImageProcessor.preprocess: v / 255, then 2x − 1
   if (!c.weights.vae.files.some((file) => [...file.entries.keys()].some((k) => k.startsWith('encoder.')))) {
@@ -117,6 +119,7 @@ export async function img2img(pipe: StableDiffusionPipeline, request: Img2ImgReq
   const feeds: Record<string, Tensor> = { init_image: pixels };
   if (plan.steps === 1) feeds.encoder_hidden_states = await context(pipe, r);
   const encodeMs = plan.steps === 1 ? performance.now() - tEncode : 0;
+  throwIfAborted(r.signal);
   // prepare_latents' draws, in diffusers' order: the posterior sample (AutoencoderKL), then add_noise's noise.
   if (c.vae.encodeSamples) feeds.posterior_noise = r.generator.randn([1, ...latentShape.slice(1)]);
   const denoise = plan.steps === 1 ? stepAt(scheduler, plan.timesteps[0]!) : undefined;
@@ -132,14 +135,15 @@ export async function img2img(pipe: StableDiffusionPipeline, request: Img2ImgReq
   const kind = denoise ? 'img2img' : 'img2img-vae';
   const key = { ...shape, ...(denoise ? JSON.parse(canonicalJson(denoise)) : {}) };
   const tRun = performance.now();
-  const result = await pipe.runGraph(kind, key, build, denoise ? IMAGE_COMPONENTS : VAE_COMPONENTS, (s) => s.run(feeds, outputs));
+  const result = await pipe.runGraph(kind, key, build, denoise ? IMAGE_COMPONENTS : VAE_COMPONENTS, (s) => runUnlessAborted(s, feeds, outputs, r.signal), progress);
   const denoiseMs = performance.now() - tRun;
+  if (denoise) progress?.({ stage: 'step', step: 1, steps: 1, timestep: plan.timesteps[0]!, ms: denoiseMs, fused: true });
   throwIfNotFinite(result, pipe.componentDirs, pipe.settings.dtype === 'float16');
   const rgba = result.rgba;
   if (!rgba || rgba.dtype !== 'uint8') throw new Error(`the img2img graph returned ${rgba ? rgba.dtype : 'no'} rgba output`);
   const out = result.image;
   return {
-    images: splitImages(rgba),
+    images: pipe.images(rgba, r),
     ...(r.float && out && out.data instanceof Float32Array ? { float: new Tensor('float32', out.shape, out.data) } : {}),
     ...(r.seed !== undefined ? { seed: r.seed } : {}),
     fused: true,
@@ -159,7 +163,7 @@ function stepAt(scheduler: AnyScheduler, t: number): Img2ImgStep {
 
 /** encoder_hidden_states for the batch (negatives first with guidance), as encode_prompt repeats them. */
 async function context(pipe: StableDiffusionPipeline, r: CheckedRequest): Promise<Tensor<'float32'>> {
-  const cond = repeatRows(await pipe.encodePrompt(r.prompts), r.numImagesPerPrompt);
+  const cond = repeatRows(await pipe.encodePrompt(r.prompts, r), r.numImagesPerPrompt);
   if (!r.guidance) return cond;
-  return concatRows(repeatRows(await pipe.encodePrompt(r.negativePrompts), r.numImagesPerPrompt), cond);
+  return concatRows(repeatRows(await pipe.encodePrompt(r.negativePrompts, r), r.numImagesPerPrompt), cond);
 }

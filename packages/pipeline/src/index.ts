@@ -1,5 +1,5 @@
 // @sdxs/pipeline: a diffusers folder in, images out, on any Runtime (Node, browser) — environment-neutral.
-export { StableDiffusionPipeline, type GenerateLatents, type GenerateResult, type GenerateTimings, type LoadOptions } from './pipeline.js';
+export { StableDiffusionPipeline, type CallOptions, type GenerateLatents, type GenerateResult, type GenerateTimings, type LoadOptions, type ModelDefaults } from './pipeline.js';
 export { checkRequest, MAX_BATCH, MAX_BATCH_PIXELS, MAX_PROMPT_CHARS, MAX_SIDE, MAX_STEPS, type CheckedRequest, type GenerateRequest, type RequestDefaults } from './request.js';
 export type { ProgressCallback, ProgressEvent } from './progress.js';
 export type { ComponentInfo, PipelineInfo } from './info.js';
@@ -53,3 +53,7 @@ export {
 export { img2img, img2imgTimesteps, oneStepImg2ImgSteps, type Img2ImgRequest, type Img2ImgTimesteps } from './img2img.js';
 export { img2imgGraph, type Img2ImgStep, type Img2ImgUNetSide, type NoiseMix } from './graphs/img2img-step.js';
 export { FINITE_CHECKS, NonFiniteError } from './finite.js';
+export { GeneratedImage, generatedImages, type CallParameters, type ToPngOptions } from './images.js';
+export { progressTo, runUnlessAborted, throwIfAborted } from './call.js';
+export { graphTarget } from './target.js';
+export { SDXS_VERSION } from './version.js';

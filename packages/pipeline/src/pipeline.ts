@@ -8,7 +8,7 @@
  */
 import type { Graph, LoweringOverrides, Target } from '@sdxs/graph';
 import type { AnyScheduler, SchedulerClassName } from '@sdxs/schedulers';
-import { Tensor, type ModelSource, type RawImage, type Runtime, type Session } from '@sdxs/tensor';
+import { Tensor, type ModelSource, type Runtime, type Session } from '@sdxs/tensor';
 import type { GraphCache } from './cache/graph-cache.js';
 import { canonicalJson, type GraphKeyParts, type WeightFileIdentity } from './cache/graph-key.js';
 import {
@@ -33,12 +33,19 @@ import { FINITE_CHECKS, throwIfNotFinite, throwIfTensorNotFinite } from './finit
 import type { ProgressCallback } from './progress.js';
 import { PromptEmbeddingCache } from './prompt-cache.js';
 import { PromptEncoder } from './prompt-encoder.js';
-import { checkRequest, type CheckedRequest, type GenerateRequest } from './request.js';
+import { checkRequest, type CheckedRequest, type GenerateRequest, type RequestDefaults } from './request.js';
+import { progressTo, runUnlessAborted, throwIfAborted } from './call.js';
+import { generatedImages, type GeneratedImage } from './images.js';
+import { graphTarget } from './target.js';
+import { SDXS_VERSION } from './version.js';
 import { GraphSessions, type GraphSessionStats } from './runtime/graph-sessions.js';
 import { concatRows, repeatRows, scaleTensor, splitImages } from './tensors.js';
 
 export interface LoadOptions {
-  /** Backend the graphs are built for (default 'cpu'). */
+  /**
+   * Backend the graphs are built for: by default the runtime's execution provider's (`runtime.provider`); one that
+   * does not fit it throws (the CPU provider also takes 'wasm', the browser's lowering).
+   */
   readonly target?: Target;
   /** Compute dtype of the U-Net and decoder (default float32); the text encoder stays float32. */
   readonly dtype?: 'float32' | 'float16';
@@ -63,7 +70,18 @@ export interface LoadOptions {
   readonly maxSessions?: number;
   /** Share a prompt-embedding cache between pipelines, or size this one's (default 256 prompts). */
   readonly promptCache?: PromptEmbeddingCache;
+  /** Told about every load, build, session, encode, step and decode (each generate call may add its own). */
   readonly onProgress?: ProgressCallback;
+  /** The model's name in image metadata (default: the source's id, a folder path or repo id). */
+  readonly name?: string;
+  /** Steps and guidance for requests that leave them out (a multi-step teacher's own; default 1 and 0). */
+  readonly defaults?: ModelDefaults;
+}
+
+/** What a model is meant to run with, when its folder does not say (diffusers folders do not). */
+export interface ModelDefaults {
+  readonly steps?: number;
+  readonly guidanceScale?: number;
 }
 
 export interface GenerateTimings {
@@ -86,8 +104,11 @@ export interface GenerateLatents {
 }
 
 export interface GenerateResult {
-  /** RGBA images, prompt-major: prompt 0's images, then prompt 1's… (views of one buffer); empty for `output: 'latents'`. */
-  readonly images: RawImage[];
+  /**
+   * RGBA images, prompt-major: prompt 0's images, then prompt 1's… (views of one buffer), each with its parameters
+   * and `toPng()`; empty for `output: 'latents'`.
+   */
+  readonly images: GeneratedImage[];
   /** Only for `output: 'latents'`. */
   readonly latents?: GenerateLatents;
   /** [N, H, W, 3] float32 in [0, 1], as diffusers' `output_type="np"`; only when the request asked for `float`. */
@@ -101,6 +122,12 @@ export interface GenerateResult {
 
 function defaultExecutionProviders(target: Target): string[] {
   return [target];
+}
+
+/** Encode and run progress and the abort signal of one call (see call.ts). */
+export interface CallOptions {
+  readonly onProgress?: ProgressCallback | undefined;
+  readonly signal?: AbortSignal | undefined;
 }
 
 /** Weight files by component name, the extra components' (a ControlNet's) included. */
@@ -121,6 +148,10 @@ export class StableDiffusionPipeline {
   readonly components: PipelineComponents;
   readonly runtime: Runtime;
   readonly settings: BuildSettings;
+  /** The model's name in image metadata. */
+  readonly name: string;
+  /** Steps and guidance used when a request leaves them out. */
+  readonly defaults: ModelDefaults;
   readonly #sessions: GraphSessions;
   readonly #prompts: PromptEncoder;
   readonly #onProgress: ProgressCallback | undefined;
@@ -130,18 +161,19 @@ export class StableDiffusionPipeline {
   private constructor(components: PipelineComponents, runtime: Runtime, options: LoadOptions) {
     this.components = components;
     this.runtime = runtime;
-    this.settings = { target: options.target ?? 'cpu', dtype: options.dtype ?? 'float32', ...(options.lowering ? { lowering: options.lowering } : {}) };
+    this.settings = { target: graphTarget(runtime, options.target), dtype: options.dtype ?? 'float32', ...(options.lowering ? { lowering: options.lowering } : {}) };
+    this.name = options.name ?? components.source.id;
+    this.defaults = options.defaults ?? {};
     this.#onProgress = options.onProgress;
     this.#fuse = options.fuseOneStep ?? true;
     this.#sessions = new GraphSessions(runtime, allWeights(components), {
       cache: options.cache,
       executionProviders: options.executionProviders ?? defaultExecutionProviders(this.settings.target),
-      onProgress: options.onProgress,
       maxSessions: options.maxSessions,
     });
     const w = components.weights.text_encoder.identity.map((f) => f.headerSha256).join('+');
-    const encode = (ids: Tensor<'int64'>) => this.#textEncoder((s) => s.run({ input_ids: ids }, ['prompt_embeds'])).then((o) => o.prompt_embeds);
-    this.#prompts = new PromptEncoder(components.tokenizer, encode, options.promptCache ?? new PromptEmbeddingCache(), `${components.source.id}#${w}`, this.componentDirs.text_encoder, options.onProgress);
+    const encode = (ids: Tensor<'int64'>, call: CallOptions) => this.#textEncoder((s) => runUnlessAborted(s, { input_ids: ids }, ['prompt_embeds'], call.signal), call.onProgress).then((o) => o.prompt_embeds);
+    this.#prompts = new PromptEncoder(components.tokenizer, encode, options.promptCache ?? new PromptEmbeddingCache(), `${components.source.id}#${w}`, this.componentDirs.text_encoder);
   }
 
   /**
@@ -149,8 +181,9 @@ export class StableDiffusionPipeline {
    * built lazily, on the first generate call of each batch and size.
    */
   static async load(source: ModelSource, runtime: Runtime, options: LoadOptions = {}): Promise<StableDiffusionPipeline> {
+    graphTarget(runtime, options.target); // a mismatch fails before any file is opened
     const components = await loadComponents(source, options);
-    return new StableDiffusionPipeline(components, runtime, options);
+    return StableDiffusionPipeline.fromComponents(components, runtime, options);
   }
 
   /**
@@ -158,7 +191,12 @@ export class StableDiffusionPipeline {
    * the ControlNet pipeline builds on this one. The pipeline owns the weight files from now on (dispose closes them).
    */
   static fromComponents(components: PipelineComponents, runtime: Runtime, options: LoadOptions = {}): StableDiffusionPipeline {
-    return new StableDiffusionPipeline(components, runtime, options);
+    try {
+      return new StableDiffusionPipeline(components, runtime, options);
+    } catch (e) {
+      void closeWeights(Object.values(allWeights(components)));
+      throw e;
+    }
   }
 
   /** Default width and height: the U-Net's sample_size × the VAE's scale factor (512 for SDXS-512), if known. */
@@ -181,9 +219,37 @@ export class StableDiffusionPipeline {
    * @example
    * const embeds = await pipe.encodePrompt(['a photo of a cat']);
    */
-  async encodePrompt(prompt: string | readonly string[]): Promise<Tensor<'float32'>> {
+  async encodePrompt(prompt: string | readonly string[], call: CallOptions = {}): Promise<Tensor<'float32'>> {
     this.#alive();
-    return this.#prompts.encode(typeof prompt === 'string' ? [prompt] : prompt);
+    return this.#prompts.encode(typeof prompt === 'string' ? [prompt] : prompt, { signal: call.signal, onProgress: progressTo(this.#onProgress, call.onProgress) });
+  }
+
+  /** The request's progress callback joined to the pipeline's (the ControlNet and img2img pipelines report through it too). */
+  progressOf(r: { readonly onProgress?: ProgressCallback | undefined }): ProgressCallback | undefined {
+    return progressTo(this.#onProgress, r.onProgress);
+  }
+
+  /** The checked request with the model's defaults: its size, steps and guidance where the request leaves them out. */
+  checkRequest(request: GenerateRequest, defaults: Partial<RequestDefaults> = {}): CheckedRequest {
+    return checkRequest(request, { ...this.defaultSize, ...this.defaults, spatialFactor: this.components.vae.spatialFactor, ...defaults });
+  }
+
+  /** The images of a checked request's batch, each with its generation parameters. */
+  images(rgba: Tensor, r: CheckedRequest): GeneratedImage[] {
+    return generatedImages(splitImages(rgba), {
+      prompts: r.prompts,
+      negativePrompts: r.negativePrompts,
+      guidance: r.guidance,
+      numImagesPerPrompt: r.numImagesPerPrompt,
+      ...(r.seed !== undefined ? { seed: r.seed } : {}),
+      steps: r.steps,
+      guidanceScale: r.guidanceScale,
+      model: this.name,
+      scheduler: this.components.schedulerClass,
+      executionProvider: this.runtime.provider ?? this.runtime.name,
+      dtype: this.settings.dtype,
+      version: SDXS_VERSION,
+    });
   }
 
   /** Components, parameter counts, dtypes, scheduler: what `sdxs info` prints. */
@@ -203,14 +269,15 @@ export class StableDiffusionPipeline {
   async generate(request: GenerateRequest): Promise<GenerateResult> {
     this.#alive();
     const t0 = performance.now();
-    const size = this.defaultSize;
-    const r = checkRequest(request, { ...size, spatialFactor: this.components.vae.spatialFactor });
+    const r = this.checkRequest(request);
+    const progress = this.progressOf(r);
     const scheduler = newScheduler(this.components);
     scheduler.setTimesteps(r.steps);
 
     const tEncode = performance.now();
     const context = await this.#context(r);
     const encodeMs = performance.now() - tEncode;
+    throwIfAborted(r.signal);
 
     const f = this.components.vae.spatialFactor;
     const shape: ImageGraphShape = { batch: r.batch, latentHeight: r.height / f, latentWidth: r.width / f, guidance: r.guidance };
@@ -226,7 +293,7 @@ export class StableDiffusionPipeline {
     const fused = r.steps === 1 && this.#fuse && r.output === 'image';
     if (r.output === 'latents') {
       const tRun = performance.now();
-      const denoised = await this.#sample(scheduler, r, shape, latents, context);
+      const denoised = await this.#sample(scheduler, r, shape, latents, context, progress);
       this.#throwIfNotFinite(denoised, 'unet');
       const denoiseMs = performance.now() - tRun;
       return {
@@ -239,25 +306,25 @@ export class StableDiffusionPipeline {
     }
     if (fused) {
       const tRun = performance.now();
-      result = await this.#oneStep(scheduler, r, shape, latents, context, [...outputs, FINITE_CHECKS.unet]);
+      result = await this.#oneStep(scheduler, r, shape, latents, context, [...outputs, FINITE_CHECKS.unet], progress);
       denoiseMs = performance.now() - tRun;
     } else {
       const tRun = performance.now();
-      const final = await this.#sample(scheduler, r, shape, latents, context);
+      const final = await this.#sample(scheduler, r, shape, latents, context, progress);
       this.#throwIfNotFinite(final, 'unet');
       denoiseMs = performance.now() - tRun;
       const tDecode = performance.now();
       const decodeShape = { batch: shape.batch, latentHeight: shape.latentHeight, latentWidth: shape.latentWidth };
-      result = await this.#use('decode', decodeShape, () => decodeGraph(this.components.vae, decodeShape, this.settings), VAE_COMPONENTS, (s) => s.run({ latents: final }, outputs));
+      result = await this.#use('decode', decodeShape, () => decodeGraph(this.components.vae, decodeShape, this.settings), VAE_COMPONENTS, (s) => runUnlessAborted(s, { latents: final }, outputs, r.signal), progress);
       decodeMs = performance.now() - tDecode;
-      this.#onProgress?.({ stage: 'decode', ms: decodeMs });
+      progress?.({ stage: 'decode', ms: decodeMs });
     }
     throwIfNotFinite(result, this.componentDirs, this.settings.dtype === 'float16');
     const rgba = result.rgba;
     if (!rgba || rgba.dtype !== 'uint8') throw new Error(`the image graph returned ${rgba ? rgba.dtype : 'no'} rgba output`);
     const image = result.image?.data;
     return {
-      images: splitImages(rgba),
+      images: this.images(rgba, r),
       ...(r.float && image instanceof Float32Array ? { float: new Tensor('float32', result.image!.shape, image) } : {}),
       ...(r.seed !== undefined ? { seed: r.seed } : {}),
       fused,
@@ -318,9 +385,9 @@ export class StableDiffusionPipeline {
    * @example
    * const out = await pipe.runGraph('decode', shape, () => decodeGraph(vae, shape, pipe.settings), VAE_COMPONENTS, (s) => s.run({ latents }, ['rgba']));
    */
-  runGraph<T>(kind: string, shape: object, build: () => Graph, components: readonly ComponentPrefix[], fn: (s: Session) => Promise<T>): Promise<T> {
+  runGraph<T>(kind: string, shape: object, build: () => Graph, components: readonly ComponentPrefix[], fn: (s: Session) => Promise<T>, onProgress?: ProgressCallback): Promise<T> {
     this.#alive();
-    return this.#use(kind, shape, build, components, fn);
+    return this.#use(kind, shape, build, components, fn, onProgress ?? this.#onProgress);
   }
 
   #alive(): void {
@@ -329,9 +396,9 @@ export class StableDiffusionPipeline {
 
   /** encoder_hidden_states for the batch: [negatives × N, prompts × N] with guidance, else prompts × N. */
   async #context(r: CheckedRequest): Promise<Tensor<'float32'>> {
-    const cond = repeatRows(await this.#prompts.encode(r.prompts), r.numImagesPerPrompt);
+    const cond = repeatRows(await this.encodePrompt(r.prompts, r), r.numImagesPerPrompt);
     if (!r.guidance) return cond;
-    const uncond = repeatRows(await this.#prompts.encode(r.negativePrompts), r.numImagesPerPrompt);
+    const uncond = repeatRows(await this.encodePrompt(r.negativePrompts, r), r.numImagesPerPrompt);
     return concatRows(uncond, cond);
   }
 
@@ -370,16 +437,16 @@ export class StableDiffusionPipeline {
   }
 
   /** Run `fn` with the session of a graph (built, or taken from the cache, on first use). */
-  #use<T>(kind: string, shape: object, build: () => Graph, components: readonly ComponentPrefix[], fn: (s: Session) => Promise<T>): Promise<T> {
-    return this.#sessions.use({ parts: this.#keyParts(kind, shape, components), components, build }, fn);
+  #use<T>(kind: string, shape: object, build: () => Graph, components: readonly ComponentPrefix[], fn: (s: Session) => Promise<T>, onProgress: ProgressCallback | undefined): Promise<T> {
+    return this.#sessions.use({ parts: this.#keyParts(kind, shape, components), components, build }, fn, onProgress);
   }
 
-  #textEncoder<T>(fn: (s: Session) => Promise<T>): Promise<T> {
+  #textEncoder<T>(fn: (s: Session) => Promise<T>, onProgress: ProgressCallback | undefined): Promise<T> {
     const length = this.components.tokenizer.maxLength;
-    return this.#use('text-encoder', { length }, () => textEncoderGraph(this.components.textConfig, length, this.settings), TEXT_COMPONENTS, fn);
+    return this.#use('text-encoder', { length }, () => textEncoderGraph(this.components.textConfig, length, this.settings), TEXT_COMPONENTS, fn, onProgress);
   }
 
-  async #oneStep(scheduler: AnyScheduler, r: CheckedRequest, shape: ImageGraphShape, latents: Tensor<'float32'>, context: Tensor<'float32'>, outputs: string[]) {
+  async #oneStep(scheduler: AnyScheduler, r: CheckedRequest, shape: ImageGraphShape, latents: Tensor<'float32'>, context: Tensor<'float32'>, outputs: string[], progress: ProgressCallback | undefined) {
     const t = scheduler.timesteps[0]!;
     const c = scheduler.stepCoefficients(t);
     const step = { timestep: c.timestep, inputDivisor: c.inputDivisor, x0Coef: c.x0Coef, prevCoef: c.prevCoef };
@@ -390,30 +457,29 @@ export class StableDiffusionPipeline {
     // A stochastic step draws its noise after the latents, from the same generator, as diffusers' step() does.
     if (c.prevCoef.noise !== 0) feeds.noise = r.generator.randn([...latents.shape]);
     const t0 = performance.now();
-    const out = await this.#use('one-step', { ...shape, step: JSON.parse(canonicalJson(step)) }, build, IMAGE_COMPONENTS, (s) => s.run(feeds, outputs));
-    this.#onProgress?.({ stage: 'step', step: 1, steps: 1, timestep: t, ms: performance.now() - t0 });
+    const out = await this.#use('one-step', { ...shape, step: JSON.parse(canonicalJson(step)) }, build, IMAGE_COMPONENTS, (s) => runUnlessAborted(s, feeds, outputs, r.signal), progress);
+    progress?.({ stage: 'step', step: 1, steps: 1, timestep: t, ms: performance.now() - t0, fused: true });
     return out;
   }
 
-  #sample(scheduler: AnyScheduler, r: CheckedRequest, shape: ImageGraphShape, latents: Tensor<'float32'>, context: Tensor<'float32'>): Promise<Tensor<'float32'>> {
+  #sample(scheduler: AnyScheduler, r: CheckedRequest, shape: ImageGraphShape, latents: Tensor<'float32'>, context: Tensor<'float32'>, progress: ProgressCallback | undefined): Promise<Tensor<'float32'>> {
     const build = () => unetStepGraph(this.#unetSide(), shape, this.settings);
-    return this.#use('unet-step', { ...shape }, build, UNET_COMPONENTS, (session) => this.#steps(session, scheduler, r, latents, context));
+    return this.#use('unet-step', { ...shape }, build, UNET_COMPONENTS, (session) => this.#steps(session, scheduler, r, latents, context, progress), progress);
   }
 
-  async #steps(session: Session, scheduler: AnyScheduler, r: CheckedRequest, latents: Tensor<'float32'>, context: Tensor<'float32'>): Promise<Tensor<'float32'>> {
+  async #steps(session: Session, scheduler: AnyScheduler, r: CheckedRequest, latents: Tensor<'float32'>, context: Tensor<'float32'>, progress: ProgressCallback | undefined): Promise<Tensor<'float32'>> {
     const guidance: Record<string, Tensor> = r.guidance ? { guidance_scale: new Tensor('float32', [], Float32Array.of(r.guidanceScale)) } : {};
     const timesteps = scheduler.timesteps;
     let x = latents;
     for (let i = 0; i < timesteps.length; i++) {
-      if (r.signal?.aborted) throw r.signal.reason instanceof Error ? r.signal.reason : new Error('generate: aborted');
       const t = timesteps[i]!;
       const t0 = performance.now();
       const sample = scheduler.scaleModelInput(x, t);
-      const out = await session.run({ sample, timestep: new Tensor('float32', [], Float32Array.of(t)), encoder_hidden_states: context, ...guidance }, ['noise_pred']);
+      const out = await runUnlessAborted(session, { sample, timestep: new Tensor('float32', [], Float32Array.of(t)), encoder_hidden_states: context, ...guidance }, ['noise_pred'], r.signal);
       const eps = out.noise_pred;
       if (!eps || !(eps.data instanceof Float32Array)) throw new Error('the U-Net graph returned no float32 noise_pred');
       x = scheduler.step(new Tensor('float32', eps.shape, eps.data), t, x, { generator: r.generator }).prevSample;
-      this.#onProgress?.({ stage: 'step', step: i + 1, steps: timesteps.length, timestep: t, ms: performance.now() - t0 });
+      progress?.({ stage: 'step', step: i + 1, steps: timesteps.length, timestep: t, ms: performance.now() - t0 });
     }
     return x;
   }

@@ -11,8 +11,8 @@ export type ProgressEvent =
   | { readonly stage: 'session'; readonly graph: string; readonly key: string; readonly ms?: number }
   /** Running the text encoder for prompts not in the embedding cache. */
   | { readonly stage: 'encode'; readonly prompts: number; readonly cached: number; readonly ms?: number }
-  /** One denoising step done (1-based `step`). */
-  | { readonly stage: 'step'; readonly step: number; readonly steps: number; readonly timestep: number; readonly ms: number }
+  /** One denoising step done (1-based `step`); `fused`: the one-step graph, which decodes too. */
+  | { readonly stage: 'step'; readonly step: number; readonly steps: number; readonly timestep: number; readonly ms: number; readonly fused?: boolean }
   /** Decoding the final latents (multi-step sampling; one-step decodes inside its single graph). */
   | { readonly stage: 'decode'; readonly ms: number };
 

@@ -9,8 +9,14 @@ import { throwIfTensorNotFinite } from './finite.js';
 import type { ProgressCallback } from './progress.js';
 import { PromptEmbeddingCache } from './prompt-cache.js';
 
+/** What one encode call carries: its abort signal and where its progress goes. */
+export interface EncodeCall {
+  readonly signal?: AbortSignal | undefined;
+  readonly onProgress?: ProgressCallback | undefined;
+}
+
 /** Runs the text encoder graph: input_ids [n, length] → prompt_embeds [n, length, hidden]. */
-export type TextEncoderRun = (inputIds: Tensor<'int64'>) => Promise<Tensor | undefined>;
+export type TextEncoderRun = (inputIds: Tensor<'int64'>, call: EncodeCall) => Promise<Tensor | undefined>;
 
 export class PromptEncoder {
   readonly #tokenizer: CLIPTokenizer;
@@ -18,21 +24,19 @@ export class PromptEncoder {
   readonly #cache: PromptEmbeddingCache;
   /** Identity of tokenizer + text encoder in cache keys. */
   readonly #scope: string;
-  readonly #onProgress: ProgressCallback | undefined;
   /** The text encoder's folder, for the error when its output is not finite. */
   readonly #where: string;
 
-  constructor(tokenizer: CLIPTokenizer, run: TextEncoderRun, cache: PromptEmbeddingCache, scope: string, where: string, onProgress?: ProgressCallback) {
+  constructor(tokenizer: CLIPTokenizer, run: TextEncoderRun, cache: PromptEmbeddingCache, scope: string, where: string) {
     this.#tokenizer = tokenizer;
     this.#where = where;
     this.#run = run;
     this.#cache = cache;
     this.#scope = scope;
-    this.#onProgress = onProgress;
   }
 
   /** `prompt_embeds` [prompts, 77, hidden] float32, one row per prompt in order. */
-  async encode(prompts: readonly string[]): Promise<Tensor<'float32'>> {
+  async encode(prompts: readonly string[], call: EncodeCall = {}): Promise<Tensor<'float32'>> {
     const { inputIds } = this.#tokenizer.call(prompts);
     const [rows, length] = inputIds.shape as [number, number];
     const keys: string[] = [];
@@ -42,13 +46,13 @@ export class PromptEncoder {
     const todo = [...new Set(keys.filter((_, i) => found[i] === undefined))];
     if (todo.length > 0) {
       const t0 = performance.now();
-      this.#onProgress?.({ stage: 'encode', prompts: rows, cached: rows - todo.length });
+      call.onProgress?.({ stage: 'encode', prompts: rows, cached: rows - todo.length });
       const ids = new BigInt64Array(todo.length * length);
       todo.forEach((k, j) => {
         const r = keys.indexOf(k);
         ids.set(inputIds.data.subarray(r * length, (r + 1) * length), j * length);
       });
-      const out = await this.#run(new Tensor('int64', [todo.length, length], ids));
+      const out = await this.#run(new Tensor('int64', [todo.length, length], ids), call);
       if (!out || !(out.data instanceof Float32Array) || out.shape[0] !== todo.length || out.shape[1] !== length) {
         throw new Error(`text encoder returned ${out ? `${out.dtype}[${out.shape.join(', ')}]` : 'nothing'} for ${todo.length} prompts`);
       }
@@ -63,7 +67,7 @@ export class PromptEncoder {
           if (key === k) found[i] = row;
         });
       });
-      this.#onProgress?.({ stage: 'encode', prompts: rows, cached: rows - todo.length, ms: performance.now() - t0 });
+      call.onProgress?.({ stage: 'encode', prompts: rows, cached: rows - todo.length, ms: performance.now() - t0 });
     }
     const width = found[0]!.length;
     const data = new Float32Array(rows * width);

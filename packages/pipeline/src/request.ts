@@ -3,6 +3,8 @@
  * memory are refused with the field named, as diffusers' `check_inputs` does (and a little stricter).
  */
 import { Generator, GeneratorList, type NormalSource, type Seed } from '@sdxs/tensor';
+import { throwIfAborted } from './call.js';
+import type { ProgressCallback } from './progress.js';
 
 /** Limits of one call. */
 export const MAX_SIDE = 4096;
@@ -31,9 +33,9 @@ export interface GenerateRequest {
    * list of generators: image i gets the noise of a batch-of-one run with generator i). Not with `seed`.
    */
   readonly generator?: Generator | readonly Generator[];
-  /** num_inference_steps; default 1 (SDXS, SD-Turbo). */
+  /** num_inference_steps; default the model's (LoadOptions.defaults), else 1 (SDXS, SD-Turbo). */
   readonly steps?: number;
-  /** guidance_scale; default 0 (no guidance). Classifier-free guidance is on above 1, as in diffusers. */
+  /** guidance_scale; default the model's, else 0 (no guidance). Classifier-free guidance is on above 1, as in diffusers. */
   readonly guidanceScale?: number;
   /** Image size in pixels; default the U-Net's sample_size × the VAE's scale factor. */
   readonly width?: number;
@@ -48,8 +50,15 @@ export interface GenerateRequest {
    * the unfused path (U-Net graph, scheduler step in TypeScript), since the fused graph ends in pixels.
    */
   readonly output?: 'image' | 'latents';
-  /** Stops a multi-step run between steps. */
+  /**
+   * Ends the call: checked before and after every graph run (text encoder, each step, the fused one-step graph,
+   * decode). An aborted call rejects with the signal's reason (an AbortError) and returns no images; the
+   * pipeline stays usable. A graph run that has started finishes first (onnxruntime cannot stop one from
+   * JavaScript): at most one step, or the one fused graph.
+   */
   readonly signal?: AbortSignal;
+  /** This call's progress (encode, each step with its timing, decode; builds and sessions made for it), besides the pipeline's. */
+  readonly onProgress?: ProgressCallback;
 }
 
 /** A request with every default applied and every field checked. */
@@ -73,6 +82,7 @@ export interface CheckedRequest {
   readonly float: boolean;
   readonly output: 'image' | 'latents';
   readonly signal?: AbortSignal;
+  readonly onProgress?: ProgressCallback;
 }
 
 export interface RequestDefaults {
@@ -81,6 +91,9 @@ export interface RequestDefaults {
   readonly height?: number | undefined;
   /** Pixels per latent: sizes must be multiples of it. */
   readonly spatialFactor: number;
+  /** num_inference_steps and guidance_scale when the request leaves them out (default 1 and 0: SDXS). */
+  readonly steps?: number | undefined;
+  readonly guidanceScale?: number | undefined;
 }
 
 function bad(field: string, message: string): never {
@@ -128,8 +141,8 @@ export function checkRequest(r: GenerateRequest, d: RequestDefaults): CheckedReq
   if (batch * width * height > MAX_BATCH_PIXELS) {
     bad('numImagesPerPrompt', `× width × height is ${batch} × ${width} × ${height}, over ${MAX_BATCH_PIXELS} pixels per call`);
   }
-  const steps = int('steps', r.steps ?? 1, 1, MAX_STEPS);
-  const guidanceScale = r.guidanceScale ?? 0;
+  const steps = int('steps', r.steps ?? d.steps ?? 1, 1, MAX_STEPS);
+  const guidanceScale = r.guidanceScale ?? d.guidanceScale ?? 0;
   if (typeof guidanceScale !== 'number' || !Number.isFinite(guidanceScale) || guidanceScale < 0) {
     bad('guidanceScale', `must be a finite number ≥ 0, got ${JSON.stringify(guidanceScale)}`);
   }
@@ -167,7 +180,8 @@ export function checkRequest(r: GenerateRequest, d: RequestDefaults): CheckedReq
     seed = fresh.initialSeed();
     generator = fresh;
   }
-  if (r.signal?.aborted) throw r.signal.reason instanceof Error ? r.signal.reason : new Error('generate: aborted');
+  if (r.onProgress !== undefined && typeof r.onProgress !== 'function') bad('onProgress', `must be a function, got ${typeof r.onProgress}`);
+  throwIfAborted(r.signal);
   return {
     prompts,
     negativePrompts,
@@ -183,5 +197,6 @@ export function checkRequest(r: GenerateRequest, d: RequestDefaults): CheckedReq
     float: r.float === true,
     output,
     ...(r.signal ? { signal: r.signal } : {}),
+    ...(r.onProgress ? { onProgress: r.onProgress } : {}),
   };
 }

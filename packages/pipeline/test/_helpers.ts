@@ -52,12 +52,13 @@ export interface CountingRuntime extends Runtime {
   readonly textBatches: number[];
 }
 
-export function countingRuntime(inner: Runtime = createNodeRuntime({ intraOpThreads: 2 })): CountingRuntime {
+export function countingRuntime(inner: Runtime = createNodeRuntime({ intraOpThreads: 2 }), beforeRun?: (label: string) => void): CountingRuntime {
   const created: string[] = [];
   const runs = new Map<string, number>();
   const textBatches: number[] = [];
   return {
     name: `counting(${inner.name})`,
+    ...(inner.provider !== undefined ? { provider: inner.provider } : {}),
     created,
     runs,
     textBatches,
@@ -70,6 +71,7 @@ export function countingRuntime(inner: Runtime = createNodeRuntime({ intraOpThre
         outputs: s.outputs,
         run: (feeds, names) => {
           runs.set(label, (runs.get(label) ?? 0) + 1);
+          beforeRun?.(label);
           if (label === 'text-encoder') textBatches.push(feeds.input_ids?.shape[0] ?? -1);
           return s.run(feeds, names);
         },

@@ -20,6 +20,8 @@ export interface WebRuntimeOptions extends OrtLoadOptions {
 /** A Runtime on onnxruntime-web, saying which backend and how many threads it runs with. */
 export interface WebRuntime extends Runtime {
   readonly backend: Backend;
+  /** The same as `backend`: the execution provider pipelines build their graphs for. */
+  readonly provider: Backend;
   /** WebAssembly threads onnxruntime was started with (1 unless the page is cross-origin isolated). */
   readonly threads: number;
 }
@@ -67,6 +69,9 @@ class OrtWebRuntime implements WebRuntime {
   readonly name: string;
   readonly backend: Backend;
   readonly threads: number;
+  get provider(): Backend {
+    return this.backend;
+  }
   readonly #ort: OrtModule;
   readonly #options: WebRuntimeOptions;
   readonly #warned = new Set<string>();

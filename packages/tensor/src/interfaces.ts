@@ -9,6 +9,11 @@ import type { Tensor } from './tensor.js';
 export interface Runtime {
   /** Short name of the engine and execution provider actually in use, e.g. `onnxruntime-node/cpu`. */
   readonly name: string;
+  /**
+   * The execution provider its sessions run on ('cpu', 'wasm', 'webgpu', 'cuda'), when it runs on one: pipelines
+   * build their graphs for it (each provider has its own lowerings). Absent for test doubles.
+   */
+  readonly provider?: string;
   /** What the runtime accepts beyond bytes; absent means nothing more (a browser runtime, a test double). */
   readonly capabilities?: RuntimeCapabilities;
   /**

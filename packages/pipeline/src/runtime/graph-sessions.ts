@@ -22,6 +22,7 @@ export interface GraphRequest {
 export interface GraphSessionOptions {
   readonly cache?: GraphCache | undefined;
   readonly executionProviders?: readonly string[] | undefined;
+  /** Told about builds and session creations, unless a call brings its own callback. */
   readonly onProgress?: ProgressCallback | undefined;
   /**
    * Sessions kept alive (default 4), least recently used released first. Each image graph holds its own copy
@@ -69,8 +70,11 @@ export class GraphSessions {
     if (!Number.isInteger(this.#max) || this.#max < 1) throw new RangeError(`maxSessions must be an integer ≥ 1, got ${options.maxSessions}`);
   }
 
-  /** The session for `request`, created on first use; call `release()` when done with it. */
-  async acquire(request: GraphRequest): Promise<SessionLease> {
+  /**
+   * The session for `request`, created on first use (its build and session events go to `onProgress`); call
+   * `release()` when done with it.
+   */
+  async acquire(request: GraphRequest, onProgress: ProgressCallback | undefined = this.#options.onProgress): Promise<SessionLease> {
     const files = canUseWeightFiles(this.#runtime, request.components, this.#weights);
     // A file-backed graph holds file offsets instead of blob offsets: a key of its own (which packing happens
     // is then fixed by the key's weight identities and dtype, so a cache entry always fits its key).
@@ -79,7 +83,7 @@ export class GraphSessions {
     let entry = this.#entries.get(key);
     if (entry) this.#entries.delete(key);
     else {
-      const created: Entry = { session: this.#create(key, request, files), users: 0, evicted: false };
+      const created: Entry = { session: this.#create(key, request, files, onProgress), users: 0, evicted: false };
       // A failed creation is not remembered: the next request tries again.
       created.session.catch(() => {
         if (this.#entries.get(key) === created) this.#entries.delete(key);
@@ -110,8 +114,8 @@ export class GraphSessions {
   }
 
   /** Run `fn` with the session for `request` leased. */
-  async use<T>(request: GraphRequest, fn: (session: Session) => Promise<T>): Promise<T> {
-    const lease = await this.acquire(request);
+  async use<T>(request: GraphRequest, fn: (session: Session) => Promise<T>, onProgress?: ProgressCallback): Promise<T> {
+    const lease = await this.acquire(request, onProgress ?? this.#options.onProgress);
     try {
       return await fn(lease.session);
     } finally {
@@ -138,8 +142,8 @@ export class GraphSessions {
     ).catch(() => undefined);
   }
 
-  async #packed(key: string, request: GraphRequest, files: boolean): Promise<PackedGraph> {
-    const { cache, onProgress } = this.#options;
+  async #packed(key: string, request: GraphRequest, files: boolean, onProgress: ProgressCallback | undefined): Promise<PackedGraph> {
+    const { cache } = this.#options;
     const graph = request.parts.kind;
     const t0 = performance.now();
     const hit = await cache?.get(key);
@@ -162,11 +166,11 @@ export class GraphSessions {
     return packed;
   }
 
-  async #create(key: string, request: GraphRequest, files: boolean): Promise<Session> {
-    const packed = await this.#packed(key, request, files);
+  async #create(key: string, request: GraphRequest, files: boolean, onProgress: ProgressCallback | undefined): Promise<Session> {
+    const packed = await this.#packed(key, request, files, onProgress);
     const graph = request.parts.kind;
     const t0 = performance.now();
-    this.#options.onProgress?.({ stage: 'session', graph, key });
+    onProgress?.({ stage: 'session', graph, key });
     const externalData = await sessionExternalData(packed.manifest, this.#weights);
     const eps = this.#options.executionProviders;
     const session = await this.#runtime.createSession(packed.model, {
@@ -176,7 +180,7 @@ export class GraphSessions {
     });
     this.stats.sessions++;
     if (packed.manifest.blobs.some((b) => b.file)) this.stats.fromFiles++;
-    this.#options.onProgress?.({ stage: 'session', graph, key, ms: performance.now() - t0 });
+    onProgress?.({ stage: 'session', graph, key, ms: performance.now() - t0 });
     return session;
   }
 

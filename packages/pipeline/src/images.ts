@@ -1,0 +1,104 @@
+/**
+ * The images a pipeline returns: RGBA pixels that know how they were made, and write themselves as PNG with
+ * the generation parameters in it (A1111's `parameters` text, which A1111, ComfyUI, InvokeAI and civitai read,
+ * and sdxs's exact JSON record) — in Node and in the browser, with no image library of the caller's.
+ */
+import { a1111Parameters, encodePng, sdxsParameters, type ImageParameters } from '@sdxs/image';
+import type { RawImage } from '@sdxs/tensor';
+
+export interface ToPngOptions {
+  /** Write the `parameters` and `sdxs` text chunks (default true). */
+  readonly metadata?: boolean;
+  /** zlib level 0–9 (default 6). */
+  readonly level?: number;
+}
+
+/** One generated image: `width × height` RGBA bytes (ImageData's layout) and what produced them. */
+export class GeneratedImage implements RawImage {
+  readonly width: number;
+  readonly height: number;
+  /** RGBA, row-major; a view into the batch's buffer (copy it to keep it apart). */
+  readonly data: Uint8ClampedArray;
+  /** Prompt, seed, steps, guidance, size, model, scheduler, provider, dtype: what `infotext` and `record` print. */
+  readonly parameters: ImageParameters;
+
+  constructor(image: RawImage, parameters: ImageParameters) {
+    this.width = image.width;
+    this.height = image.height;
+    this.data = image.data;
+    this.parameters = parameters;
+  }
+
+  /** AUTOMATIC1111's infotext: the prompt, `Negative prompt: …`, then `Steps: 1, Sampler: …, Seed: …`. */
+  get infotext(): string {
+    return a1111Parameters(this.parameters);
+  }
+
+  /** The exact record stored as the PNG's `sdxs` chunk (the seed as a decimal string: it may exceed 2^53). */
+  get record(): Record<string, unknown> {
+    return JSON.parse(sdxsParameters(this.parameters)) as Record<string, unknown>;
+  }
+
+  /**
+   * The image as a PNG file, with `parameters` (A1111's infotext) and `sdxs` (the JSON record) text chunks.
+   *
+   * @example
+   * await fs.writeFile('cat.png', images[0].toPng());
+   */
+  toPng(options: ToPngOptions = {}): Uint8Array {
+    const text: [string, string][] = options.metadata === false ? [] : [['parameters', this.infotext], ['sdxs', sdxsParameters(this.parameters)]];
+    return encodePng(this, { text, ...(options.level !== undefined ? { level: options.level } : {}) });
+  }
+
+  /**
+   * A `Blob` of the PNG (metadata included), for download links and `fetch` bodies in the browser (Node has Blob too).
+   *
+   * @example
+   * link.href = URL.createObjectURL(await image.toBlob());
+   */
+  async toBlob(): Promise<Blob> {
+    const png = this.toPng();
+    return new Blob([png.buffer.slice(png.byteOffset, png.byteOffset + png.byteLength) as ArrayBuffer], { type: 'image/png' });
+  }
+
+  /**
+   * An `ImageBitmap` for drawing on a canvas (browsers and workers; Node has no createImageBitmap).
+   *
+   * @example
+   * ctx.drawImage(await image.toImageBitmap(), 0, 0);
+   */
+  toImageBitmap(): Promise<ImageBitmap> {
+    if (typeof createImageBitmap !== 'function' || typeof ImageData !== 'function') {
+      return Promise.reject(new TypeError('toImageBitmap needs a browser or a worker (createImageBitmap); in Node use toPng() or the RGBA data'));
+    }
+    return createImageBitmap(new ImageData(new Uint8ClampedArray(this.data), this.width, this.height));
+  }
+}
+
+/** What every image of one call shares; each adds its place in the batch. */
+export type CallParameters = Omit<ImageParameters, 'batchSize' | 'batchIndex' | 'width' | 'height' | 'prompt' | 'negativePrompt'> & {
+  /** One per prompt, in order. */
+  readonly prompts: readonly string[];
+  /** One per prompt; only used when guidance is on. */
+  readonly negativePrompts: readonly string[];
+  readonly guidance: boolean;
+  readonly numImagesPerPrompt: number;
+};
+
+/** The batch's images (prompt-major, as the graphs return them) with their parameters. */
+export function generatedImages(images: readonly RawImage[], p: CallParameters): GeneratedImage[] {
+  const { prompts, negativePrompts, guidance, numImagesPerPrompt, ...common } = p;
+  return images.map((image, i) => {
+    const prompt = Math.floor(i / numImagesPerPrompt);
+    const negative = negativePrompts[prompt];
+    return new GeneratedImage(image, {
+      ...common,
+      prompt: prompts[prompt] ?? '',
+      ...(guidance && negative ? { negativePrompt: negative } : {}),
+      width: image.width,
+      height: image.height,
+      batchSize: images.length,
+      batchIndex: i + 1,
+    });
+  });
+}
