@@ -1,7 +1,9 @@
+// Hand-written, not protobufjs: equivalent output, but its encoders are built with `new Function`, which the demo's CSP forbids (docs/libraries.md).
 /**
  * A minimal protobuf encoder: just what ONNX's ModelProto needs (varints, length-delimited fields,
  * fixed32 floats, packed repeated scalars). Written by hand because a schema-driven library would need
- * onnx.proto at run time and would copy large raw_data fields; this writer appends them once.
+ * onnx.proto at run time and generates code at run time; large raw_data fields are referenced, not copied,
+ * until `finish`.
  */
 export class ProtoWriter {
   private chunks: Uint8Array[] = [];

@@ -1,3 +1,4 @@
+// Hand-written, not @huggingface/hub: it lacks resume, sha256 checks, locks, offline mode, timeouts and file selection (docs/libraries.md).
 export { fetchFileMetadata, fetchRevisionInfo, resolveUrl, type FileMetadata, type RepoSibling, type RevisionInfo } from './api.js';
 export { HubCache, type TreeEntry } from './cache-layout.js';
 export { fetchFileToCache, type FetchFileOptions } from './download.js';
