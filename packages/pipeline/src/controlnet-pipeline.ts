@@ -29,6 +29,7 @@ import { checkRequest, type CheckedRequest, type GenerateRequest } from './reque
 import { concatRows, repeatRows, scaleTensor } from './tensors.js';
 import { runUnlessAborted, throwIfAborted } from './call.js';
 import { graphTarget } from './target.js';
+import { fromPretrainedParts, type PretrainedOptions } from './pretrained.js';
 import type { ProgressCallback } from './progress.js';
 
 /** Where the ControlNet is: a folder with `config.json` at its root or in `controlnet/`, or a source and a folder. */
@@ -141,6 +142,25 @@ export class ControlNetPipeline {
     return new ControlNetPipeline(base, extra.config, options);
   }
 
+  /**
+   * Load a model and its ControlNet in one call (see StableDiffusionPipeline.fromPretrained): `options.controlnet`
+   * names a ControlNetModel folder or repo id; without it the model's own `controlnet/`. Without a model, the
+   * platform's default sketch model (in Node the embedded `sdxs-micro-1step`, with its sketch ControlNet).
+   *
+   * @example
+   * import { ControlNetPipeline } from '@sdxs/runtime-node';
+   * const pipe = await ControlNetPipeline.fromPretrained('IDKiro/sdxs-512-dreamshaper', { controlnet: 'IDKiro/sdxs-512-dreamshaper-sketch' });
+   */
+  static async fromPretrained(model?: string | ModelSource, options: PretrainedOptions & { readonly controlnet?: string | ModelSource; readonly controlnetVariant?: string } = {}): Promise<ControlNetPipeline> {
+    const { controlnet, controlnetVariant, ...rest } = options;
+    const parts = await fromPretrainedParts(model, rest, 'controlnet');
+    const cn =
+      controlnet === undefined || typeof controlnet === 'object'
+        ? controlnet
+        : (await parts.platform.resolveModel(controlnet, { kind: 'controlnet', onDownload: options.onDownload, signal: options.signal, variant: controlnetVariant })).source;
+    return ControlNetPipeline.load(parts.model.source, cn, parts.runtime, { ...parts.options, ...(controlnetVariant ? { controlnetVariant } : {}) });
+  }
+
   get components(): PipelineComponents {
     return this.base.components;
   }
@@ -169,7 +189,7 @@ export class ControlNetPipeline {
     if (typeof request !== 'object' || request === null) throw new TypeError('generate: expected a request object');
     if (typeof request.image !== 'object' || request.image === null) throw new TypeError('generate: "image" (the control image) is required');
     channelsOf(request.image, 'control image');
-    const scale = request.controlScale ?? 1;
+    const scale = request.controlScale ?? this.base.defaults.controlScale ?? 1;
     if (typeof scale !== 'number' || !Number.isFinite(scale)) throw new RangeError(`generate: "controlScale" must be a finite number, got ${JSON.stringify(scale)}`);
     // get_default_height_width: the control image's size, rounded down to a multiple of the VAE's factor.
     const fallback = (v: number) => Math.max(f, v - (v % f));
@@ -250,7 +270,7 @@ export class ControlNetPipeline {
     const seed = options.seed ?? Math.floor(Math.random() * 2 ** 53);
     // Refuse bad options now, not at the first frame.
     checkRequest({ ...options, seed, width, height }, { spatialFactor: this.components.vae.spatialFactor });
-    const scale = options.controlScale ?? 1;
+    const scale = options.controlScale ?? this.base.defaults.controlScale ?? 1;
     if (typeof scale !== 'number' || !Number.isFinite(scale)) throw new RangeError(`realtime: "controlScale" must be a finite number, got ${JSON.stringify(scale)}`);
     return createRealtimeStream({ ...options, width, height, seed }, async (image: Pixels, o): Promise<RawImage> => {
       const { images } = await this.generate({ ...o, image });

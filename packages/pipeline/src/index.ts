@@ -57,3 +57,17 @@ export { GeneratedImage, generatedImages, type CallParameters, type ToPngOptions
 export { progressTo, runUnlessAborted, throwIfAborted } from './call.js';
 export { graphTarget } from './target.js';
 export { SDXS_VERSION } from './version.js';
+export {
+  currentPlatform,
+  DEVICES,
+  fromPretrainedParts,
+  registerPlatform,
+  type Device,
+  type DownloadEvent,
+  type OpenedRuntime,
+  type Platform,
+  type PretrainedOptions,
+  type PretrainedParts,
+  type ResolvedModel,
+  type ResolveOptions,
+} from './pretrained.js';

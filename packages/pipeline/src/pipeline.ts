@@ -38,6 +38,7 @@ import { progressTo, runUnlessAborted, throwIfAborted } from './call.js';
 import { generatedImages, type GeneratedImage } from './images.js';
 import { graphTarget } from './target.js';
 import { SDXS_VERSION } from './version.js';
+import { fromPretrainedParts, type PretrainedOptions } from './pretrained.js';
 import { GraphSessions, type GraphSessionStats } from './runtime/graph-sessions.js';
 import { concatRows, repeatRows, scaleTensor, splitImages } from './tensors.js';
 
@@ -82,6 +83,8 @@ export interface LoadOptions {
 export interface ModelDefaults {
   readonly steps?: number;
   readonly guidanceScale?: number;
+  /** A ControlNet's conditioning scale (the ControlNet pipeline's default for `controlScale`). */
+  readonly controlScale?: number;
 }
 
 export interface GenerateTimings {
@@ -184,6 +187,24 @@ export class StableDiffusionPipeline {
     graphTarget(runtime, options.target); // a mismatch fails before any file is opened
     const components = await loadComponents(source, options);
     return StableDiffusionPipeline.fromComponents(components, runtime, options);
+  }
+
+  /**
+   * Load a model in one call, as diffusers' `from_pretrained`: a Hugging Face repo id (downloaded into the cache on
+   * first use), a folder (a URL in the browser) or a ModelSource, or nothing for the platform's default model (in
+   * Node the embedded `sdxs-micro`, offline); on `device` ('auto' by default: the best provider that works, with a
+   * warning when that is the CPU). Graphs are built for the runtime opened, cached on disk (Node) or in Cache
+   * Storage (browsers). Import the class from `@sdxs/runtime-node` or `@sdxs/runtime-web`, which provide the platform.
+   *
+   * @example
+   * import { StableDiffusionPipeline } from '@sdxs/runtime-node';
+   * const pipe = await StableDiffusionPipeline.fromPretrained('IDKiro/sdxs-512-dreamshaper', { device: 'cuda' });
+   * const { images } = await pipe.generate({ prompt: 'a photo of a cat', seed: 42 });
+   * await writeFile('cat.png', images[0].toPng());
+   */
+  static async fromPretrained(model?: string | ModelSource, options: PretrainedOptions = {}): Promise<StableDiffusionPipeline> {
+    const parts = await fromPretrainedParts(model, options);
+    return StableDiffusionPipeline.load(parts.model.source, parts.runtime, parts.options);
   }
 
   /**

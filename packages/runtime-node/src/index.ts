@@ -1,3 +1,14 @@
+// @sdxs/runtime-node: sdxs in Node — onnxruntime-node (cpu, webgpu, cuda), model folders, the Hugging Face cache,
+// the graph cache, the embedded models. It re-exports @sdxs/pipeline with the Node platform registered, so
+// `StableDiffusionPipeline.fromPretrained()` imported from here loads in one call (as @tensorflow/tfjs-node does
+// for tfjs).
+import { registerPlatform } from '@sdxs/pipeline';
+import { nodePlatform } from './platform.js';
+
+registerPlatform(nodePlatform);
+
+export * from '@sdxs/pipeline';
+export { nodePlatform } from './platform.js';
 export { createNodeRuntime, type NodeRuntimeOptions } from './runtime.js';
 export { fromOrtTensor, toOrtTensor } from './tensor-convert.js';
 export { LocalFolderSource } from './sources/local-folder.js';

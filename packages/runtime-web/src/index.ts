@@ -1,5 +1,14 @@
 // @sdxs/runtime-web: sdxs in the browser — onnxruntime-web (WebGPU, WASM), model folders by URL with Cache
-// Storage, generation in a Web Worker, ImageData out. The worker side is `@sdxs/runtime-web/worker`.
+// Storage, generation in a Web Worker, ImageData out. The worker side is `@sdxs/runtime-web/worker`. It re-exports
+// @sdxs/pipeline with the browser platform registered, so `StableDiffusionPipeline.fromPretrained()` imported from
+// here loads in one call, as from @sdxs/runtime-node in Node.
+import { registerPlatform } from '@sdxs/pipeline';
+import { webPlatform } from './platform.js';
+
+registerPlatform(webPlatform);
+
+export * from '@sdxs/pipeline';
+export { createWebPlatform, webPlatform, type WebPlatformOptions } from './platform.js';
 export { BackendUnavailableError, chooseBackend, probeBackends, type Backend, type BackendChoice, type BackendPreference, type BackendReport, type WasmReport, type WebGpuReport } from './backend.js';
 export { createWebRuntime, type WebRuntime, type WebRuntimeOptions } from './runtime.js';
 export { loadOrt, type LoadedOrt, type OrtLoadOptions } from './ort/load.js';

@@ -13,7 +13,7 @@ export {
   type DownloadProgress,
   type ProgressBar,
   type ProgressBarOptions,
-  type ProgressCallback,
+  type DownloadProgressCallback,
   type ProgressStream,
 } from './progress.js';
 export { checkRepoFilename, checkRepoId, checkRevision, isCommitHash, isRepoId, repoFolderName } from './repo-id.js';

@@ -13,15 +13,15 @@ export interface DownloadProgress {
   filesTotal: number;
 }
 
-export type ProgressCallback = (progress: DownloadProgress) => void;
+export type DownloadProgressCallback = (progress: DownloadProgress) => void;
 
 /** Sums per-file byte counts into overall progress for one download call. */
 export class ProgressTracker {
   readonly #files = new Map<string, { bytes: number; total: number }>();
-  readonly #onProgress: ProgressCallback | undefined;
+  readonly #onProgress: DownloadProgressCallback | undefined;
   #filesDone = 0;
 
-  constructor(files: ReadonlyArray<{ path: string; size: number }>, onProgress: ProgressCallback | undefined) {
+  constructor(files: ReadonlyArray<{ path: string; size: number }>, onProgress: DownloadProgressCallback | undefined) {
     for (const f of files) this.#files.set(f.path, { bytes: 0, total: f.size });
     this.#onProgress = onProgress;
   }
@@ -71,9 +71,9 @@ export interface ProgressBarOptions {
   now?: () => number;
 }
 
-/** A one-line terminal progress bar; `update` is a {@link ProgressCallback}. */
+/** A one-line terminal progress bar; `update` is a {@link DownloadProgressCallback}. */
 export interface ProgressBar {
-  update: ProgressCallback;
+  update: DownloadProgressCallback;
   /** Draws the final state and ends the line (if anything was drawn). */
   done(): void;
 }

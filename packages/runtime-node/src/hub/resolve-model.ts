@@ -9,7 +9,7 @@ import { hubEnv } from './env.js';
 import { HubError, isTransient, messageOf } from './errors.js';
 import type { HubClient } from './http.js';
 import { runPool } from './pool.js';
-import { ProgressTracker, type ProgressCallback } from './progress.js';
+import { ProgressTracker, type DownloadProgressCallback } from './progress.js';
 import { checkRepoId, checkRevision, isCommitHash, isRepoId, isSafeRepoFilename } from './repo-id.js';
 import { componentsOf, selectFiles, type FileSelectionOptions } from './select.js';
 
@@ -18,7 +18,7 @@ export interface ResolveModelOptions extends FileSelectionOptions {
   revision?: string;
   /** No request at all, only the cache (default: `HF_HUB_OFFLINE`). */
   offline?: boolean;
-  onProgress?: ProgressCallback;
+  onProgress?: DownloadProgressCallback;
   signal?: AbortSignal;
   /** Default: `HF_HUB_CACHE` and friends (see {@link hubEnv}). */
   cacheDir?: string;
@@ -131,7 +131,7 @@ async function ensureFiles(
   commit: string,
   files: readonly string[],
   byName: ReadonlyMap<string, RepoSibling>,
-  onProgress: ProgressCallback | undefined,
+  onProgress: DownloadProgressCallback | undefined,
 ): Promise<string[]> {
   const { cache, client, repoId, options } = ctx;
   const missing: string[] = [];

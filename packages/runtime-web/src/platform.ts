@@ -1,0 +1,63 @@
+/**
+ * The browser platform of `StableDiffusionPipeline.fromPretrained` (see @sdxs/pipeline's pretrained.ts): a model
+ * folder by URL or a Hugging Face repo id (its `resolve/` URLs), files kept in Cache Storage; onnxruntime-web on
+ * WebGPU or WebAssembly; built graphs in Cache Storage. Works in a page and in a worker.
+ */
+import type { Device, OpenedRuntime, Platform, ResolvedModel, ResolveOptions } from '@sdxs/pipeline';
+import { chooseBackend, probeBackends, type Backend } from './backend.js';
+import { CacheStorageGraphCache } from './graph-cache.js';
+import { createWebRuntime, type WebRuntimeOptions } from './runtime.js';
+import { CacheStorageFileStore } from './source/file-store.js';
+import { huggingFaceModelUrl, UrlModelSource, type UrlModelSourceOptions } from './source/url-source.js';
+
+export interface WebPlatformOptions extends Omit<WebRuntimeOptions, 'backend' | 'onWarning'> {
+  /** Options of the URL model sources (headers such as a Hugging Face token, a file store, fetch). */
+  readonly source?: Omit<UrlModelSourceOptions, 'onProgress' | 'signal'>;
+  /** The Hugging Face endpoint for repo ids (default https://huggingface.co). */
+  readonly endpoint?: string;
+}
+
+/** `owner/name`, as opposed to a URL or a path. */
+function isRepoId(model: string): boolean {
+  return /^[A-Za-z0-9][\w.-]*\/[\w.-]+$/.test(model) && !model.startsWith('.');
+}
+
+/**
+ * A browser platform with its own settings (where onnxruntime-web's files are served, request headers); the one
+ * registered by default uses the defaults (`/ort/` on this origin).
+ *
+ * @example
+ * const pipe = await StableDiffusionPipeline.fromPretrained('/models/sdxs/', { platform: createWebPlatform({ wasmPaths: '/static/ort/' }) });
+ */
+export function createWebPlatform(options: WebPlatformOptions = {}): Platform {
+  const { source: sourceOptions, endpoint, ...runtimeOptions } = options;
+  return {
+    name: 'web',
+    // A page or a worker: Node has neither `window` nor `WorkerGlobalScope` (Node ≥ 21 has `navigator`, so not that).
+    available: () => typeof (globalThis as { window?: unknown }).window !== 'undefined' || typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope !== 'undefined',
+    async resolveModel(model: string | undefined, o: ResolveOptions): Promise<ResolvedModel> {
+      if (model === undefined) throw new TypeError('fromPretrained: in a browser name the model: a Hugging Face repo id or the URL of a diffusers folder');
+      const store = sourceOptions?.store ?? (await CacheStorageFileStore.open());
+      const onDownload = o.onDownload;
+      const url = isRepoId(model) ? huggingFaceModelUrl(model, { ...(o.revision ? { revision: o.revision } : {}), ...(endpoint ? { endpoint } : {}) }) : model;
+      const source = new UrlModelSource(url, {
+        ...sourceOptions,
+        ...(store ? { store } : {}),
+        ...(onDownload ? { onProgress: (p) => onDownload({ file: p.file, loaded: p.loaded, total: p.total }) } : {}),
+        ...(o.signal ? { signal: o.signal } : {}),
+      });
+      return { source, name: model };
+    },
+    async openRuntime(device: Device, onWarning: (message: string) => void): Promise<OpenedRuntime> {
+      if (device === 'cuda') throw new TypeError("fromPretrained: device 'cuda' is Node's; in a browser use 'webgpu', 'wasm' (the CPU) or 'auto'");
+      const preference: Backend | 'auto' = device === 'cpu' ? 'wasm' : device;
+      const choice = chooseBackend(await probeBackends(), preference);
+      for (const note of choice.notes) onWarning(note);
+      return { runtime: await createWebRuntime({ ...runtimeOptions, backend: choice.backend, onWarning }), dtype: choice.dtype };
+    },
+    graphCache: async () => CacheStorageGraphCache.open(),
+  };
+}
+
+/** The default browser platform, registered when @sdxs/runtime-web is imported. */
+export const webPlatform: Platform = createWebPlatform();
