@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { readPngText } from '@sdxs/image';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const EXAMPLE = join(ROOT, 'tools/test/npm-pack/example.mjs');
@@ -117,9 +118,13 @@ describe('npm pack', () => {
       for (const url of resolved.trim().split('\n')) expect(url.startsWith(pathToFileURL(join(app, 'node_modules')).href), url).toBe(true);
 
       const out = await run(process.execPath, ['example.mjs'], app, env);
-      const result = JSON.parse(out.trim().split('\n').at(-1)!) as { model: string; width: number; height: number; bytes: number; colours: number };
+      const result = JSON.parse(out.trim().split('\n').at(-1)!) as { model: string; width: number; height: number; bytes: number; colours: number; parameters: string };
       expect(result).toMatchObject({ model: 'sdxs-micro', width: 64, height: 64, bytes: 64 * 64 * 4 });
       expect(result.colours, 'a constant image').toBeGreaterThan(1);
+      // The PNG the library wrote carries A1111's parameters text.
+      const png = readPngText(readFileSync(join(app, 'circle.png')));
+      expect(png.parameters).toBe(result.parameters);
+      expect(png.parameters).toMatch(/^a red circle on a blue background\nSteps: 25, Sampler: .*, CFG scale: 5\.0, Seed: 42, Size: 64x64, Model: sdxs-micro/);
     },
     TIMEOUT_MS,
   );
