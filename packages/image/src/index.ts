@@ -7,3 +7,5 @@ export { decodePng, DEFAULT_MAX_PIXELS, readPngText, type DecodedPng, type Decod
 export { decodeTextChunk, encodeTextChunk, MAX_TEXT_BYTES } from './png/text.js';
 export { a1111Parameters, MAX_METADATA_PROMPT, samplerName, sdxsParameters, type ImageParameters } from './parameters.js';
 export { deflate, inflate, InflateLimitError } from './zlib.js';
+export { encodeJpeg, encodeWebp, type EncodeJpegOptions, type EncodeWebpOptions } from './encoders.js';
+export { ImageFormatError, jpegWithComment, MAX_JPEG_COMMENT_CHARS, readUserComment, userCommentTiff, webpWithComment } from './exif.js';

@@ -3,8 +3,15 @@
  * the generation parameters in it (A1111's `parameters` text, which A1111, ComfyUI, InvokeAI and civitai read,
  * and sdxs's exact JSON record) — in Node and in the browser, with no image library of the caller's.
  */
-import { a1111Parameters, encodePng, sdxsParameters, type ImageParameters } from '@sdxs/image';
+import { a1111Parameters, encodeJpeg, encodePng, encodeWebp, sdxsParameters, type ImageParameters } from '@sdxs/image';
 import type { RawImage } from '@sdxs/tensor';
+
+/** JPEG and WebP: `quality` 0–100 (default 90); the parameters go into the EXIF UserComment, as A1111 writes them. */
+export interface ToLossyOptions {
+  readonly quality?: number;
+  /** Write the parameters (default true). */
+  readonly metadata?: boolean;
+}
 
 export interface ToPngOptions {
   /** Write the `parameters` and `sdxs` text chunks (default true). */
@@ -51,14 +58,42 @@ export class GeneratedImage implements RawImage {
   }
 
   /**
-   * A `Blob` of the PNG (metadata included), for download links and `fetch` bodies in the browser (Node has Blob too).
+   * The image as a JPEG (MozJPEG) with A1111's infotext as the EXIF UserComment.
+   *
+   * @example
+   * await fs.writeFile('cat.jpg', await images[0].toJpeg({ quality: 85 }));
+   */
+  toJpeg(options: ToLossyOptions = {}): Promise<Uint8Array> {
+    return encodeJpeg(this, { ...(options.quality !== undefined ? { quality: options.quality } : {}), ...(options.metadata === false ? {} : { comment: this.infotext }) });
+  }
+
+  /**
+   * The image as a WebP (libwebp, lossy; `lossless: true` keeps every pixel) with A1111's infotext as the EXIF
+   * UserComment.
+   *
+   * @example
+   * await fs.writeFile('cat.webp', await images[0].toWebp());
+   */
+  toWebp(options: ToLossyOptions & { readonly lossless?: boolean } = {}): Promise<Uint8Array> {
+    return encodeWebp(this, {
+      ...(options.quality !== undefined ? { quality: options.quality } : {}),
+      ...(options.lossless ? { lossless: true } : {}),
+      ...(options.metadata === false ? {} : { comment: this.infotext }),
+    });
+  }
+
+  /**
+   * A `Blob` of the image file (PNG by default; metadata included), for download links and `fetch` bodies in the
+   * browser (Node has Blob too).
    *
    * @example
    * link.href = URL.createObjectURL(await image.toBlob());
+   * const small = await image.toBlob('image/webp', { quality: 80 });
    */
-  async toBlob(): Promise<Blob> {
-    const png = this.toPng();
-    return new Blob([png.buffer.slice(png.byteOffset, png.byteOffset + png.byteLength) as ArrayBuffer], { type: 'image/png' });
+  async toBlob(type: 'image/png' | 'image/jpeg' | 'image/webp' = 'image/png', options: ToLossyOptions = {}): Promise<Blob> {
+    const bytes = type === 'image/png' ? this.toPng(options) : type === 'image/jpeg' ? await this.toJpeg(options) : type === 'image/webp' ? await this.toWebp(options) : undefined;
+    if (!bytes) throw new TypeError(`toBlob: type must be image/png, image/jpeg or image/webp, got ${JSON.stringify(type)}`);
+    return new Blob([bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer], { type });
   }
 
   /**

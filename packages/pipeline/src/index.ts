@@ -53,7 +53,7 @@ export {
 export { img2img, img2imgTimesteps, oneStepImg2ImgSteps, type Img2ImgRequest, type Img2ImgTimesteps } from './img2img.js';
 export { img2imgGraph, type Img2ImgStep, type Img2ImgUNetSide, type NoiseMix } from './graphs/img2img-step.js';
 export { FINITE_CHECKS, NonFiniteError } from './finite.js';
-export { GeneratedImage, generatedImages, type CallParameters, type ToPngOptions } from './images.js';
+export { GeneratedImage, generatedImages, type CallParameters, type ToLossyOptions, type ToPngOptions } from './images.js';
 export { progressTo, runUnlessAborted, throwIfAborted } from './call.js';
 export { graphTarget } from './target.js';
 export { SDXS_VERSION } from './version.js';

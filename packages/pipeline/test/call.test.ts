@@ -1,7 +1,7 @@
 // One generate call's own progress and abort, the images' PNG with their parameters, the graph target following
 // the runtime, and the model's default steps — on the golden SDXS-512-layout components.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodePng } from '@sdxs/image';
+import { decodePng, readUserComment } from '@sdxs/image';
 import { graphTarget, SDXS_VERSION, StableDiffusionPipeline, type ProgressEvent } from '@sdxs/pipeline';
 import { createNodeRuntime } from '@sdxs/runtime-node';
 import type { Runtime } from '@sdxs/tensor';
@@ -141,6 +141,14 @@ describe('images carry their parameters', () => {
       expect(blob.type).toBe('image/png');
       expect(Buffer.from(await blob.arrayBuffer()).equals(Buffer.from(third.toPng()))).toBe(true);
       await expect(third.toImageBitmap()).rejects.toThrow(/createImageBitmap/);
+      // JPEG and WebP carry the infotext as the EXIF UserComment, as A1111 writes them.
+      const jpeg = await third.toJpeg({ quality: 80 });
+      expect(readUserComment(jpeg)).toBe(third.infotext);
+      const webp = await third.toBlob('image/webp');
+      expect(webp.type).toBe('image/webp');
+      expect(readUserComment(new Uint8Array(await webp.arrayBuffer()))).toBe(third.infotext);
+      expect(readUserComment(await third.toWebp({ metadata: false }))).toBeUndefined();
+      await expect(third.toBlob('image/gif' as never)).rejects.toThrow(/type must be image\/png, image\/jpeg or image\/webp/);
     } finally {
       await pipe.dispose();
     }
