@@ -33,10 +33,11 @@ export async function installedBytes(name: string, from: string): Promise<number
     if (dir === undefined || seen.has(dir)) return;
     seen.add(dir);
     total += await duBytes(dir);
-    const json = JSON.parse(await readFile(join(dir, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
+    const json = JSON.parse(await readFile(join(dir, 'package.json'), 'utf8')) as { dependencies?: Record<string, string>; optionalDependencies?: Record<string, string> };
     // pnpm puts a package's dependencies in the node_modules folder that holds it.
     const holder = pkg.startsWith('@') ? dirname(dirname(dir)) : dirname(dir);
-    for (const dep of Object.keys(json.dependencies ?? {})) await visit(dep, dirname(holder));
+    // Optional dependencies count where installed (sharp's platform binaries); the others are not found and skipped.
+    for (const dep of Object.keys({ ...json.dependencies, ...json.optionalDependencies })) await visit(dep, dirname(holder));
   };
   await visit(name, from);
   return total;
