@@ -5,7 +5,8 @@
  * shipped micro model: one-step image latency, sketch-loop frames/s), and `serve` (only when named: load and fault
  * test of `sdxs serve`, batched, unbatched and over Redis), and `libraries` (only when named: the hand-written hub client,
  * tokenizer and protobuf writer against @huggingface/hub, @huggingface/tokenizers and protobufjs), and `encoders` (only when
- * named: PNG, JPEG and WebP encoders against fast-png, pngjs, jpeg-js and sharp). Results are medians; the machine
+ * named: PNG, JPEG and WebP encoders against fast-png, pngjs, jpeg-js and sharp), and `abort` (only when named: how
+ * fast an aborted call ends, in process and isolated). Results are medians; the machine
  * is printed with them. Options other than --json take one value each and go to the suites.
  */
 import { writeFile } from 'node:fs/promises';
@@ -15,12 +16,13 @@ import { runFoundation } from './suites/foundation.js';
 import { runModels } from './suites/models.js';
 import { runLibraries } from './suites/libraries.js';
 import { runEncoders } from './suites/encoders.js';
+import { runAbort } from './suites/abort.js';
 import { runMicro } from './suites/micro.js';
 import { runServe, SERVE_USAGE } from './suites/serve.js';
 import { runRealtime } from './suites/realtime.js';
 import { runTraining } from './suites/training.js';
 
-const SUITES = { foundation: (log: (s: string) => void) => runFoundation(log), models: runModels, training: (log: (s: string) => void) => runTraining(log), realtime: runRealtime, micro: runMicro, serve: runServe, libraries: runLibraries, encoders: runEncoders } as const;
+const SUITES = { foundation: (log: (s: string) => void) => runFoundation(log), models: runModels, training: (log: (s: string) => void) => runTraining(log), realtime: runRealtime, micro: runMicro, serve: runServe, libraries: runLibraries, encoders: runEncoders, abort: runAbort } as const;
 type SuiteName = keyof typeof SUITES;
 
 function isSuite(s: string): s is SuiteName {
@@ -41,7 +43,7 @@ async function main(argv: string[]): Promise<void> {
     else throw new Error(`unknown argument ${a} (suites: ${Object.keys(SUITES).join(', ')}; options: --json FILE; ${MODELS_USAGE}; ${SERVE_USAGE})`);
   }
   // `serve` starts processes and a Redis and runs for minutes, `libraries` needs the compared libraries: only when named.
-  if (suites.length === 0) suites.push(...(Object.keys(SUITES) as SuiteName[]).filter((s) => s !== 'serve' && s !== 'libraries' && s !== 'encoders'));
+  if (suites.length === 0) suites.push(...(Object.keys(SUITES) as SuiteName[]).filter((s) => s !== 'serve' && s !== 'libraries' && s !== 'encoders' && s !== 'abort'));
   const machine = describeMachine();
   const log = (s: string) => console.log(s);
   log(`machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, ${machine.os}, Node ${machine.node}`);

@@ -36,6 +36,11 @@ export interface PretrainedOptions extends Omit<LoadOptions, 'target' | 'executi
   readonly signal?: AbortSignal;
   /** Another platform than the one registered for this environment (tests, embedders). */
   readonly platform?: Platform;
+  /**
+   * Node: run the sessions in a worker process, so a call's abort stops a graph run at once (the process is killed
+   * and replaced) and the event loop stays free while graphs run; costs a copy of each tensor across processes.
+   */
+  readonly isolate?: boolean;
 }
 
 /** A model the platform found: its files, its name for metadata, and what it is meant to run with. */
@@ -70,7 +75,7 @@ export interface Platform {
   /** The model `model` names (a repo id, a folder or URL, an embedded model's name); undefined: the default model. */
   resolveModel(model: string | undefined, options: ResolveOptions): Promise<ResolvedModel>;
   /** A runtime on `device`; 'auto' picks the best that works and tells `onWarning` when it falls back. */
-  openRuntime(device: Device, onWarning: (message: string) => void): Promise<OpenedRuntime>;
+  openRuntime(device: Device, options: { readonly onWarning: (message: string) => void; readonly isolate?: boolean | undefined }): Promise<OpenedRuntime>;
   /** The default graph cache, if the environment has one. */
   graphCache(onWarning: (message: string) => void): Promise<GraphCache | undefined>;
 }
@@ -108,7 +113,7 @@ export interface PretrainedParts {
  * before `load` (the ControlNet pipeline shares them).
  */
 export async function fromPretrainedParts(model: string | ModelSource | undefined, options: PretrainedOptions, kind: ResolveOptions['kind'] = 'text-to-image'): Promise<PretrainedParts> {
-  const { device = 'auto', revision, cache, onWarning = (m: string) => console.warn(m), onDownload, signal, platform: chosen, ...load } = options;
+  const { device = 'auto', revision, cache, onWarning = (m: string) => console.warn(m), onDownload, signal, platform: chosen, isolate, ...load } = options;
   if (!DEVICES.includes(device)) throw new TypeError(`fromPretrained: "device" must be one of ${DEVICES.join(', ')}, got ${JSON.stringify(device)}`);
   if (load.dtype !== undefined && load.dtype !== 'float32' && load.dtype !== 'float16') {
     throw new TypeError(`fromPretrained: "dtype" must be float32 or float16, got ${JSON.stringify(load.dtype)}`);
@@ -118,7 +123,7 @@ export async function fromPretrainedParts(model: string | ModelSource | undefine
     typeof model === 'object' && model !== null
       ? { source: model, name: model.id }
       : await platform.resolveModel(model, { kind, revision, variant: load.variant, onDownload, signal });
-  const opened = await platform.openRuntime(device, onWarning);
+  const opened = await platform.openRuntime(device, { onWarning, isolate });
   // (The runtime holds no sessions yet: nothing to release if what follows fails.)
   const graphCache = cache === false ? undefined : (cache ?? (await platform.graphCache(onWarning)));
   return {

@@ -47,17 +47,19 @@ async function resolveNodeModel(model: string | undefined, options: ResolveOptio
   return { source, name: model };
 }
 
-async function openNodeDevice(device: Device, onWarning: (message: string) => void): Promise<OpenedRuntime> {
+async function openNodeDevice(device: Device, options: { readonly onWarning: (message: string) => void; readonly isolate?: boolean | undefined }): Promise<OpenedRuntime> {
+  const { onWarning } = options;
+  const isolate = options.isolate === true;
   if (device === 'wasm') throw new TypeError(`fromPretrained: device 'wasm' is the browser's CPU backend; in Node use 'cpu' (or 'auto')`);
   if (device === 'auto') {
     const found: string[] = [];
     // Each unavailable GPU provider is told, once, with how to get it; then the CPU runs.
     const provider = await resolveProvider(['cuda', 'webgpu'], { onWarning: (m) => found.push(m) });
     if (provider === 'cpu') onWarning(`device 'auto': no GPU execution provider works here, running on the CPU (${found.join('; ')})`);
-    return { runtime: await openNodeRuntime({ provider, onWarning }), dtype: 'float32' };
+    return { runtime: await openNodeRuntime({ provider, onWarning, isolate }), dtype: 'float32' };
   }
   // A device named explicitly must work: no silent CPU run.
-  return { runtime: await openNodeRuntime({ provider: device, fallback: false, onWarning }), dtype: 'float32' };
+  return { runtime: await openNodeRuntime({ provider: device, fallback: false, onWarning, isolate }), dtype: 'float32' };
 }
 
 /** onnxruntime-node, the Hugging Face cache, the embedded models and the disk graph cache. */

@@ -5,6 +5,7 @@ import { ortExecutionProvider } from './providers/ort-options.js';
 import { resolveProvider } from './providers/resolve.js';
 import { isProviderName, PROVIDERS, type ProviderName, type ProviderSettings } from './providers/types.js';
 import { fromOrtTensor, toOrtTensor } from './tensor-convert.js';
+import { hostConfig, IsolatedNodeRuntime } from './isolated/runtime.js';
 
 export interface NodeRuntimeOptions {
   /** Threads for the CPU EP's operators (default: ONNX Runtime's choice, one per core). */
@@ -23,6 +24,12 @@ export interface NodeRuntimeOptions {
    * entries under `extra`): for benchmarks that try a setting before it becomes a default.
    */
   ortSessionOptions?: Readonly<ort.InferenceSession.SessionOptions>;
+  /**
+   * Run sessions in a worker process (default false), so that a run's abort signal stops it at once: the process
+   * is killed and a new one takes over (see isolated/runtime.ts). Tensors are copied across; `ortSessionOptions`
+   * does not apply.
+   */
+  isolate?: boolean;
 }
 
 export interface OpenNodeRuntimeOptions extends NodeRuntimeOptions, ProviderSettings {
@@ -159,6 +166,7 @@ class OrtNodeRuntime implements NodeRuntime {
  * const { y } = await session.run({ x });
  */
 export function createNodeRuntime(options: NodeRuntimeOptions = {}): NodeRuntime {
+  if (options.isolate) return new IsolatedNodeRuntime('cpu', 'cpu', hostConfig('cpu', options));
   return new OrtNodeRuntime('cpu', { ...options, provider: 'cpu' });
 }
 
@@ -176,5 +184,6 @@ export async function openNodeRuntime(options: OpenNodeRuntimeOptions = {}): Pro
   const requested = options.provider ?? 'cpu';
   if (!isProviderName(requested)) throw new TypeError(`openNodeRuntime: unknown provider ${JSON.stringify(requested)}; choose cpu, webgpu or cuda`);
   const provider = await resolveProvider([requested], options);
+  if (options.isolate) return new IsolatedNodeRuntime(provider, requested, hostConfig(provider, options));
   return new OrtNodeRuntime(provider, options);
 }

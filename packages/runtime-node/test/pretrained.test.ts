@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodePng } from '@sdxs/image';
-import { ControlNetPipeline, embeddedModels, probeProvider, ProviderUnavailableError, StableDiffusionPipeline } from '@sdxs/runtime-node';
+import { ControlNetPipeline, embeddedModels, IsolatedNodeRuntime, probeProvider, ProviderUnavailableError, StableDiffusionPipeline } from '@sdxs/runtime-node';
 
 let cacheDir: string;
 let savedCache: string | undefined;
@@ -106,6 +106,22 @@ describe('StableDiffusionPipeline.fromPretrained (Node)', () => {
       }
     } finally {
       await pipe.dispose();
+    }
+  });
+
+  it('isolate: true runs the sessions in a worker process, with the same pixels', async () => {
+    const request = { prompt: 'a blue circle on a red background', seed: 4, steps: 3 };
+    const isolated = await StableDiffusionPipeline.fromPretrained(undefined, { device: 'cpu', isolate: true, cache: false });
+    const local = await StableDiffusionPipeline.fromPretrained(undefined, { device: 'cpu', cache: false });
+    try {
+      expect(isolated.runtime).toBeInstanceOf(IsolatedNodeRuntime);
+      expect(isolated.runtime.name).toBe('onnxruntime-node/cpu (isolated)');
+      const [a, b] = [await isolated.generate(request), await local.generate(request)];
+      expect(Buffer.from(a.images[0]!.data).equals(Buffer.from(b.images[0]!.data))).toBe(true);
+    } finally {
+      await isolated.dispose();
+      await local.dispose();
+      (isolated.runtime as IsolatedNodeRuntime).close();
     }
   });
 

@@ -48,7 +48,7 @@ export function createWebPlatform(options: WebPlatformOptions = {}): Platform {
       });
       return { source, name: model };
     },
-    async openRuntime(device: Device, onWarning: (message: string) => void): Promise<OpenedRuntime> {
+    async openRuntime(device: Device, { onWarning }: { readonly onWarning: (message: string) => void }): Promise<OpenedRuntime> {
       if (device === 'cuda') throw new TypeError("fromPretrained: device 'cuda' is Node's; in a browser use 'webgpu', 'wasm' (the CPU) or 'auto'");
       const preference: Backend | 'auto' = device === 'cpu' ? 'wasm' : device;
       const choice = chooseBackend(await probeBackends(), preference);

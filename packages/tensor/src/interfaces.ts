@@ -40,6 +40,10 @@ export interface SessionOptions {
   label?: string;
 }
 
+export interface RunOptions {
+  readonly signal?: AbortSignal | undefined;
+}
+
 export interface SessionIO {
   readonly name: string;
   readonly dtype: DType;
@@ -50,8 +54,12 @@ export interface SessionIO {
 export interface Session {
   readonly inputs: readonly SessionIO[];
   readonly outputs: readonly SessionIO[];
-  /** Run with named inputs; returns the requested outputs (all by default). */
-  run(feeds: Readonly<Record<string, Tensor>>, outputNames?: readonly string[]): Promise<Record<string, Tensor>>;
+  /**
+   * Run with named inputs; returns the requested outputs (all by default). `options.signal`: a runtime that can stop
+   * a run in flight (the isolated Node runtime, which kills its worker process) rejects at once when it aborts;
+   * others finish the run and leave the check to the caller.
+   */
+  run(feeds: Readonly<Record<string, Tensor>>, outputNames?: readonly string[], options?: RunOptions): Promise<Record<string, Tensor>>;
   dispose(): Promise<void>;
 }
 
