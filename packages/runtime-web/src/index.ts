@@ -22,6 +22,6 @@ export { RemoteFile, type RemoteFileParts } from './source/remote-file.js';
 export { CacheStorageGraphCache, GRAPH_CACHE_NAME } from './graph-cache.js';
 export { isOutOfMemory, SdxsWorkerError } from './errors.js';
 export { toImageBitmap, toImageData, type RgbaPixels } from './image.js';
-export { SdxsClient, type CallOptions, type GeneratedImage, type WorkerLike } from './worker/client.js';
+export { SdxsClient, WorkerImage, type CallOptions, type WorkerLike, type WorkerRealtimeImage, type WorkerRealtimeStream } from './worker/client.js';
 export { exposeSdxsWorker, SdxsWorkerHost, type HostOptions, type WorkerScope } from './worker/host.js';
 export type * from './worker/protocol.js';

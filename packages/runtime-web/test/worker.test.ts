@@ -7,9 +7,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ControlNetPipeline } from '@sdxs/pipeline';
+import { readPngText } from '@sdxs/image';
+import { ControlNetPipeline, GeneratedImage } from '@sdxs/pipeline';
 import { createNodeRuntime, LocalFolderSource } from '@sdxs/runtime-node';
-import { exposeSdxsWorker, SdxsClient, SdxsWorkerError, type LoadedInfo, type WorkerProgress } from '@sdxs/runtime-web';
+import { exposeSdxsWorker, SdxsClient, SdxsWorkerError, WorkerImage, type LoadedInfo, type WorkerProgress } from '@sdxs/runtime-web';
 import { resolveGoldenPath } from '../../../tools/golden/links.js';
 import { materializeModelFolder, type MaterializedFolder } from '../../../tools/golden/materialize.js';
 import { FakeServer } from './_fake-server.js';
@@ -75,7 +76,7 @@ describe('SdxsClient ↔ worker host', () => {
   });
 
   it('loads over HTTP, says what it runs on, and reports downloads', () => {
-    expect(info).toMatchObject({ backend: 'wasm', dtype: 'float32', threads: 2, controlnet: true, cached: false, defaultSize: { width: 128, height: 128 } });
+    expect(info).toMatchObject({ backend: 'wasm', dtype: 'float32', threads: 2, controlnet: true, cached: false, defaultSize: { width: 128, height: 128 }, vaeScaleFactor: 8 });
     expect(info.notes.join(' ')).toMatch(/WebGPU is not available \(test\)/);
     expect(info.notes.join(' ')).toMatch(/Cache Storage is unavailable/);
     const downloads = progress.filter((p) => p.stage === 'download');
@@ -97,6 +98,25 @@ describe('SdxsClient ↔ worker host', () => {
     for (const s of ['download', 'build', 'session', 'encode', 'step']) expect(stages, s).toContain(s);
   });
 
+  it("rebuilds the pipeline's GeneratedImage on the page: its parameters, infotext and PNG metadata survive the worker boundary", async () => {
+    const request = { prompt: 'a photo of a cat', negativePrompt: 'blurry', seed: 7, width: 64, height: 64, steps: 2, guidanceScale: 2.5 };
+    const got = await client.generate(request);
+    const want = (await reference.base.generate(request)).images[0]!;
+    expect(got).toBeInstanceOf(WorkerImage);
+    expect(got).toBeInstanceOf(GeneratedImage);
+    // The same bytes as the ImageData the page draws, not a copy.
+    expect(got.data).toBe(got.imageData.data);
+    expect(Buffer.from(got.data).equals(Buffer.from(want.data))).toBe(true);
+    for (const k of ['scheduler', 'dtype', 'version'] as const) expect(got.parameters[k]).toBe(want.parameters[k]);
+    expect(got.parameters).toMatchObject({ prompt: request.prompt, negativePrompt: 'blurry', seed: 7n, steps: 2, guidanceScale: 2.5, width: 64, height: 64, batchSize: 1, batchIndex: 1 });
+    expect(got.infotext).toMatch(/^a photo of a cat\nNegative prompt: blurry\nSteps: 2, .*Seed: 7, .*Size: 64x64/);
+    const text = readPngText(got.toPng());
+    expect(text.parameters).toBe(got.infotext);
+    expect(JSON.parse(text.sdxs ?? '{}')).toMatchObject({ prompt: request.prompt, seed: '7', steps: 2 });
+    const blob = await got.toBlob();
+    expect(readPngText(new Uint8Array(await blob.arrayBuffer())).parameters).toBe(got.infotext);
+  });
+
   it('takes 64-bit seeds as decimal strings', async () => {
     const got = await client.generate({ prompt: 'x', seed: '18446744073709551615', width: 64, height: 64 });
     expect(got.seed).toBe(18446744073709551615n);
@@ -116,12 +136,18 @@ describe('SdxsClient ↔ worker host', () => {
     const pads = [0, 1, 2, 3].map((k) => ({ width: 64, height: 64, data: new Uint8ClampedArray(64 * 64 * 4).fill(255 - k * 40) }));
     for (const p of pads) live.push(p);
     const frames = [];
+    let last: WorkerImage | undefined;
     for await (const f of live.images) {
       frames.push(f.frameId);
+      last = f.image;
       if (f.frameId === 4) break;
     }
     // The first push renders at once; the two in between are replaced by the last before their turn.
     expect(frames.at(-1)).toBe(4);
+    // Frames are downloadable too: each image carries its parameters.
+    expect(last).toBeInstanceOf(WorkerImage);
+    expect(last?.parameters).toMatchObject({ prompt: 'a house', seed: 3n, width: 64, height: 64 });
+    expect(readPngText(last!.toPng()).parameters).toMatch(/^a house\n/);
     expect(live.stats.rendered).toBeLessThanOrEqual(2);
   });
 

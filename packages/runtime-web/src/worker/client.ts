@@ -1,8 +1,10 @@
 /**
- * The page side: a typed, promise-based handle on the generation worker. Results come back as ImageData
- * (bytes transferred, not copied); `realtime` keeps at most one frame in flight for drawing apps.
+ * The page side: a typed, promise-based handle on the generation worker. Results come back as the pipeline's
+ * GeneratedImage rebuilt from the worker's pixels and parameters (so `toPng()`, `toBlob()` and `infotext` work on the
+ * page) with an ImageData over the same bytes (transferred, not copied); `realtime` keeps at most one frame in flight
+ * for drawing apps.
  */
-import { createRealtimeStream, type RealtimeOptions, type RealtimeStream } from '@sdxs/pipeline';
+import { createRealtimeStream, GeneratedImage, type RealtimeImage, type RealtimeOptions, type RealtimeStream } from '@sdxs/pipeline';
 import type { GenerateTimings } from '@sdxs/pipeline';
 import type { Backend } from '../backend.js';
 import { SdxsWorkerError } from '../errors.js';
@@ -17,13 +19,43 @@ export interface WorkerLike {
   terminate?(): void;
 }
 
-export interface GeneratedImage {
+/**
+ * An image generated in the worker: the pipeline's GeneratedImage (pixels, `parameters`, `infotext`, `toPng()` and
+ * `toBlob()` with A1111's `parameters` chunk), plus an ImageData over the same bytes and how the call went.
+ *
+ * @example
+ * const image = await client.generate({ prompt: 'a cat', seed: 0 });
+ * ctx.putImageData(image.imageData, 0, 0);
+ * link.href = URL.createObjectURL(await image.toBlob()); // the PNG keeps the prompt, seed, steps…
+ */
+export class WorkerImage extends GeneratedImage {
+  /** The pixels for a canvas (`putImageData`); shares its bytes with `data`. */
   readonly imageData: ImageData;
   readonly seed?: bigint;
   readonly timings: GenerateTimings;
   readonly backend: Backend;
   /** From the request being posted to the image arriving on the page. */
   readonly roundTripMs: number;
+
+  constructor(message: GeneratedMessage, roundTripMs: number) {
+    const imageData = toImageData(message);
+    super({ width: imageData.width, height: imageData.height, data: imageData.data }, message.parameters);
+    this.imageData = imageData;
+    if (message.seed !== undefined) this.seed = BigInt(message.seed);
+    this.timings = message.timings;
+    this.backend = message.backend;
+    this.roundTripMs = roundTripMs;
+  }
+}
+
+/** A rendered frame of {@link SdxsClient.realtime}: its image is a WorkerImage (downloadable with its parameters). */
+export interface WorkerRealtimeImage extends RealtimeImage {
+  readonly image: WorkerImage;
+}
+
+/** {@link SdxsClient.realtime}'s stream: the pipeline's RealtimeStream, its frames typed as WorkerImages. */
+export interface WorkerRealtimeStream extends Omit<RealtimeStream, 'images'> {
+  readonly images: AsyncIterable<WorkerRealtimeImage>;
 }
 
 export interface CallOptions {
@@ -36,23 +68,13 @@ interface Pending {
   readonly onProgress: ((event: WorkerProgress) => void) | undefined;
 }
 
-function toGenerated(image: GeneratedMessage, roundTripMs: number): GeneratedImage {
-  return {
-    imageData: toImageData(image),
-    ...(image.seed !== undefined ? { seed: BigInt(image.seed) } : {}),
-    timings: image.timings,
-    backend: image.backend,
-    roundTripMs,
-  };
-}
-
 /**
  * Talk to a worker running `exposeSdxsWorker()`.
  *
  * @example
  * const client = new SdxsClient(new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' }));
  * const info = await client.load({ model: '/models/sdxs/' }, { onProgress: (e) => console.log(e) });
- * const { imageData, timings } = await client.generate({ prompt: 'a cat', seed: 0 });
+ * const image = await client.generate({ prompt: 'a cat', seed: 0 }); // image.imageData, image.toBlob(), image.infotext
  */
 export class SdxsClient {
   readonly #worker: WorkerLike;
@@ -78,11 +100,11 @@ export class SdxsClient {
   }
 
   /** Generate one image. */
-  async generate(request: WorkerGenerateRequest, options: CallOptions = {}): Promise<GeneratedImage> {
+  async generate(request: WorkerGenerateRequest, options: CallOptions = {}): Promise<WorkerImage> {
     const t0 = performance.now();
     const reply = await this.#call({ type: 'generate', request }, options);
     if (reply.type !== 'generated') throw new Error(`unexpected reply ${reply.type}`);
-    return toGenerated(reply.image, performance.now() - t0);
+    return new WorkerImage(reply.image, performance.now() - t0);
   }
 
   /**
@@ -93,13 +115,13 @@ export class SdxsClient {
    * @example
    * const live = client.realtime({ prompt: 'a house', controlMode: 'sketch', controlScale: 0.8, width: 512, height: 512 });
    * pad.onchange = () => live.push(pad.imageData());
-   * for await (const frame of live.images) ctx.putImageData(toImageData(frame.image), 0, 0);
+   * for await (const frame of live.images) ctx.putImageData(frame.image.imageData, 0, 0);
    */
-  realtime(options: RealtimeOptions & { readonly width: number; readonly height: number }): RealtimeStream {
+  realtime(options: RealtimeOptions & { readonly width: number; readonly height: number }): WorkerRealtimeStream {
     const seed = options.seed ?? Math.floor(Math.random() * 2 ** 53);
-    return createRealtimeStream({ ...options, seed }, async (image, o) => {
+    const stream = createRealtimeStream({ ...options, seed }, async (image, o) => {
       const alpha = o.controlOptions?.alpha;
-      const { imageData } = await this.generate({
+      return this.generate({
         prompt: o.prompt,
         ...(o.negativePrompt !== undefined ? { negativePrompt: o.negativePrompt } : {}),
         seed: typeof o.seed === 'bigint' ? o.seed.toString() : o.seed,
@@ -109,8 +131,8 @@ export class SdxsClient {
         ...(o.guidanceScale !== undefined ? { guidanceScale: o.guidanceScale } : {}),
         control: { image, mode: o.controlMode ?? 'raw', ...(o.controlScale !== undefined ? { scale: o.controlScale } : {}), ...(alpha ? { alpha } : {}) },
       });
-      return { width: imageData.width, height: imageData.height, data: imageData.data };
     });
+    return { ...stream, images: workerFrames(stream.images) };
   }
 
   /** Release the worker's sessions and model files (the worker stays up for another load). */
@@ -151,4 +173,23 @@ export class SdxsClient {
     for (const p of this.#pending.values()) p.reject(error);
     this.#pending.clear();
   }
+}
+
+/** The stream's frames, typed as what `generate` rendered them into (the pipeline's stream knows only RawImage). */
+function workerFrames(images: AsyncIterable<RealtimeImage>): AsyncIterable<WorkerRealtimeImage> {
+  return {
+    [Symbol.asyncIterator]: () => {
+      const inner = images[Symbol.asyncIterator]();
+      return {
+        next: async (): Promise<IteratorResult<WorkerRealtimeImage>> => {
+          const r = await inner.next();
+          if (r.done) return { done: true, value: undefined };
+          const { image } = r.value;
+          if (!(image instanceof WorkerImage)) throw new TypeError('realtime: a frame was not rendered by SdxsClient.generate');
+          return { done: false, value: { ...r.value, image } };
+        },
+        return: async (): Promise<IteratorResult<WorkerRealtimeImage>> => (await inner.return?.(), { done: true, value: undefined }),
+      };
+    },
+  };
 }

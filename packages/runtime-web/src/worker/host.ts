@@ -147,6 +147,7 @@ export class SdxsWorkerHost {
       report,
       notes,
       ...(size ? { defaultSize: size } : {}),
+      vaeScaleFactor: t2i.components.vae.spatialFactor,
       controlnet: controlnet !== undefined,
       cached: store !== undefined,
       loadMs: performance.now() - t0,
@@ -191,6 +192,7 @@ export class SdxsWorkerHost {
       height: image.height,
       data: image.data.slice(),
       ...(result.seed !== undefined ? { seed: result.seed.toString() } : {}),
+      parameters: image.parameters,
       timings: result.timings,
       backend: loaded.info.backend,
     };

@@ -3,7 +3,7 @@
  * bytes are transferred, not copied.
  */
 import type { LoweringOverrides } from '@sdxs/graph';
-import type { GenerateTimings, ProgressEvent } from '@sdxs/pipeline';
+import type { GeneratedImage, GenerateTimings, ProgressEvent } from '@sdxs/pipeline';
 import type { Backend, BackendPreference, BackendReport } from '../backend.js';
 import type { DownloadProgress } from '../source/download.js';
 
@@ -38,6 +38,8 @@ export interface LoadedInfo {
   /** What the user should know (WebGPU missing, one thread only…). */
   readonly notes: readonly string[];
   readonly defaultSize?: { readonly width: number; readonly height: number };
+  /** Pixels per latent along a side (the VAE's scale factor): widths and heights must be multiples of it. */
+  readonly vaeScaleFactor: number;
   readonly controlnet: boolean;
   /** Whether downloaded files are kept in Cache Storage. */
   readonly cached: boolean;
@@ -78,6 +80,12 @@ export interface GeneratedMessage {
   readonly data: Uint8ClampedArray<ArrayBuffer>;
   /** The seed, as a decimal string (it may exceed 2^53). */
   readonly seed?: string;
+  /**
+   * How the image was made (prompt, seed, steps, guidance, size, model…): the pipeline image's own, so the page can
+   * rebuild a GeneratedImage that writes the same PNG metadata (methods do not survive structured cloning; a bigint
+   * seed does).
+   */
+  readonly parameters: GeneratedImage['parameters'];
   readonly timings: GenerateTimings;
   readonly backend: Backend;
 }
