@@ -167,7 +167,7 @@ function loadOptions(flags: ModelFlags, runtime: NodeRuntime, io: CliIO, progres
 export async function loadPipeline(flags: ModelFlags, io: CliIO, progress: Reporter, extra?: Partial<LoadOptions>): Promise<LoadedPipeline> {
   const opened = await openModelSource(flags, io, progress);
   const runtime = await openRuntime(flags, progress);
-  const pipe = await StableDiffusionPipeline.load(opened.source, runtime, loadOptions(flags, runtime, io, progress, extra));
+  const pipe = await StableDiffusionPipeline.load(opened.source, runtime, loadOptions(flags, runtime, io, progress, { name: opened.name, ...extra }));
   return { ...opened, pipe, runtime };
 }
 
@@ -184,6 +184,6 @@ export async function loadControlNetPipeline(flags: ModelFlags, controlnet: stri
   const opened = await openModelSource(flags, io, progress);
   const cn = controlnet === undefined ? undefined : await openModelSource({ ...flags, model: controlnet, revision: undefined }, io, progress);
   const runtime = await openRuntime(flags, progress);
-  const pipe = await ControlNetPipeline.load(opened.source, cn?.source, runtime, loadOptions(flags, runtime, io, progress, extra));
+  const pipe = await ControlNetPipeline.load(opened.source, cn?.source, runtime, loadOptions(flags, runtime, io, progress, { name: opened.name, ...extra }));
   return { ...opened, pipe, runtime };
 }

@@ -52,9 +52,12 @@ export interface GenerateRequest {
   readonly output?: 'image' | 'latents';
   /**
    * Ends the call: checked before and after every graph run (text encoder, each step, the fused one-step graph,
-   * decode). An aborted call rejects with the signal's reason (an AbortError) and returns no images; the
-   * pipeline stays usable. A graph run that has started finishes first (onnxruntime cannot stop one from
-   * JavaScript): at most one step, or the one fused graph.
+   * decode) and handed to the run itself. An aborted call rejects with the signal's reason (an AbortError) and
+   * returns no images; the pipeline stays usable. On the isolated Node runtime (`isolate: true`) a graph run in
+   * flight stops at once (its worker process is killed). In process, onnxruntime-node runs a graph synchronously
+   * and cannot be stopped: the run finishes, and an abort signalled meanwhile from a timer or a socket is only seen
+   * at the next check — after the last run (the one fused graph of a one-step call) there is none, and the call
+   * returns its images.
    */
   readonly signal?: AbortSignal;
   /** This call's progress (encode, each step with its timing, decode; builds and sessions made for it), besides the pipeline's. */

@@ -25,8 +25,10 @@ export interface AbortSide {
   readonly runtime: string;
   /** One call, end to end (prompt cached), median. */
   readonly run_ms: number;
-  /** From the moment abort() was due to the call's rejection, per trial (aborts due at 20–80 % of a run). */
-  readonly abort_to_reject_ms: number[];
+  /** From the moment abort() was due to the call's end, per trial (aborts due at 20–80 % of a run). */
+  readonly abort_to_end_ms: number[];
+  /** How each trial's call ended: rejected with an AbortError, or finished with images (the abort came too late to see). */
+  readonly outcomes: ('rejected' | 'finished')[];
   /** The first call after an abort, end to end. */
   readonly next_call_ms: number;
 }
@@ -52,6 +54,7 @@ async function measure(log: (s: string) => void, name: string, runtime: NodeRunt
     }
     const run = median(runs);
     const latencies: number[] = [];
+    const outcomes: ('rejected' | 'finished')[] = [];
     let next = 0;
     for (let t = 0; t < trials; t++) {
       const controller = new AbortController();
@@ -62,14 +65,16 @@ async function measure(log: (s: string) => void, name: string, runtime: NodeRunt
         () => false,
         (e: unknown) => (e as Error).name === 'AbortError',
       );
-      if (!rejected) throw new Error(`${name}: a call whose abort was due after ${delay.toFixed(0)} ms finished anyway`);
+      // In process the timer cannot fire while onnxruntime runs synchronously, and the call returns before the event
+      // loop turns again: the abort is seen by no check, and the call finishes with its images.
+      outcomes.push(rejected ? 'rejected' : 'finished');
       latencies.push(performance.now() - due);
       const t1 = performance.now();
       await pipe.generate(request);
       next = performance.now() - t1;
     }
-    log(`  ${name}: run ${run.toFixed(0)} ms; abort → reject ${latencies.map((l) => l.toFixed(0)).join(', ')} ms; next call ${next.toFixed(0)} ms`);
-    return { runtime: name, run_ms: run, abort_to_reject_ms: latencies, next_call_ms: next };
+    log(`  ${name}: run ${run.toFixed(0)} ms; abort due → call ends ${latencies.map((l, i) => `${l.toFixed(0)} (${outcomes[i]})`).join(', ')} ms; next call ${next.toFixed(0)} ms`);
+    return { runtime: name, run_ms: run, abort_to_end_ms: latencies, outcomes, next_call_ms: next };
   } finally {
     await pipe.dispose();
   }

@@ -12,9 +12,8 @@ import { CliError, UsageError } from '../errors.js';
 import { readPngFlag } from '../images.js';
 import type { CliIO } from '../io.js';
 import { embeddedFor, loadControlNetPipeline, loadPipeline, MODEL_FLAG_HELP, MODEL_HELP, MODEL_OPTIONS, modelFlags, type ModelFlags } from '../model.js';
-import { a1111Parameters, sdxsParameters, type ImageParameters, encodePng, type DecodedPng } from '@sdxs/image';
+import type { DecodedPng } from '@sdxs/image';
 import { formatMs, Reporter } from '../progress.js';
-import { cliVersion } from '../version.js';
 
 export const GENERATE_HELP = `Usage: sdxs generate "<prompt>" [--model <dir|repo>] [options]
 
@@ -291,25 +290,9 @@ async function generateFiles(job: GenerateJob, io: CliIO, progress: Reporter): P
     const out = await outputPath(resolve(io.cwd, job.out ?? '.'), seed);
     const paths = outputPaths(out, result.images.length);
     await mkdir(dirname(out), { recursive: true });
-    const guidance = request.guidanceScale ?? 0;
     for (const [i, image] of result.images.entries()) {
-      const p: ImageParameters = {
-        prompt,
-        ...(guidance > 1 && job.negative ? { negativePrompt: job.negative } : {}),
-        seed,
-        steps: request.steps ?? 1,
-        guidanceScale: guidance,
-        width: image.width,
-        height: image.height,
-        batchSize: result.images.length,
-        batchIndex: i + 1,
-        model: loaded.name,
-        scheduler: loaded.schedulerClass,
-        executionProvider: loaded.provider,
-        dtype: flags.dtype,
-        version: cliVersion(),
-      };
-      const png = encodePng(image, { text: [['parameters', a1111Parameters(p)], ['sdxs', sdxsParameters(p)]] });
+      // The image knows its parameters (model name from the load, seed, steps, …): A1111's text and the sdxs record.
+      const png = image.toPng();
       await writeOutput(paths[i]!, png);
       io.stdout.write(`${paths[i]}\n`);
     }
