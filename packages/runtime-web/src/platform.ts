@@ -4,7 +4,8 @@
  * WebGPU or WebAssembly; built graphs in Cache Storage. Works in a page and in a worker.
  */
 import type { Device, OpenedRuntime, Platform, ResolvedModel, ResolveOptions } from '@sdxs/pipeline';
-import { chooseBackend, probeBackends, type Backend } from './backend.js';
+import type { Runtime } from '@sdxs/tensor';
+import { chooseBackend, probeBackends, type Backend, type BackendChoice, type BackendReport } from './backend.js';
 import { CacheStorageGraphCache } from './graph-cache.js';
 import { createWebRuntime, type WebRuntimeOptions } from './runtime.js';
 import { CacheStorageFileStore } from './source/file-store.js';
@@ -15,6 +16,10 @@ export interface WebPlatformOptions extends Omit<WebRuntimeOptions, 'backend' | 
   readonly source?: Omit<UrlModelSourceOptions, 'onProgress' | 'signal'>;
   /** The Hugging Face endpoint for repo ids (default https://huggingface.co). */
   readonly endpoint?: string;
+  /** What the browser can run (default: probeBackends()); as the worker host takes it. */
+  readonly probe?: () => Promise<BackendReport>;
+  /** Open the runtime for the chosen backend (default: createWebRuntime); as the worker host takes it. */
+  readonly createRuntime?: (choice: BackendChoice) => Promise<Runtime>;
 }
 
 /** `owner/name`, as opposed to a URL or a path. */
@@ -30,7 +35,7 @@ function isRepoId(model: string): boolean {
  * const pipe = await StableDiffusionPipeline.fromPretrained('/models/sdxs/', { platform: createWebPlatform({ wasmPaths: '/static/ort/' }) });
  */
 export function createWebPlatform(options: WebPlatformOptions = {}): Platform {
-  const { source: sourceOptions, endpoint, ...runtimeOptions } = options;
+  const { source: sourceOptions, endpoint, probe = probeBackends, createRuntime, ...runtimeOptions } = options;
   return {
     name: 'web',
     // A page or a worker: Node has neither `window` nor `WorkerGlobalScope` (Node ≥ 21 has `navigator`, so not that).
@@ -51,9 +56,10 @@ export function createWebPlatform(options: WebPlatformOptions = {}): Platform {
     async openRuntime(device: Device, { onWarning }: { readonly onWarning: (message: string) => void }): Promise<OpenedRuntime> {
       if (device === 'cuda') throw new TypeError("fromPretrained: device 'cuda' is Node's; in a browser use 'webgpu', 'wasm' (the CPU) or 'auto'");
       const preference: Backend | 'auto' = device === 'cpu' ? 'wasm' : device;
-      const choice = chooseBackend(await probeBackends(), preference);
+      const choice = chooseBackend(await probe(), preference);
       for (const note of choice.notes) onWarning(note);
-      return { runtime: await createWebRuntime({ ...runtimeOptions, backend: choice.backend, onWarning }), dtype: choice.dtype };
+      const runtime = createRuntime ? await createRuntime(choice) : await createWebRuntime({ ...runtimeOptions, backend: choice.backend, onWarning });
+      return { runtime, dtype: choice.dtype };
     },
     graphCache: async () => CacheStorageGraphCache.open(),
   };
