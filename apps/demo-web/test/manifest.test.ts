@@ -13,9 +13,18 @@ const fake: EmbeddedModel = { name: 'sdxs-micro', path: '/pkg/models/sdxs-micro'
 
 describe('demoModels (the folders `pnpm demo` serves)', () => {
   it('serves the embedded model at /models/micro/ with its steps and guidance when no model is named', () => {
-    expect(demoModels({}, () => fake)).toEqual({ models: { micro: { path: fake.path, steps: 25, guidanceScale: 5 } }, notes: [] });
+    const micro = { path: fake.path, steps: 25, guidanceScale: 5, label: 'sdxs-micro (25 steps, guidance 5)' };
+    expect(demoModels({}, () => fake, () => [fake])).toEqual({ models: { micro }, notes: [] });
     // A ControlNet alone names no model: the embedded one stays the default.
-    expect(demoModels({ controlnet: '/c' }, () => fake).models).toEqual({ micro: { path: fake.path, steps: 25, guidanceScale: 5 }, sketch: '/c' });
+    expect(demoModels({ controlnet: '/c' }, () => fake, () => []).models).toEqual({ micro, sketch: '/c' });
+  });
+
+  it('serves the other embedded models under their names, for the model menu', () => {
+    const student: EmbeddedModel = { name: 'sdxs-micro-1step', path: '/pkg/models/sdxs-micro-1step', steps: 1, guidanceScale: 0, description: '', prompt: 'a red circle', controlnet: '/pkg/models/sdxs-micro-1step/controlnet' };
+    expect(demoModels({}, () => student, () => [fake, student]).models).toEqual({
+      micro: { path: student.path, steps: 1, guidanceScale: 0, prompt: 'a red circle', controlnet: true, label: 'sdxs-micro-1step (1 step, sketch)' },
+      'sdxs-micro': { path: fake.path, steps: 25, guidanceScale: 5, label: 'sdxs-micro (25 steps, guidance 5)' },
+    });
   });
 
   it('serves --model, --controlnet and --golden as before, without the embedded model', () => {
@@ -37,14 +46,29 @@ describe('demoModels (the folders `pnpm demo` serves)', () => {
 
 describe('modelManifest (/models.json)', () => {
   it('names the default model, its ControlNet and the settings of multi-step folders', () => {
-    expect(modelManifest({ micro: { path: '/p', steps: 25, guidanceScale: 5 } })).toEqual({ model: '/models/micro/', settings: { '/models/micro/': { steps: 25, guidanceScale: 5 } } });
-    expect(modelManifest({ sdxs: '/m', sketch: '/c' })).toEqual({ model: '/models/sdxs/', controlnet: '/models/sketch/', settings: {} });
+    const micro = { url: '/models/micro/', label: 'micro' };
+    expect(modelManifest({ micro: { path: '/p', steps: 25, guidanceScale: 5 } })).toEqual({ model: '/models/micro/', settings: { '/models/micro/': { steps: 25, guidanceScale: 5 } }, models: [micro] });
+    expect(modelManifest({ sdxs: '/m', sketch: '/c' })).toEqual({ model: '/models/sdxs/', controlnet: '/models/sketch/', settings: {}, models: [{ url: '/models/sdxs/', label: 'sdxs', controlnet: '/models/sketch/' }] });
     // The sketch ControlNet belongs to the sdxs pipeline, not to the embedded model.
-    expect(modelManifest({ micro: { path: '/p', steps: 25, guidanceScale: 5 }, sketch: '/c' })).toEqual({ model: '/models/micro/', settings: { '/models/micro/': { steps: 25, guidanceScale: 5 } } });
+    expect(modelManifest({ micro: { path: '/p', steps: 25, guidanceScale: 5 }, sketch: '/c' })).toEqual({ model: '/models/micro/', settings: { '/models/micro/': { steps: 25, guidanceScale: 5 } }, models: [micro] });
     // A folder with its own controlnet/ (the embedded one-step model) brings its sketch ControlNet along.
-    expect(modelManifest({ micro: { path: '/p', steps: 1, guidanceScale: 0, controlnet: true }, sketch: '/c' })).toEqual({ model: '/models/micro/', controlnet: '/models/micro/controlnet/', settings: { '/models/micro/': { steps: 1, guidanceScale: 0 } } });
-    expect(modelManifest({ sdxs: { path: '/m', steps: 4 } })).toEqual({ model: '/models/sdxs/', settings: { '/models/sdxs/': { steps: 4, guidanceScale: 0 } } });
-    expect(modelManifest({})).toEqual({ settings: {} });
+    expect(modelManifest({ micro: { path: '/p', steps: 1, guidanceScale: 0, controlnet: true }, sketch: '/c' })).toEqual({
+      model: '/models/micro/',
+      controlnet: '/models/micro/controlnet/',
+      settings: { '/models/micro/': { steps: 1, guidanceScale: 0 } },
+      models: [{ ...micro, controlnet: '/models/micro/controlnet/' }],
+    });
+    expect(modelManifest({ sdxs: { path: '/m', steps: 4 } })).toEqual({ model: '/models/sdxs/', settings: { '/models/sdxs/': { steps: 4, guidanceScale: 0 } }, models: [{ url: '/models/sdxs/', label: 'sdxs' }] });
+    expect(modelManifest({})).toEqual({ settings: {}, models: [] });
+  });
+
+  it('lists every served model for the menu, the default first, each with its label and own ControlNet', () => {
+    const m = modelManifest({ 'sdxs-micro': { path: '/t', steps: 25, guidanceScale: 5, label: 'teacher' }, micro: { path: '/p', steps: 1, guidanceScale: 0, controlnet: true, label: 'student' } });
+    expect(m.model).toBe('/models/micro/');
+    expect(m.models).toEqual([
+      { url: '/models/micro/', label: 'student', controlnet: '/models/micro/controlnet/' },
+      { url: '/models/sdxs-micro/', label: 'teacher' },
+    ]);
     expect(folderPaths({ sdxs: '/m', micro: { path: '/p', steps: 25 } })).toEqual({ sdxs: '/m', micro: '/p' });
   });
 });
@@ -80,7 +104,18 @@ describe('the demo server with no model named', () => {
   it('serves the embedded folder at /models/micro/ and tells the page to load it with its settings', async () => {
     const res = await fetch(`${base}/models.json`);
     expect([res.status, res.headers.get('content-type'), res.headers.get('cross-origin-embedder-policy')]).toEqual([200, 'application/json', 'require-corp']);
-    expect(await res.json()).toEqual({ model: '/models/micro/', controlnet: '/models/micro/controlnet/', settings: { '/models/micro/': { steps: embedded.steps, guidanceScale: embedded.guidanceScale, prompt: embedded.prompt } } });
+    const json = (await res.json()) as Record<string, unknown>;
+    expect(json).toMatchObject({ model: '/models/micro/', controlnet: '/models/micro/controlnet/' });
+    expect(json.settings).toEqual({
+      '/models/micro/': { steps: embedded.steps, guidanceScale: embedded.guidanceScale, prompt: embedded.prompt },
+      [`/models/${teacher.name}/`]: { steps: teacher.steps, guidanceScale: teacher.guidanceScale, prompt: teacher.prompt },
+    });
+    // The model menu: the sketch model (the default) and the teacher, served under its own name.
+    expect(json.models).toEqual([
+      { url: '/models/micro/', label: `${embedded.name} (1 step, sketch)`, controlnet: '/models/micro/controlnet/' },
+      { url: `/models/${teacher.name}/`, label: `${teacher.name} (${teacher.steps} steps, guidance ${teacher.guidanceScale})` },
+    ]);
+    expect((await fetch(`${base}/models/${teacher.name}/model_index.json`)).status).toBe(200);
     const index = await fetch(`${base}/models/micro/model_index.json`);
     expect(index.status).toBe(200);
     expect(((await index.json()) as { _class_name: string })._class_name).toBe('StableDiffusionControlNetPipeline');

@@ -12,6 +12,16 @@ export interface RunSettings {
   readonly prompt?: string;
 }
 
+/** A model the server offers, for the page's model menu. */
+export interface ListedModel {
+  /** Folder URL (`/models/micro/`). */
+  readonly url: string;
+  /** What the menu shows. */
+  readonly label: string;
+  /** Its ControlNet's folder URL, when it has one (the sketch pad is shown with it). */
+  readonly controlnet?: string;
+}
+
 export interface ModelManifest {
   /** URL of the model the page loads without `?model=`. */
   readonly model?: string;
@@ -19,6 +29,8 @@ export interface ModelManifest {
   readonly controlnet?: string;
   /** Run settings by model folder URL (`/models/micro/`); folders not listed run one step without guidance. */
   readonly settings: Readonly<Record<string, RunSettings>>;
+  /** Every model the server serves, the default first (absent from older servers). */
+  readonly models?: readonly ListedModel[];
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -31,6 +43,12 @@ function runSettings(v: unknown): RunSettings | undefined {
   if (typeof steps !== 'number' || !Number.isInteger(steps) || steps < 1) return undefined;
   if (typeof guidanceScale !== 'number' || !Number.isFinite(guidanceScale) || guidanceScale < 0) return undefined;
   return { steps, guidanceScale, ...(typeof prompt === 'string' && prompt !== '' ? { prompt } : {}) };
+}
+
+function listedModel(v: unknown): ListedModel | undefined {
+  if (!isRecord(v) || typeof v.url !== 'string' || v.url === '') return undefined;
+  const label = typeof v.label === 'string' && v.label !== '' ? v.label : v.url;
+  return { url: v.url, label, ...(typeof v.controlnet === 'string' && v.controlnet !== '' ? { controlnet: v.controlnet } : {}) };
 }
 
 /**
@@ -48,11 +66,24 @@ export function parseManifest(json: unknown): ModelManifest | undefined {
       if (s) settings[url] = s;
     }
   }
+  const models = Array.isArray(json.models) ? json.models.map(listedModel).filter((m) => m !== undefined) : undefined;
   return {
     ...(typeof json.model === 'string' && json.model !== '' ? { model: json.model } : {}),
     ...(typeof json.controlnet === 'string' && json.controlnet !== '' ? { controlnet: json.controlnet } : {}),
     settings,
+    ...(models ? { models } : {}),
   };
+}
+
+/** Folder URLs compare equal with or without their trailing slash. */
+export function sameFolder(a: string, b: string): boolean {
+  const strip = (u: string) => (u.endsWith('/') ? u.slice(0, -1) : u);
+  return strip(a) === strip(b);
+}
+
+/** The manifest's entry for a model URL, if it lists one. */
+export function listedModelFor(manifest: ModelManifest | undefined, model: string): ListedModel | undefined {
+  return manifest?.models?.find((m) => sameFolder(m.url, model));
 }
 
 /** The run settings listed for a model URL (a missing trailing slash does not matter). */

@@ -39,7 +39,7 @@ export async function nodeReference(model: string, controlnet: string): Promise<
 
 /** A text-only model run with its own steps and guidance (the embedded multi-step teacher). */
 export interface NodeTextReference {
-  text(r: ReferenceRequest & { readonly steps: number; readonly guidanceScale: number }): Promise<RawImage>;
+  text(r: ReferenceRequest & { readonly steps: number; readonly guidanceScale: number; readonly negativePrompt?: string }): Promise<RawImage>;
   dispose(): Promise<void>;
 }
 
@@ -47,7 +47,8 @@ export interface NodeTextReference {
 export async function nodeTextReference(model: string): Promise<NodeTextReference> {
   const pipe = await StableDiffusionPipeline.load(new LocalFolderSource(model), createNodeRuntime({ intraOpThreads: 2 }));
   return {
-    text: async (r) => first((await pipe.generate({ prompt: r.prompt, seed: r.seed, width: r.size, height: r.size, steps: r.steps, guidanceScale: r.guidanceScale })).images),
+    text: async (r) =>
+      first((await pipe.generate({ prompt: r.prompt, seed: r.seed, width: r.size, height: r.size, steps: r.steps, guidanceScale: r.guidanceScale, ...(r.negativePrompt ? { negativePrompt: r.negativePrompt } : {}) })).images),
     dispose: () => pipe.dispose(),
   };
 }

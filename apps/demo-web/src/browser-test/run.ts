@@ -6,7 +6,9 @@
  * the production CSP (no 'unsafe-eval'), cross-origin isolated (WebAssembly threads); clear messages for a
  * missing WebGPU and a model that fails to load. Served as `pnpm demo` serves it with no model named, the page
  * loads the embedded sdxs-micro and runs it with its steps and guidance, text only: one 64×64 image, equal to
- * Node's. Screenshots and a JSON report go to artifacts/browser-test/.
+ * Node's; its controls (steps, guidance, negative prompt, size, the model menu) each render Node's image for their
+ * settings, the address follows them, and the download is the PNG with the request's `parameters` text
+ * (controls.ts). Screenshots and a JSON report go to artifacts/browser-test/.
  * Exit code 0 when every check passes.
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -21,6 +23,7 @@ import { materializeGoldenModels } from '../server/golden-models.js';
 import { demoViteConfig } from '../server/vite-config.js';
 import { checkBundle } from './bundle-check.js';
 import { launchChromium } from './chromium.js';
+import { controlsRun } from './controls.js';
 import { canvasPixels, drawStroke, frameCount, pageMessages, waitFrame, waitLiveCaughtUp, waitLoaded } from './page.js';
 import { changedFraction, maxChannelDiff, nodeReference, nodeTextReference, type NodeReference, type NodeTextReference } from './reference.js';
 
@@ -262,6 +265,10 @@ async function embeddedRun(dist: string): Promise<void> {
     // Console errors too: a request for a ControlNet the server does not have would show here as a 404.
     const errors = consoleLines.filter((l) => !l.startsWith('warning'));
     check('embedded: no page or console errors', errors.length === 0, errors.join(' | ') || 'none');
+    const tControls = performance.now();
+    const context = browser.context;
+    await attempt('controls run', () => controlsRun(context, `http://127.0.0.1:${port}`, ARTIFACTS, check));
+    measurements.controls_run_ms = Math.round(performance.now() - tControls);
   } finally {
     await ref?.dispose();
     await browser?.close();

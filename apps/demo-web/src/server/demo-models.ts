@@ -2,7 +2,8 @@
  * The folders `pnpm demo` serves, from its flags: `--golden`'s test folders, `--model` and `--controlnet` over
  * them, and, when no model is named, the embedded sketch model (@sdxs/model-micro's one-step sdxs-micro-1step with
  * its ControlNet; the text-to-image default when there is none) at /models/micro/ with
- * the steps and guidance its models.json gives — so the demo works offline with nothing to download.
+ * the steps and guidance its models.json gives — so the demo works offline with nothing to download — and the other
+ * embedded models (the 25-step teacher sdxs-micro) under their own names, for the page's model menu.
  */
 import { embeddedModels, type EmbeddedModel } from '@sdxs/runtime-node';
 import { FOLDER, type ServedModel } from './model-manifest.js';
@@ -24,10 +25,10 @@ export interface DemoModels {
 
 /**
  * @example
- * demoModels({}).models; // { micro: { path: '/…/model-micro/models/sdxs-micro', steps: 25, guidanceScale: 5 } }
+ * demoModels({}).models; // { micro: { path: '/…/models/sdxs-micro-1step', steps: 1, …, controlnet: true }, 'sdxs-micro': { path: '/…/models/sdxs-micro', steps: 25, guidanceScale: 5, … } }
  * demoModels({ model: '/data/sdxs-512' }).models; // { sdxs: '/data/sdxs-512' }
  */
-export function demoModels(flags: DemoModelFlags, embedded: () => EmbeddedModel = defaultDemoModel): DemoModels {
+export function demoModels(flags: DemoModelFlags, embedded: () => EmbeddedModel = defaultDemoModel, others: () => readonly EmbeddedModel[] = () => embeddedModels().models): DemoModels {
   const models: Record<string, string | ServedModel> = { ...flags.golden };
   if (flags.model) models[FOLDER.model] = flags.model;
   if (flags.controlnet) models[FOLDER.controlnet] = flags.controlnet;
@@ -35,12 +36,25 @@ export function demoModels(flags: DemoModelFlags, embedded: () => EmbeddedModel 
   if (models[FOLDER.model] === undefined) {
     try {
       const m = embedded();
-      models[FOLDER.embedded] = { path: m.path, steps: m.steps, guidanceScale: m.guidanceScale, ...(m.prompt !== undefined ? { prompt: m.prompt } : {}), ...(m.controlnet !== undefined ? { controlnet: true } : {}) };
+      models[FOLDER.embedded] = served(m);
+      for (const o of others()) if (o.path !== m.path && models[o.name] === undefined) models[o.name] = served(o);
     } catch (e) {
       notes.push(`no embedded model: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
   return { models, notes };
+}
+
+function served(m: EmbeddedModel): ServedModel {
+  const run = `${m.steps} step${m.steps === 1 ? '' : 's'}${m.guidanceScale > 1 ? `, guidance ${m.guidanceScale}` : ''}${m.controlnet !== undefined ? ', sketch' : ''}`;
+  return {
+    path: m.path,
+    steps: m.steps,
+    guidanceScale: m.guidanceScale,
+    ...(m.prompt !== undefined ? { prompt: m.prompt } : {}),
+    ...(m.controlnet !== undefined ? { controlnet: true } : {}),
+    label: `${m.name} (${run})`,
+  };
 }
 
 /** The page draws live: the embedded one-step sketch model when there is one, else the text-to-image default. */

@@ -4,7 +4,7 @@
  * Served by the dev and preview servers next to the folders themselves (model-folder.ts).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { ModelManifest, RunSettings } from '../app/manifest.js';
+import type { ListedModel, ModelManifest, RunSettings } from '../app/manifest.js';
 import type { Next } from './model-folder.js';
 
 /** A local folder served at `/models/<name>/`, with the settings it wants (default: one step, no guidance). */
@@ -16,6 +16,8 @@ export interface ServedModel {
   readonly prompt?: string;
   /** The folder holds its own sketch ControlNet in controlnet/ (the embedded one-step model does). */
   readonly controlnet?: boolean;
+  /** What the page's model menu calls it (default: the folder name). */
+  readonly label?: string;
 }
 
 /** Served folders by name: a path, or a path with its settings. */
@@ -40,7 +42,7 @@ export function folderPaths(models: ServedModels): Record<string, string> {
 /**
  * The manifest of a set of served folders: the default model is `sdxs` when served, else the embedded `micro`; the
  * sketch ControlNet is paired with `sdxs` only (it was trained on that pipeline); a folder with its own controlnet/
- * brings that one.
+ * brings that one. `models` lists every folder but the sketch ControlNet, the default first, for the page's menu.
  *
  * @example
  * modelManifest({ micro: { path: dir, steps: 25, guidanceScale: 5 } });
@@ -55,12 +57,23 @@ export function modelManifest(models: ServedModels): ModelManifest {
       settings[folderUrl(name)] = { steps: m.steps ?? 1, guidanceScale: m.guidanceScale ?? 0, ...(m.prompt !== undefined ? { prompt: m.prompt } : {}) };
     }
   }
-  const served = model !== undefined ? models[model] : undefined;
-  const own = typeof served === 'object' && served.controlnet === true;
+  const controlnetOf = (name: string): string | undefined => {
+    const m = models[name];
+    if (name === FOLDER.model && has(FOLDER.controlnet)) return folderUrl(FOLDER.controlnet);
+    return typeof m === 'object' && m.controlnet === true ? `${folderUrl(name)}controlnet/` : undefined;
+  };
+  const names = Object.keys(models).filter((name) => name !== FOLDER.controlnet);
+  const listed = [...names.filter((n) => n === model), ...names.filter((n) => n !== model)].map((name): ListedModel => {
+    const m = models[name];
+    const controlnet = controlnetOf(name);
+    return { url: folderUrl(name), label: (typeof m === 'object' ? m.label : undefined) ?? name, ...(controlnet !== undefined ? { controlnet } : {}) };
+  });
+  const controlnet = model !== undefined ? controlnetOf(model) : undefined;
   return {
     ...(model !== undefined ? { model: folderUrl(model) } : {}),
-    ...(model === FOLDER.model && has(FOLDER.controlnet) ? { controlnet: folderUrl(FOLDER.controlnet) } : own ? { controlnet: `${folderUrl(model!)}controlnet/` } : {}),
+    ...(controlnet !== undefined ? { controlnet } : {}),
     settings,
+    models: listed,
   };
 }
 
