@@ -6,7 +6,8 @@
  * test of `sdxs serve`, batched, unbatched and over Redis), and `libraries` (only when named: the hand-written hub client,
  * tokenizer and protobuf writer against @huggingface/hub, @huggingface/tokenizers and protobufjs), and `encoders` (only when
  * named: PNG, JPEG and WebP encoders against fast-png, pngjs, jpeg-js and sharp), and `abort` (only when named: how
- * fast an aborted call ends, in process and isolated). Results are medians; the machine
+ * fast an aborted call ends, in process and isolated), `anchor` (the SDXS-512 graphs against ../shared/perf-anchor's
+ * torch.onnx export, runs alternating in one process: the ratio). Results are medians; the machine
  * is printed with them. Options other than --json take one value each and go to the suites.
  */
 import { writeFile } from 'node:fs/promises';
@@ -17,12 +18,13 @@ import { runModels } from './suites/models.js';
 import { runLibraries } from './suites/libraries.js';
 import { runEncoders } from './suites/encoders.js';
 import { runAbort } from './suites/abort.js';
+import { runAnchor } from './suites/anchor.js';
 import { runMicro } from './suites/micro.js';
 import { runServe, SERVE_USAGE } from './suites/serve.js';
 import { runRealtime } from './suites/realtime.js';
 import { runTraining } from './suites/training.js';
 
-const SUITES = { foundation: (log: (s: string) => void) => runFoundation(log), models: runModels, training: (log: (s: string) => void) => runTraining(log), realtime: runRealtime, micro: runMicro, serve: runServe, libraries: runLibraries, encoders: runEncoders, abort: runAbort } as const;
+const SUITES = { foundation: (log: (s: string) => void) => runFoundation(log), models: runModels, training: (log: (s: string) => void) => runTraining(log), realtime: runRealtime, micro: runMicro, serve: runServe, libraries: runLibraries, encoders: runEncoders, abort: runAbort, anchor: runAnchor } as const;
 type SuiteName = keyof typeof SUITES;
 
 function isSuite(s: string): s is SuiteName {
