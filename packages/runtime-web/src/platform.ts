@@ -9,7 +9,7 @@ import { chooseBackend, probeBackends, type Backend, type BackendChoice, type Ba
 import { CacheStorageGraphCache } from './graph-cache.js';
 import { createWebRuntime, type WebRuntimeOptions } from './runtime.js';
 import { CacheStorageFileStore } from './source/file-store.js';
-import { huggingFaceModelUrl, UrlModelSource, type UrlModelSourceOptions } from './source/url-source.js';
+import { huggingFaceModelUrl, modelNameOf, UrlModelSource, type UrlModelSourceOptions } from './source/url-source.js';
 
 export interface WebPlatformOptions extends Omit<WebRuntimeOptions, 'backend' | 'onWarning'> {
   /** Options of the URL model sources (headers such as a Hugging Face token, a file store, fetch). */
@@ -51,7 +51,7 @@ export function createWebPlatform(options: WebPlatformOptions = {}): Platform {
         ...(onDownload ? { onProgress: (p) => onDownload({ file: p.file, loaded: p.loaded, total: p.total }) } : {}),
         ...(o.signal ? { signal: o.signal } : {}),
       });
-      return { source, name: model };
+      return { source, name: isRepoId(model) ? model : modelNameOf(source.base) };
     },
     async openRuntime(device: Device, { onWarning }: { readonly onWarning: (message: string) => void }): Promise<OpenedRuntime> {
       if (device === 'cuda') throw new TypeError("fromPretrained: device 'cuda' is Node's; in a browser use 'webgpu', 'wasm' (the CPU) or 'auto'");

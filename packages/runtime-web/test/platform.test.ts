@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNodeRuntime, LocalFolderSource, StableDiffusionPipeline as NodePipeline } from '@sdxs/runtime-node';
-import { BackendUnavailableError, createWebPlatform, StableDiffusionPipeline, UrlModelSource, type BackendReport } from '@sdxs/runtime-web';
+import { BackendUnavailableError, createWebPlatform, modelNameOf, StableDiffusionPipeline, UrlModelSource, type BackendReport } from '@sdxs/runtime-web';
 import { resolveGoldenPath } from '../../../tools/golden/links.js';
 import { materializeModelFolder, type MaterializedFolder } from '../../../tools/golden/materialize.js';
 import { FakeServer } from './_fake-server.js';
@@ -52,11 +52,11 @@ describe('createWebPlatform', () => {
       expect(chosen.at(-1)).toBe('wasm');
       expect(warnings.some((w) => /WebGPU is not available \(no adapter \(test\)\): running on the CPU with WebAssembly/.test(w))).toBe(true);
       expect(pipe.components.source).toBeInstanceOf(UrlModelSource);
-      expect(pipe.name).toBe(`${server.origin}/sdxs/`);
+      expect(pipe.name).toBe('sdxs'); // the folder, not the server's address
       const request = { prompt: 'a cat', seed: 3, width: 64, height: 64 };
       const [a, b] = [await pipe.generate(request), await local.generate(request)];
       expect(Buffer.from(a.images[0]!.data).equals(Buffer.from(b.images[0]!.data))).toBe(true);
-      expect(a.images[0]!.parameters.model).toBe(`${server.origin}/sdxs/`);
+      expect(a.images[0]!.parameters.model).toBe('sdxs');
     } finally {
       await pipe.dispose();
       await local.dispose();
@@ -68,6 +68,12 @@ describe('createWebPlatform', () => {
     const m = await hub.resolveModel('IDKiro/sdxs-512-dreamshaper', { revision: 'v1.0' });
     expect((m.source as UrlModelSource).base).toBe('https://hub.test/IDKiro/sdxs-512-dreamshaper/resolve/v1.0/');
     expect(m.name).toBe('IDKiro/sdxs-512-dreamshaper');
+  });
+
+  it('names models for metadata without the host', () => {
+    expect(modelNameOf('https://huggingface.co/IDKiro/sdxs-512-dreamshaper/resolve/main/')).toBe('IDKiro/sdxs-512-dreamshaper');
+    expect(modelNameOf('http://127.0.0.1:5173/models/micro/')).toBe('micro');
+    expect(modelNameOf('https://cdn.test/a%20b')).toBe('a b');
   });
 
   it('refuses what a browser cannot do, each in one clear message', async () => {

@@ -150,3 +150,20 @@ export function huggingFaceModelUrl(repo: string, options: { revision?: string; 
   const endpoint = (options.endpoint ?? 'https://huggingface.co').replace(/\/+$/, '');
   return `${endpoint}/${repo}/resolve/${encodeURIComponent(options.revision ?? 'main')}/`;
 }
+
+/**
+ * A model's name for image metadata from its folder URL: the repo id of a Hugging Face `resolve` URL, else the
+ * folder's last path segment — never the host (a downloaded image should not carry the server's address).
+ *
+ * @example
+ * modelNameOf('https://huggingface.co/IDKiro/sdxs-512-dreamshaper/resolve/main/'); // 'IDKiro/sdxs-512-dreamshaper'
+ * modelNameOf('http://127.0.0.1:5173/models/micro/'); // 'micro'
+ */
+export function modelNameOf(url: string): string {
+  const path = new URL(url, globalThis.location?.href ?? 'http://localhost/').pathname;
+  const hub = /^\/([^/]+\/[^/]+)\/resolve\//.exec(path);
+  if (hub) return decodeURIComponent(hub[1]!);
+  const parts = path.split('/').filter((p) => p !== '');
+  return parts.length ? decodeURIComponent(parts[parts.length - 1]!) : url;
+}
+

@@ -10,7 +10,7 @@ import { CacheStorageGraphCache } from '../graph-cache.js';
 import { createWebRuntime } from '../runtime.js';
 import type { DownloadProgress } from '../source/download.js';
 import { CacheStorageFileStore, MemoryFileStore, type FileStore } from '../source/file-store.js';
-import { UrlModelSource } from '../source/url-source.js';
+import { modelNameOf, UrlModelSource } from '../source/url-source.js';
 import type { FromWorker, GeneratedMessage, LoadedInfo, LoadRequest, ToWorker, WorkerGenerateRequest, WorkerProgress } from './protocol.js';
 
 /** What the host needs of a worker's global scope (a DedicatedWorkerGlobalScope, or a MessagePort in tests). */
@@ -130,13 +130,14 @@ export class SdxsWorkerHost {
       onProgress: (event: ProgressEvent) => this.#progress(event),
     };
     const source = new UrlModelSource(request.model, sourceOptions);
+    const named: LoadOptions = { ...options, name: modelNameOf(request.model) };
     let controlnet: ControlNetPipeline | undefined;
     let t2i: StableDiffusionPipeline;
     if (request.controlnet !== undefined) {
-      controlnet = await ControlNetPipeline.load(source, new UrlModelSource(request.controlnet, sourceOptions), runtime, options);
+      controlnet = await ControlNetPipeline.load(source, new UrlModelSource(request.controlnet, sourceOptions), runtime, named);
       t2i = controlnet.base;
     } else {
-      t2i = await StableDiffusionPipeline.load(source, runtime, options);
+      t2i = await StableDiffusionPipeline.load(source, runtime, named);
     }
     const size = t2i.defaultSize;
     const info: LoadedInfo = {
