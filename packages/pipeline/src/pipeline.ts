@@ -26,6 +26,7 @@ import {
 import type { ComponentPrefix } from './graphs/packed-graph.js';
 import { loadComponents, newScheduler, type PipelineComponents } from './model/components.js';
 import { closeWeights, type ComponentWeights } from './model/weights.js';
+import type { LoraAdapter } from './lora/load.js';
 import { img2img, type Img2ImgRequest } from './img2img.js';
 import { pipelineInfo, type PipelineInfo } from './info.js';
 import { checkGraphWeights } from './model/check-weights.js';
@@ -77,6 +78,11 @@ export interface LoadOptions {
   readonly name?: string;
   /** Steps and guidance for requests that leave them out (a multi-step teacher's own; default 1 and 0). */
   readonly defaults?: ModelDefaults;
+  /**
+   * LoRA adapters merged into the U-Net's and text encoder's weights, each `{ source, file, scale }` or (through the
+   * platform) `{ path, scale }`: diffusers/PEFT or kohya safetensors; the update is scale × alpha/rank × up·down.
+   */
+  readonly lora?: readonly LoraAdapter[];
 }
 
 /** What a model is meant to run with, when its folder does not say (diffusers folders do not). */
@@ -174,7 +180,9 @@ export class StableDiffusionPipeline {
       executionProviders: options.executionProviders ?? defaultExecutionProviders(this.settings.target),
       maxSessions: options.maxSessions,
     });
-    const w = components.weights.text_encoder.identity.map((f) => f.headerSha256).join('+');
+    // The prompt cache may be shared between pipelines: its scope says which text encoder weights, adapters included.
+    const te = components.weights.text_encoder;
+    const w = [...te.identity.map((f) => f.headerSha256), ...(te.lora?.adapters ?? []).map((a) => `lora:${a.sha256}*${a.scale}`)].join('+');
     const encode = (ids: Tensor<'int64'>, call: CallOptions) => this.#textEncoder((s) => runUnlessAborted(s, { input_ids: ids }, ['prompt_embeds'], call.signal), call.onProgress).then((o) => o.prompt_embeds);
     this.#prompts = new PromptEncoder(components.tokenizer, encode, options.promptCache ?? new PromptEmbeddingCache(), `${components.source.id}#${w}`, this.componentDirs.text_encoder);
   }
@@ -442,11 +450,13 @@ export class StableDiffusionPipeline {
     const c = this.components;
     const configs: Record<string, unknown> = {};
     const weights: Record<string, readonly WeightFileIdentity[]> = {};
+    const adapters: Record<string, NonNullable<GraphKeyParts['adapters']>[string]> = {};
     const all = allWeights(c);
     for (const { component } of components) {
       const w = Object.entries(all).find(([name]) => name === component)?.[1];
       if (!w) throw new Error(`no weights loaded for component ${component}`);
       weights[component] = w.identity;
+      if (w.lora) adapters[component] = w.lora.adapters;
       const extra = c.extra?.[component];
       configs[component] =
         component === 'unet' ? c.unetConfig : component === 'vae' ? { className: c.vae.className, config: c.vae.config } : extra ? { className: extra.className, config: extra.config } : c.textConfig;
@@ -454,7 +464,7 @@ export class StableDiffusionPipeline {
     // The text encoder is always float32: its key leaves the dtype out, so float16 pipelines share it.
     const { dtype, ...rest } = this.settings;
     const settings = components === TEXT_COMPONENTS ? rest : { dtype, ...rest };
-    return { kind, configs, weights, options: { ...settings, ...extra } };
+    return { kind, configs, weights, ...(Object.keys(adapters).length ? { adapters } : {}), options: { ...settings, ...extra } };
   }
 
   /** Run `fn` with the session of a graph (built, or taken from the cache, on first use). */

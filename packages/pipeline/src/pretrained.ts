@@ -8,6 +8,7 @@
 import type { GraphCache } from './cache/graph-cache.js';
 import type { ModelSource, Runtime } from '@sdxs/tensor';
 import type { LoadOptions, ModelDefaults } from './pipeline.js';
+import type { LoraAdapter, LoraFile } from './lora/load.js';
 
 /** Where to run: a provider, or 'auto' for the best one that works here (with a warning when that is the CPU). */
 export type Device = 'auto' | 'cpu' | 'wasm' | 'webgpu' | 'cuda';
@@ -78,6 +79,8 @@ export interface Platform {
   openRuntime(device: Device, options: { readonly onWarning: (message: string) => void; readonly isolate?: boolean | undefined }): Promise<OpenedRuntime>;
   /** The default graph cache, if the environment has one. */
   graphCache(onWarning: (message: string) => void): Promise<GraphCache | undefined>;
+  /** A single file by path (a LoRA given as `{ path }`): the source holding it and its name there. */
+  fileSource?(path: string): { readonly source: ModelSource; readonly file: string };
 }
 
 const platforms: Platform[] = [];
@@ -98,6 +101,20 @@ export function currentPlatform(): Platform {
   throw new Error(
     `fromPretrained: no sdxs platform ${names ? `for this environment (registered: ${names})` : 'is loaded'}: import StableDiffusionPipeline from '@sdxs/runtime-node' (Node) or '@sdxs/runtime-web' (browsers), or pass { platform }`,
   );
+}
+
+/**
+ * LoRA adapters with their path forms opened through the platform (in Node a LocalFolderSource of the file's
+ * folder); `{ source, file }` ones as they are.
+ */
+export function loraFiles(adapters: readonly LoraAdapter[], platform?: Platform): LoraFile[] {
+  return adapters.map((a, i) => {
+    if ('source' in a) return a;
+    if (typeof a.path !== 'string' || a.path === '') throw new TypeError(`lora[${i}]: give "path" (a file) or "source" and "file"`);
+    const p = platform ?? currentPlatform();
+    if (!p.fileSource) throw new TypeError(`lora[${i}]: the ${p.name} platform cannot open ${a.path} by path; pass { source, file }`);
+    return { ...p.fileSource(a.path), ...(a.scale !== undefined ? { scale: a.scale } : {}) };
+  });
 }
 
 /** Everything `load` needs, found and opened for `model` as `options` ask. */
@@ -132,6 +149,7 @@ export async function fromPretrainedParts(model: string | ModelSource | undefine
     runtime: opened.runtime,
     options: {
       ...load,
+      ...(load.lora ? { lora: loraFiles(load.lora, platform) } : {}),
       dtype: load.dtype ?? opened.dtype,
       name: resolved.name,
       ...(resolved.defaults ? { defaults: resolved.defaults } : {}),

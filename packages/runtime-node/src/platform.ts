@@ -4,7 +4,7 @@
  * the shared cache; onnxruntime-node on the device asked for; built graphs cached on disk ($SDXS_CACHE/graphs).
  */
 import { existsSync } from 'node:fs';
-import { basename, resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import type { Device, OpenedRuntime, Platform, ResolvedModel, ResolveOptions } from '@sdxs/pipeline';
 import { embeddedModel, embeddedModels, type EmbeddedModel } from './embedded.js';
 import { DiskGraphCache, defaultGraphCacheDir } from './graph-cache/index.js';
@@ -69,4 +69,6 @@ export const nodePlatform: Platform = {
   resolveModel: resolveNodeModel,
   openRuntime: openNodeDevice,
   graphCache: async (onWarning) => new DiskGraphCache({ dir: defaultGraphCacheDir(process.env), onWarning }),
+  // A LoRA file by path: its folder as the source (relative paths from the process's cwd).
+  fileSource: (path) => ({ source: new LocalFolderSource(dirname(resolve(path))), file: basename(path) }),
 };

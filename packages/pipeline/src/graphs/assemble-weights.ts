@@ -6,6 +6,7 @@
 import { CheckpointError, tensorBytes } from '@sdxs/graph';
 import { castTensor, isFloatDType, type DType, type SafetensorsEntry } from '@sdxs/tensor';
 import type { ComponentWeights } from '../model/weights.js';
+import { mergeLoraTerms } from '../lora/merge.js';
 import type { PackedBlob, PackedManifest, PackedTensor } from './packed-graph.js';
 
 function dims(shape: readonly number[]): string {
@@ -64,7 +65,10 @@ async function fillBlob(blob: PackedBlob, weights: ComponentWeights): Promise<Ui
   const bytes = new Uint8Array(blob.size);
   for (const [i, t] of blob.tensors.entries()) {
     const { file, fileKey } = located[i]!;
-    const tensor = await weights.files[file]!.read(fileKey);
+    const stored = await weights.files[file]!.read(fileKey);
+    // LoRA adapters: W + Σ scale·up·down in float32, then to the parameter's dtype like any stored tensor.
+    const terms = weights.lora?.terms.get(t.key);
+    const tensor = terms ? mergeLoraTerms(stored, terms) : stored;
     bytes.set(tensorBytes(tensor.dtype === t.dtype ? tensor : castTensor(tensor, castTarget(t.dtype))), t.offset);
   }
   return bytes;

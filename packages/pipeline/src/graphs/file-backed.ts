@@ -33,7 +33,7 @@ export function canUseWeightFiles(runtime: { readonly capabilities?: { readonly 
  * Serialize `graph` with every parameter bound, by offset, to its tensor in the component's safetensors files
  * (one `file` blob per file used). Returns undefined — binding nothing, so the caller can fall back to
  * packGraph — when some stored dtype differs from the parameter's (f16 files for an f32 graph need a
- * conversion) or two components' files share a path. Weights that do not fit the graph at all (missing,
+ * conversion), a component has LoRA adapters to merge, or two components' files share a path. Weights that do not fit the graph at all (missing,
  * unexpected, mis-shaped) throw the CheckpointError the in-memory path would.
  *
  * @example
@@ -57,6 +57,8 @@ export function packGraphOnFiles(graph: Graph, components: readonly ComponentPre
     const tensors = wanted.get(component)!;
     if (tensors.length === 0) continue;
     const w = componentWeights(weights, component);
+    // Merged LoRA weights exist only in memory (and onnxruntime-node cannot mix memory blobs with files).
+    if (w.lora) return undefined;
     const located = locateTensors(tensors, w);
     if (located.some((at, i) => at.entry.dtype !== tensors[i]!.dtype)) return undefined;
     const perFile = w.files.map((): PackedTensor[] => []);

@@ -11,6 +11,8 @@ import type { ProgressCallback } from '../progress.js';
 import { parseModelIndex, type ModelIndex } from './model-index.js';
 import { pipelineVae, type PipelineVae } from './vae.js';
 import { closeWeights, openComponentWeights, type ComponentWeights } from './weights.js';
+import { loadLora, withLora, type LoraAdapter } from '../lora/load.js';
+import { loraFiles } from '../pretrained.js';
 
 export interface ComponentOptions {
   /** Prefer `*.<variant>.safetensors` weight files (e.g. 'fp16'). */
@@ -20,6 +22,8 @@ export interface ComponentOptions {
   /** Load the folder's scheduler config into another class, as diffusers' `Other.from_config(pipe.scheduler.config)`. */
   readonly scheduler?: SchedulerClassName | undefined;
   readonly onProgress?: ProgressCallback | undefined;
+  /** LoRA adapters merged into the U-Net's and text encoder's weights (see lora/load.ts). */
+  readonly lora?: readonly LoraAdapter[] | undefined;
 }
 
 /** A component beyond the text-to-image three (a ControlNet), added by the pipeline that needs it. */
@@ -139,6 +143,7 @@ export async function loadComponents(source: ModelSource, options: ComponentOpti
     const textEncoder = await open('text_encoder', clipBindOptions);
     const unet = await open('unet', () => ({}));
     const vaeWeights = await open(vaeDir, () => ({ ignore: vae.ignore }));
+    const lora = options.lora?.length ? await timed('lora', () => loadLora(loraFiles(options.lora!), { unet, text_encoder: textEncoder }, source.id)) : {};
     return {
       source,
       index,
@@ -149,7 +154,7 @@ export async function loadComponents(source: ModelSource, options: ComponentOpti
       schedulerConfig,
       schedulerFile,
       schedulerClass: schedulerName,
-      weights: { unet, vae: vaeWeights, text_encoder: textEncoder },
+      weights: { unet: withLora(unet, lora.unet), vae: vaeWeights, text_encoder: withLora(textEncoder, lora.text_encoder) },
     };
   } catch (e) {
     await closeWeights(opened);

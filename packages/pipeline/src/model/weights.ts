@@ -6,6 +6,7 @@ import { findWeightFiles, type BindOptions } from '@sdxs/graph';
 import { SafetensorsFile, type ModelSource } from '@sdxs/tensor';
 import { sha256Hex } from '../cache/sha256.js';
 import type { WeightFileIdentity } from '../cache/graph-key.js';
+import type { ComponentLora } from '../lora/load.js';
 
 /** The open weight files of one component (`unet`, `vae`, `text_encoder`). */
 export interface ComponentWeights {
@@ -20,6 +21,8 @@ export interface ComponentWeights {
   readonly localPaths?: readonly string[];
   /** Keys the model does not use, and how file keys map to parameter names (as bindCheckpoint takes them). */
   readonly bind: BindOptions;
+  /** LoRA adapters merged into these weights as they are assembled (then `localPaths` is absent). */
+  readonly lora?: ComponentLora;
 }
 
 /** Elements per tensor dtype, summed over every tensor of the files (diffusers' `sum(p.numel())`). */

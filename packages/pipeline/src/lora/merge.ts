@@ -1,0 +1,44 @@
+/**
+ * W + Σ scale·up·down: LoRA adapters merged into a weight (Hu et al. 2021, eq. 3), for linear layers
+ * ([out, in]) and convolutions ([out, in, kh, kw]: down is a conv [r, in, kh, kw], up a 1×1 conv [out, r, 1, 1],
+ * so the product is up[out, r] · down[r, in·kh·kw]), as kohya's and PEFT's Conv2d LoRA define it.
+ */
+import { castTensor, Tensor } from '@sdxs/tensor';
+
+/** One adapter's low-rank update of one weight: up [out, r] · down [r, cols], times `scale` (alpha/r × the user's). */
+export interface LoraTerm {
+  readonly up: Float32Array;
+  readonly down: Float32Array;
+  readonly rank: number;
+  readonly scale: number;
+}
+
+/**
+ * The merged weight, float32: each element W + Σ_terms scale·(Σ_k up[o,k]·down[k,c]), the sums in float64 in the
+ * order @sdxs/distill's mergeLoRA takes (k ascending, then W + scale·sum), rounded once to float32 — so one
+ * adapter merged here and by mergeLoRA gives the same bits.
+ *
+ * @example
+ * const merged = mergeLoraTerms(weight, [{ up, down, rank: 4, scale: 0.75 }]);
+ */
+export function mergeLoraTerms(weight: Tensor, terms: readonly LoraTerm[]): Tensor<'float32'> {
+  const w = castTensor(weight, 'float32').data;
+  const rows = weight.shape[0] ?? 1;
+  const cols = w.length / rows;
+  const acc = Float64Array.from(w);
+  const sum = new Float64Array(cols);
+  for (const { up, down, rank, scale } of terms) {
+    if (up.length !== rows * rank || down.length !== rank * cols) throw new RangeError(`mergeLoraTerms: up [${up.length / rank}×${rank}] · down [${rank}×${down.length / rank}] does not fit a [${weight.shape.join(', ')}] weight`);
+    for (let o = 0; o < rows; o++) {
+      sum.fill(0);
+      for (let k = 0; k < rank; k++) {
+        const u = up[o * rank + k]!;
+        const d = k * cols;
+        for (let c = 0; c < cols; c++) sum[c] = sum[c]! + u * down[d + c]!;
+      }
+      const base = o * cols;
+      for (let c = 0; c < cols; c++) acc[base + c] = acc[base + c]! + scale * sum[c]!;
+    }
+  }
+  return new Tensor('float32', weight.shape, Float32Array.from(acc));
+}
