@@ -39,11 +39,21 @@ describe('isolated runtime', () => {
   });
 
   it('an abort stops a run in flight at once; the session runs again afterwards in a new worker', async () => {
-    const session = await isolated.createSession(slowGraph(150), { label: 'slow' });
-    const t0 = performance.now();
-    const whole = await session.run(feeds(2));
-    const runMs = performance.now() - t0;
-    expect(runMs).toBeGreaterThan(400); // long enough to abort in the middle
+    // A graph long enough to abort in the middle, however fast the machine is at the moment: doubled until it runs ≥ 400 ms.
+    let layers = 100;
+    let session = await isolated.createSession(slowGraph(layers), { label: 'slow' });
+    let t0 = performance.now();
+    let whole = await session.run(feeds(2));
+    let runMs = performance.now() - t0;
+    while (runMs < 400 && layers < 3200) {
+      await session.dispose();
+      layers *= 2;
+      session = await isolated.createSession(slowGraph(layers), { label: 'slow' });
+      t0 = performance.now();
+      whole = await session.run(feeds(2));
+      runMs = performance.now() - t0;
+    }
+    expect(runMs).toBeGreaterThan(400);
 
     const workers = isolated.stats.workers;
     const controller = new AbortController();
@@ -65,7 +75,7 @@ describe('isolated runtime', () => {
   });
 
   it('a run of another call that the kill interrupted is retried, and its result is right', async () => {
-    const slow = await isolated.createSession(slowGraph(200));
+    const slow = await isolated.createSession(slowGraph(600));
     const other = await isolated.createSession(slowGraph(5));
     const expected = await other.run(feeds(3));
     const controller = new AbortController();
