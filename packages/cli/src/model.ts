@@ -1,10 +1,11 @@
 /** The model flags shared by generate, info and convert, and opening what they name. */
-import { existsSync } from 'node:fs';
-import { basename, resolve } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
 import type { Target } from '@sdxs/graph';
-import { ControlNetPipeline, StableDiffusionPipeline, type LoadOptions } from '@sdxs/pipeline';
-import { DiskGraphCache, defaultGraphCacheDir, embeddedModel, embeddedModels, type EmbeddedModel, resolveModel, type ProviderName, openNodeRuntime, type NodeRuntime, type LocalFolderSource } from '@sdxs/runtime-node';
-import { choiceFlag, intFlag, providerFlag } from './args.js';
+import { ControlNetPipeline, StableDiffusionPipeline, type LoadOptions, type LoraFile } from '@sdxs/pipeline';
+import { DiskGraphCache, defaultGraphCacheDir, embeddedModel, embeddedModels, type EmbeddedModel, resolveModel, type ProviderName, openNodeRuntime, type NodeRuntime, LocalFolderSource } from '@sdxs/runtime-node';
+import { choiceFlag, intFlag, numberFlag, providerFlag } from './args.js';
+import { UsageError } from './errors.js';
 import type { CliIO } from './io.js';
 import type { Reporter } from './progress.js';
 
@@ -40,6 +41,38 @@ export const MODEL_HELP = `${SOURCE_HELP}
       --ep <provider>      cpu (default), webgpu or cuda; falls back to cpu with a warning
       --threads <n>        CPU threads for onnxruntime (default: one per core)
       --no-cache           do not read or write built graphs in the graph cache ($SDXS_CACHE/graphs)`;
+
+/** util.parseArgs option of `--lora file.safetensors[:scale]`, repeatable. */
+export const LORA_OPTIONS = { lora: { type: 'string', multiple: true } } as const;
+
+/** Help line of {@link LORA_OPTIONS}. */
+export const LORA_HELP = `      --lora <file[:scale]> apply a LoRA (diffusers/PEFT or kohya .safetensors) at scale (default 1);
+                           repeat for several`;
+
+/**
+ * `--lora` values as the pipeline's LoRA files: `path` or `path:scale` (a trailing `:<number>` is the scale), each
+ * file checked to exist now, before any model is loaded.
+ *
+ * @example
+ * loraFlags('generate', ['style.safetensors:0.8'], io); // [{ source: LocalFolderSource(cwd), file: 'style.safetensors', scale: 0.8 }]
+ */
+export function loraFlags(command: string, values: readonly string[] | undefined, io: CliIO): LoraFile[] {
+  return (values ?? []).map((value) => {
+    const m = /^(.+):([^:/\\]*)$/.exec(value);
+    const scaled = m !== null && m[2] !== '' && !existsSync(resolve(io.cwd, value));
+    const path = scaled ? m![1]! : value;
+    const scale = scaled ? numberFlag(command, 'lora', m![2]) : undefined;
+    const full = resolve(io.cwd, path);
+    let isFile = false;
+    try {
+      isFile = statSync(full).isFile();
+    } catch {
+      throw new UsageError(`--lora: no such file ${path}`, command);
+    }
+    if (!isFile) throw new UsageError(`--lora: ${path} is not a file`, command);
+    return { source: new LocalFolderSource(dirname(full)), file: basename(full), ...(scale !== undefined ? { scale } : {}) };
+  });
+}
 
 /** Parsed model flags. */
 export interface ModelFlags {

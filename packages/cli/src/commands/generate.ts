@@ -4,14 +4,14 @@
  */
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { dirname, extname, join, resolve } from 'node:path';
-import { checkRequest, MAX_PROMPT_CHARS, type GenerateRequest, type GenerateResult } from '@sdxs/pipeline';
+import { checkRequest, MAX_PROMPT_CHARS, type GenerateRequest, type GenerateResult, type LoraFile } from '@sdxs/pipeline';
 import { COMMON_HELP, numberFlag, parseCommand, seedFlag } from '../args.js';
 import { checkWritable, writeOutput } from '../atomic.js';
 import { anyControlFlag, CONTROL_OPTIONS, controlHelp, controlSettings, strengthFlag, type ControlSettings } from '../conditions.js';
 import { CliError, UsageError } from '../errors.js';
 import { readPngFlag } from '../images.js';
 import type { CliIO } from '../io.js';
-import { embeddedFor, loadControlNetPipeline, loadPipeline, MODEL_FLAG_HELP, MODEL_HELP, MODEL_OPTIONS, modelFlags, type ModelFlags } from '../model.js';
+import { embeddedFor, loadControlNetPipeline, loadPipeline, LORA_HELP, LORA_OPTIONS, loraFlags, MODEL_FLAG_HELP, MODEL_HELP, MODEL_OPTIONS, modelFlags, type ModelFlags } from '../model.js';
 import type { DecodedPng } from '@sdxs/image';
 import { formatMs, Reporter } from '../progress.js';
 
@@ -40,6 +40,7 @@ ${controlHelp('raw')}
 
 Model options:
 ${MODEL_FLAG_HELP}
+${LORA_HELP}
 ${MODEL_HELP}
 
 ${COMMON_HELP}
@@ -49,10 +50,12 @@ Examples:
   sdxs generate "a photo of a cat" --model IDKiro/sdxs-512-dreamshaper --seed 42 --out cat.png
   sdxs generate "a castle" --model IDKiro/sdxs-512-dreamshaper --controlnet IDKiro/sdxs-512-dreamshaper-sketch \\
     --control sketch.png --control-mode sketch --out castle.png
-  sdxs generate "a watercolor" --model IDKiro/sdxs-512-dreamshaper --init-image photo.png --strength 0.6`;
+  sdxs generate "a watercolor" --model IDKiro/sdxs-512-dreamshaper --init-image photo.png --strength 0.6
+  sdxs generate "a cat" --model IDKiro/sdxs-512-dreamshaper --lora anime.safetensors:0.8 --lora detail.safetensors`;
 
 const OPTIONS = {
   ...MODEL_OPTIONS,
+  ...LORA_OPTIONS,
   model: { type: 'string', short: 'm' },
   seed: { type: 'string' },
   steps: { type: 'string' },
@@ -153,6 +156,7 @@ export async function runGenerate(argv: readonly string[], io: CliIO): Promise<n
   const embedded = embeddedFor(values.model, io);
   const flags = modelFlags('generate', values, values.model ?? embedded!.name);
   const condition = conditionFlags(values);
+  const lora = loraFlags('generate', values.lora, io);
   const guidanceScale = numberFlag('generate', 'guidance', values.guidance) ?? embedded?.guidanceScale;
   const request: Omit<GenerateRequest, 'prompt'> = {
     seed: seedFlag('generate', values.seed) ?? BigInt(Math.floor(Math.random() * 2 ** 53)),
@@ -180,7 +184,7 @@ export async function runGenerate(argv: readonly string[], io: CliIO): Promise<n
     const out = values.out;
     // A path that cannot be written is found now, not after the model is loaded and the images are made.
     await checkWritable(resolve(io.cwd, out ?? '.'), '--out', out ?? '.');
-    await generateFiles({ prompt, request, negative: values.negative, out, flags, condition, image }, io, progress);
+    await generateFiles({ prompt, request, negative: values.negative, out, flags, condition, image, lora }, io, progress);
     return 0;
   } finally {
     // Ends a progress line left open on a terminal, so an error message starts on its own line.
@@ -234,6 +238,8 @@ interface GenerateJob {
   readonly condition: Condition;
   /** The --control or --init-image image. */
   readonly image: DecodedPng | undefined;
+  /** The --lora adapters. */
+  readonly lora: readonly LoraFile[];
 }
 
 /** A loaded pipeline of either kind, reduced to what writing the files needs. */
@@ -249,9 +255,10 @@ interface Renderer {
 async function openRenderer(job: GenerateJob, io: CliIO, progress: Reporter): Promise<Renderer> {
   const { prompt, request, flags, condition, image } = job;
   const signal = io.signal ? { signal: io.signal } : {};
+  const extra = job.lora.length ? { lora: job.lora } : {};
   if (condition.kind === 'control' && image) {
     const { control } = condition;
-    const loaded = await loadControlNetPipeline(flags, control.controlnet, io, progress);
+    const loaded = await loadControlNetPipeline(flags, control.controlnet, io, progress, extra);
     const { pipe } = loaded;
     return {
       name: loaded.name,
@@ -261,7 +268,7 @@ async function openRenderer(job: GenerateJob, io: CliIO, progress: Reporter): Pr
       dispose: () => pipe.dispose(),
     };
   }
-  const loaded = await loadPipeline(flags, io, progress);
+  const loaded = await loadPipeline(flags, io, progress, extra);
   const { pipe } = loaded;
   return {
     name: loaded.name,
