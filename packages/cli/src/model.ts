@@ -22,6 +22,7 @@ export const RUNTIME_OPTIONS = {
   ep: { type: 'string' },
   threads: { type: 'string' },
   'no-cache': { type: 'boolean' },
+  isolate: { type: 'boolean' },
 } as const;
 
 export const MODEL_OPTIONS = { ...SOURCE_OPTIONS, ...RUNTIME_OPTIONS } as const;
@@ -40,7 +41,9 @@ export const SOURCE_HELP = `      --revision <rev>     branch, tag or commit of 
 export const MODEL_HELP = `${SOURCE_HELP}
       --ep <provider>      cpu (default), webgpu or cuda; falls back to cpu with a warning
       --threads <n>        CPU threads for onnxruntime (default: one per core)
-      --no-cache           do not read or write built graphs in the graph cache ($SDXS_CACHE/graphs)`;
+      --no-cache           do not read or write built graphs in the graph cache ($SDXS_CACHE/graphs)
+      --isolate            run the graphs in a worker process, so Ctrl-C or a cancelled request stops a graph
+                           run at once (in process a run always finishes); costs a copy of each tensor`;
 
 /** util.parseArgs option of `--lora file.safetensors[:scale]`, repeatable. */
 export const LORA_OPTIONS = { lora: { type: 'string', multiple: true } } as const;
@@ -84,6 +87,7 @@ export interface ModelFlags {
   readonly ep: ProviderName;
   readonly threads?: number | undefined;
   readonly cache: boolean;
+  readonly isolate: boolean;
 }
 
 interface ModelValues {
@@ -95,6 +99,7 @@ interface ModelValues {
   ep?: string | undefined;
   threads?: string | undefined;
   'no-cache'?: boolean | undefined;
+  isolate?: boolean | undefined;
 }
 
 /** Check the model flags of `command`; `model` is the flag or the positional that named the model. */
@@ -108,6 +113,7 @@ export function modelFlags(command: string, values: ModelValues, model: string):
     ep: providerFlag(command, values.ep),
     threads: intFlag(command, 'threads', values.threads, 1, 1024),
     cache: values['no-cache'] !== true,
+    isolate: values.isolate === true,
   };
 }
 
@@ -174,6 +180,7 @@ export function openRuntime(flags: ModelFlags, progress: Reporter): Promise<Node
     provider: flags.ep,
     onWarning: (m) => progress.warn(m),
     ...(flags.threads !== undefined ? { intraOpThreads: flags.threads } : {}),
+    ...(flags.isolate ? { isolate: true } : {}),
   });
 }
 

@@ -72,6 +72,15 @@ describe('sdxs generate on the golden model folder', () => {
     expect(readdirSync(join(work.path, 'sub/dir')).sort()).toEqual(['dog-1.png', 'dog-2.png']);
   });
 
+  it('--isolate runs the graphs in a worker process and writes the same pixels', async () => {
+    const r = await runCli(['generate', 'a dog', '--model', model.path, '--seed', '7', '--isolate', '--threads', '2', '--out', 'iso.png', '-q'], { cwd: work.path });
+    expect(r.code).toBe(0);
+    const expected = await pipe.generate({ prompt: 'a dog', seed: 7 });
+    const png = decodePng(readFileSync(join(work.path, 'iso.png')));
+    expect(Buffer.from(png.data).equals(Buffer.from(expected.images[0]!.data))).toBe(true);
+    expect(JSON.parse(png.text.sdxs!)).toMatchObject({ execution_provider: 'cpu' });
+  });
+
   it('takes a negative --seed as torch.manual_seed does (−1 is 2^64 − 1), with or without "="', async () => {
     const expected = await pipe.generate({ prompt: 'a photo of a cat', seed: 2n ** 64n - 1n });
     for (const flags of [['--seed', '-1'], ['--seed=-1']]) {

@@ -20,6 +20,8 @@ export interface EngineStatus {
   /** Requests in the batch now running. */
   readonly running: number;
   readonly maxQueue: number;
+  /** Runs stopped because every job in them was cancelled (engines that run batches here). */
+  readonly cancelledRuns?: number;
 }
 
 export interface Engine {

@@ -46,6 +46,8 @@ export class LocalEngine implements Engine {
   #closed = false;
   /** Average run time, for Retry-After. */
   #avgRunMs = 0;
+  /** Runs stopped because every job in them was cancelled. */
+  #cancelledRuns = 0;
 
   constructor(models: readonly ServedModel[], options: LocalEngineOptions = {}) {
     if (models.length === 0) throw new RangeError('LocalEngine: no models to serve');
@@ -94,7 +96,7 @@ export class LocalEngine implements Engine {
     return new Promise<ImageJobResult>((resolve, reject) => {
       const p: Pending = { job: resolved, model, key: batchKey(resolved), images: resolved.seeds.length, enqueuedAt: performance.now(), resolve, reject, ...(signal ? { signal } : {}) };
       if (signal) {
-        // A job still waiting leaves the queue at once; one already running finishes, and its result is dropped.
+        // A job still waiting leaves the queue at once. A running batch stops when every job in it is gone (#run).
         p.onAbort = () => {
           const i = this.#queue.indexOf(p);
           if (i >= 0) {
@@ -110,7 +112,7 @@ export class LocalEngine implements Engine {
   }
 
   async status(): Promise<EngineStatus> {
-    return { queued: this.#queue.length, running: this.#running, maxQueue: this.maxQueue };
+    return { queued: this.#queue.length, running: this.#running, maxQueue: this.maxQueue, cancelledRuns: this.#cancelledRuns };
   }
 
   /** Refuse new jobs and wait for the queue to drain. */
@@ -163,14 +165,24 @@ export class LocalEngine implements Engine {
     const queueMs = batch.map((p) => now - p.enqueuedAt);
     const model = batch[0]!.model;
     const jobs = batch.map((p) => p.job);
+    // When every job of the batch is gone (clients left, times ran out), the run stops: between steps in process,
+    // at once on an isolated runtime (`sdxs serve --isolate`), whose worker process is killed.
+    const stop = new AbortController();
+    const onAbort = () => {
+      if (batch.every((p) => p.signal?.aborted)) stop.abort(cancelled());
+    };
+    for (const p of batch) p.signal?.addEventListener('abort', onAbort, { once: true });
     let rendered: Rendered;
     try {
-      rendered = batch[0]!.key === undefined ? await renderImageJob(model, jobs[0]!) : await renderTextBatch(model, jobs);
+      rendered = batch[0]!.key === undefined ? await renderImageJob(model, jobs[0]!, stop.signal) : await renderTextBatch(model, jobs, stop.signal);
     } catch (e) {
+      if (stop.signal.aborted) this.#cancelledRuns++;
       const err = asServeError(e);
       batch.forEach((p) => settle(p, () => p.reject(err)));
       this.#release();
       return;
+    } finally {
+      for (const p of batch) p.signal?.removeEventListener('abort', onAbort);
     }
     // The next run starts now; this one's PNGs are encoded while it runs.
     this.#release();

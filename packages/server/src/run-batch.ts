@@ -121,7 +121,7 @@ export function encodeResults(model: ServedModel, jobs: readonly ResolvedJob[], 
  * @example
  * const rendered = await renderTextBatch(model, [jobA, jobB]);
  */
-export async function renderTextBatch(model: ServedModel, jobs: readonly ResolvedJob[]): Promise<Rendered> {
+export async function renderTextBatch(model: ServedModel, jobs: readonly ResolvedJob[], signal?: AbortSignal): Promise<Rendered> {
   const first = jobs[0];
   if (!first) return { images: [], ms: 0 };
   const prompts = jobs.flatMap((j) => j.seeds.map(() => j.prompt));
@@ -143,6 +143,7 @@ export async function renderTextBatch(model: ServedModel, jobs: readonly Resolve
     guidanceScale: first.guidanceScale,
     width: first.width,
     height: first.height,
+    ...(signal ? { signal } : {}),
   });
   return { images: out.images.slice(0, images), ms: performance.now() - t0 };
 }
@@ -162,7 +163,7 @@ function initImage(job: ResolvedJob): RawImage {
 }
 
 /** Render one img2img job. */
-export async function renderImageJob(model: ServedModel, job: ResolvedJob): Promise<Rendered> {
+export async function renderImageJob(model: ServedModel, job: ResolvedJob, signal?: AbortSignal): Promise<Rendered> {
   const image = initImage(job);
   const t0 = performance.now();
   const images: RawImage[] = [];
@@ -176,6 +177,7 @@ export async function renderImageJob(model: ServedModel, job: ResolvedJob): Prom
       guidanceScale: job.guidanceScale,
       image,
       strength: job.init!.strength,
+      ...(signal ? { signal } : {}),
     });
     images.push(out.images[0]!);
   }

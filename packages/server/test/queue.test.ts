@@ -107,6 +107,44 @@ describe('LocalEngine queue', () => {
     }
   });
 
+  it('stops a running batch when every job in it is cancelled: the next job runs at once', async () => {
+    const engine = new LocalEngine([model], { maxBatch: 8, batchWaitMs: 0, maxQueue: 64 });
+    const long = { model: '', prompt: 'a red circle on a blue background', negativePrompt: '', seeds: ['5'], steps: 150, width: 128, height: 128 };
+    const short = { ...long, seeds: ['6'], steps: 1, width: 64, height: 64 };
+    await engine.submit(short);
+    let t = performance.now();
+    await engine.submit(long);
+    const full = performance.now() - t;
+    const abort = new AbortController();
+    const running = engine.submit(long, { signal: abort.signal });
+    for (let i = 0; i < 400 && (await engine.status()).running === 0; i++) await new Promise((r) => setTimeout(r, 2));
+    await new Promise((r) => setTimeout(r, full / 5));
+    abort.abort();
+    t = performance.now();
+    const next = engine.submit(short);
+    await expect(running).rejects.toMatchObject({ status: 499 });
+    await next;
+    // Without the stop, the short job would wait for the rest of the long run (about 4/5 of it).
+    expect(performance.now() - t).toBeLessThan(full / 2);
+    expect((await engine.status()).cancelledRuns).toBe(1);
+  });
+
+  it('a batch runs on while any of its jobs still waits for it, and that job gets its own image', async () => {
+    const engine = new LocalEngine([model], { maxBatch: 8, batchWaitMs: 50, maxQueue: 64 });
+    const job = { model: '', prompt: 'a green triangle on a white background', negativePrompt: '', steps: 20 };
+    const alone = await engine.submit({ ...job, seeds: ['8'] });
+    const gone = new AbortController();
+    const a = engine.submit({ ...job, seeds: ['7'] }, { signal: gone.signal });
+    const b = engine.submit({ ...job, seeds: ['8'] });
+    for (let i = 0; i < 400 && (await engine.status()).running === 0; i++) await new Promise((r) => setTimeout(r, 2));
+    gone.abort();
+    await expect(a).rejects.toMatchObject({ status: 499 });
+    const kept = await b;
+    expect(kept.batchImages).toBe(2);
+    expect(kept.images[0]).toBe(alone.images[0]);
+    expect((await engine.status()).cancelledRuns).toBe(0);
+  });
+
   it('rejects at submit: an aborted signal, an unknown model, more images than a batch', async () => {
     const engine = new LocalEngine([model], { maxBatch: 2 });
     const job = { model: '', prompt: 'a', negativePrompt: '', seeds: ['1'] };
