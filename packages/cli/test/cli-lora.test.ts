@@ -72,6 +72,9 @@ describe('sdxs generate --lora', () => {
     expect(same(both.data, await library([at('style.safetensors', 0.8), at('detail.safetensors')]))).toBe(true);
     expect(same(both.data, styled.data)).toBe(false);
     expect(same(off.data, plain.data)).toBe(true);
+    expect(plain.text.parameters).not.toMatch(/Lora/);
+    expect(both.text.parameters).toMatch(/, Lora hashes: "style: [0-9a-f]{12}, detail: [0-9a-f]{12}", /);
+    expect(JSON.parse(styled.text.sdxs!).loras).toEqual([{ name: 'style', scale: 0.8, sha256: expect.stringMatching(/^[0-9a-f]{64}$/) }]);
   });
 
   it('refuses a missing file, a bad scale and a LoRA that does not fit, in one line', async () => {

@@ -24,6 +24,15 @@ export interface ImageParameters {
   readonly executionProvider: string;
   readonly dtype: string;
   readonly version: string;
+  /** LoRA adapters merged into the model: file name without extension, scale, SHA-256 of the whole file. */
+  readonly loras?: readonly ImageLora[] | undefined;
+}
+
+/** A LoRA adapter an image was made with. */
+export interface ImageLora {
+  readonly name: string;
+  readonly scale: number;
+  readonly sha256: string;
 }
 
 /** Longest prompt stored in metadata: CLIP reads 77 tokens, so a 10 MB prompt need not be copied twice into every file. */
@@ -73,6 +82,8 @@ export function a1111Parameters(p: ImageParameters): string {
     ...(p.seed !== undefined ? ([['Seed', p.seed.toString()]] as [string, string][]) : []),
     ['Size', `${p.width}x${p.height}`],
     ['Model', p.model],
+    // A1111's Lora extension: `Lora hashes: "name: <first 12 hex of the file's SHA-256>, …"` (civitai links it).
+    ...(p.loras?.length ? ([['Lora hashes', p.loras.map((l) => `${l.name}: ${l.sha256.slice(0, 12)}`).join(', ')]] as [string, string][]) : []),
     ...(p.batchSize > 1 ? ([['Batch size', String(p.batchSize)], ['Batch pos', String(p.batchIndex - 1)]] as [string, string][]) : []),
     ['Version', `sdxs ${p.version}`],
   ];
@@ -105,6 +116,7 @@ export function sdxsParameters(p: ImageParameters): string {
     scheduler: p.scheduler,
     execution_provider: p.executionProvider,
     dtype: p.dtype,
+    ...(p.loras?.length ? { loras: p.loras.map((l) => ({ name: l.name, scale: l.scale, sha256: l.sha256 })) } : {}),
   };
   return JSON.stringify(record).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }

@@ -11,7 +11,7 @@ export { parseModelIndex, SUPPORTED_PIPELINES, type ComponentSpec, type ModelInd
 export { loadComponents, newScheduler, type ComponentOptions, type PipelineComponents } from './model/components.js';
 export { pipelineVae, VAE_CLASSES, type PipelineVae, type VaeClass } from './model/vae.js';
 export { openComponentWeights, type ComponentWeights } from './model/weights.js';
-export { loadLora, withLora, type ComponentLora, type LoraAdapter, type LoraFile, type LoraIdentity, type LoraPath } from './lora/load.js';
+export { loadLora, withLora, type AppliedLora, type ComponentLora, type LoadedLora, type LoraAdapter, type LoraFile, type LoraIdentity, type LoraPath } from './lora/load.js';
 export { flattenModule, parseLoraKeys, type LoraComponent, type LoraModuleKeys } from './lora/keys.js';
 export { mergeLoraTerms, type LoraTerm } from './lora/merge.js';
 export {

@@ -278,6 +278,7 @@ export class StableDiffusionPipeline {
       executionProvider: this.runtime.provider ?? this.runtime.name,
       dtype: this.settings.dtype,
       version: SDXS_VERSION,
+      ...(this.components.lora ? { loras: this.components.lora } : {}),
     });
   }
 

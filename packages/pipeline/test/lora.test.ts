@@ -1,7 +1,8 @@
 // LoRA at inference on the embedded one-step micro model: PEFT and kohya files of the same weights give the image of
 // a folder whose weights this test merged itself (linear, 1×1 and 3×3 conv, U-Net and text encoder); several adapters
 // add up; scale 0 is no adapter; graph and prompt caches never serve another adapter set; errors name file and key.
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -240,6 +241,23 @@ describe('LoRA at inference', () => {
     expect(maxAbsDiff(both, reference)).toBe(0);
     const zero = await image(await load(MODEL, { lora: [{ ...fa, scale: 0 }] }));
     expect(maxAbsDiff(zero, base)).toBe(0);
+  });
+
+  it('names the adapters in the image metadata as A1111 does (Lora hashes) and exactly in the sdxs record', async () => {
+    const f = await writeLora('my style.safetensors', peftKeys(adapters(8)));
+    const sha = createHash('sha256').update(readFileSync(join(tmp, 'my style.safetensors'))).digest('hex');
+    const pipe = await load(MODEL, { lora: [{ ...f, scale: 0.75 }, { ...f, scale: -0.25 }] });
+    try {
+      const [img] = (await pipe.generate({ prompt: PROMPT, seed: 1 })).images;
+      expect(img!.infotext).toMatch(new RegExp(`, Lora hashes: "my style: ${sha.slice(0, 12)}, my style: ${sha.slice(0, 12)}", `));
+      expect(img!.record.loras).toEqual([
+        { name: 'my style', scale: 0.75, sha256: sha },
+        { name: 'my style', scale: -0.25, sha256: sha },
+      ]);
+      expect(img!.infotext.split('\n')[0]).toBe(PROMPT);
+    } finally {
+      await pipe.dispose();
+    }
   });
 
   it('keys graphs and cached prompt embeddings by the adapters, so no cache serves another adapter set', async () => {

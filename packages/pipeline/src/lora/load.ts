@@ -87,6 +87,19 @@ async function readFile(a: LoraFile, where: string): Promise<{ file: Safetensors
   return { file, identity: { sha256: await sha256Hex(all), size: all.length } };
 }
 
+/** An adapter as images record it: the file's name without extension, the scale, the whole file's SHA-256. */
+export interface AppliedLora {
+  readonly name: string;
+  readonly scale: number;
+  readonly sha256: string;
+}
+
+/** What {@link loadLora} found: the terms per component and the adapters in the order given. */
+export interface LoadedLora {
+  readonly components: Partial<Record<LoraComponent, ComponentLora>>;
+  readonly applied: readonly AppliedLora[];
+}
+
 /**
  * Read `adapters` against the model's component weights: their terms and identities per component. Errors name
  * the file and key: a missing file, a key that is no LoRA key, a module the model does not have, a shape that
@@ -95,7 +108,8 @@ async function readFile(a: LoraFile, where: string): Promise<{ file: Safetensors
  * @example
  * const lora = await loadLora([{ source, file: 'style.safetensors', scale: 0.8 }], { unet, text_encoder }, 'my-model');
  */
-export async function loadLora(adapters: readonly LoraFile[], weights: Partial<Record<LoraComponent, ComponentWeights>>, modelId: string): Promise<Partial<Record<LoraComponent, ComponentLora>>> {
+export async function loadLora(adapters: readonly LoraFile[], weights: Partial<Record<LoraComponent, ComponentWeights>>, modelId: string): Promise<LoadedLora> {
+  const applied: AppliedLora[] = [];
   const terms = new Map<LoraComponent, Map<string, LoraTerm[]>>();
   const identities = new Map<LoraComponent, LoraIdentity[]>();
   const indexes = new Map<LoraComponent, ReturnType<typeof moduleIndex>>();
@@ -147,13 +161,14 @@ export async function loadLora(adapters: readonly LoraFile[], weights: Partial<R
         touched.add(m.component);
       }
       for (const c of touched) identities.set(c, [...(identities.get(c) ?? []), { ...identity, scale }]);
+      applied.push({ name: (a.file.split('/').pop() ?? a.file).replace(/\.safetensors$/i, ''), scale, sha256: identity.sha256 });
     } finally {
       await file.close();
     }
   }
   const out: Partial<Record<LoraComponent, ComponentLora>> = {};
   for (const [c, t] of terms) out[c] = { adapters: identities.get(c)!, terms: t };
-  return out;
+  return { components: out, applied };
 }
 
 /** The component's weights with adapters: read (and merged) in memory, so without the files' local paths. */

@@ -11,7 +11,7 @@ import type { ProgressCallback } from '../progress.js';
 import { parseModelIndex, type ModelIndex } from './model-index.js';
 import { pipelineVae, type PipelineVae } from './vae.js';
 import { closeWeights, openComponentWeights, type ComponentWeights } from './weights.js';
-import { loadLora, withLora, type LoraAdapter } from '../lora/load.js';
+import { loadLora, withLora, type AppliedLora, type LoraAdapter } from '../lora/load.js';
 import { loraFiles } from '../pretrained.js';
 
 export interface ComponentOptions {
@@ -48,6 +48,8 @@ export interface PipelineComponents {
   readonly schedulerClass: SchedulerClassName;
   /** Open weight files by component: `unet`, `vae`, `text_encoder`. */
   readonly weights: Readonly<Record<'unet' | 'vae' | 'text_encoder', ComponentWeights>>;
+  /** LoRA adapters merged into the weights, in the order given (image metadata names them). */
+  readonly lora?: readonly AppliedLora[];
   /** Further components by name (`controlnet`); their weights fill graphs under that name. */
   readonly extra?: Readonly<Record<string, ExtraComponent>>;
 }
@@ -143,7 +145,7 @@ export async function loadComponents(source: ModelSource, options: ComponentOpti
     const textEncoder = await open('text_encoder', clipBindOptions);
     const unet = await open('unet', () => ({}));
     const vaeWeights = await open(vaeDir, () => ({ ignore: vae.ignore }));
-    const lora = options.lora?.length ? await timed('lora', () => loadLora(loraFiles(options.lora!), { unet, text_encoder: textEncoder }, source.id)) : {};
+    const lora = options.lora?.length ? await timed('lora', () => loadLora(loraFiles(options.lora!), { unet, text_encoder: textEncoder }, source.id)) : { components: {}, applied: [] };
     return {
       source,
       index,
@@ -154,7 +156,8 @@ export async function loadComponents(source: ModelSource, options: ComponentOpti
       schedulerConfig,
       schedulerFile,
       schedulerClass: schedulerName,
-      weights: { unet: withLora(unet, lora.unet), vae: vaeWeights, text_encoder: withLora(textEncoder, lora.text_encoder) },
+      weights: { unet: withLora(unet, lora.components.unet), vae: vaeWeights, text_encoder: withLora(textEncoder, lora.components.text_encoder) },
+      ...(lora.applied.length ? { lora: lora.applied } : {}),
     };
   } catch (e) {
     await closeWeights(opened);
