@@ -160,10 +160,12 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe('LoRA at inference', () => {
   it('merges linear, 1×1 and 3×3 conv adapters as W + scale·up·down (float64 sums, rounded once)', () => {
+    // Rank 6: one block of four k and two single ones in mergeLoraTerms; here plain loops over the 4-d shapes.
+    const R = 6;
     const w = normal([6, 5, 3, 3], 1, 1);
-    const down = normal([2, 5, 3, 3], 2, 1);
-    const up = normal([6, 2, 1, 1], 3, 1);
-    const merged = mergeLoraTerms(castTensor(w, 'float16'), [{ up: up.data, down: down.data, rank: 2, scale: 0.5 }]);
+    const down = normal([R, 5, 3, 3], 2, 1);
+    const up = normal([6, R, 1, 1], 3, 1);
+    const merged = mergeLoraTerms(castTensor(w, 'float16'), [{ up: up.data, down: down.data, rank: R, scale: 0.5 }]);
     const w16 = castTensor(castTensor(w, 'float16'), 'float32').data;
     let worst = 0;
     for (let o = 0; o < 6; o++) {
@@ -171,7 +173,8 @@ describe('LoRA at inference', () => {
         for (let y = 0; y < 3; y++) {
           for (let x = 0; x < 3; x++) {
             const at = ((o * 5 + i) * 3 + y) * 3 + x;
-            const delta = up.data[o * 2]! * down.data[((0 * 5 + i) * 3 + y) * 3 + x]! + up.data[o * 2 + 1]! * down.data[((1 * 5 + i) * 3 + y) * 3 + x]!;
+            let delta = 0;
+            for (let k = 0; k < R; k++) delta += up.data[o * R + k]! * down.data[((k * 5 + i) * 3 + y) * 3 + x]!;
             worst = Math.max(worst, Math.abs(merged.data[at]! - Math.fround(w16[at]! + 0.5 * delta)));
           }
         }
@@ -179,6 +182,7 @@ describe('LoRA at inference', () => {
     }
     expect(merged.shape).toEqual([6, 5, 3, 3]);
     expect(worst).toBe(0);
+    expect(maxAbsDiff(merged, castTensor(castTensor(w, 'float16'), 'float32'))).toBeGreaterThan(0.1);
   });
 
   it('reads the diffusers/PEFT, old diffusers and kohya key layouts', () => {
