@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNodeRuntime, LocalFolderSource, StableDiffusionPipeline as NodePipeline } from '@sdxs/runtime-node';
 import { castTensor, Generator, Tensor } from '@sdxs/tensor';
-import { loadSafetensorsFile, writeSafetensorsFile } from '@sdxs/tensor/node';
+import { loadSafetensorsFile, openSafetensorsFile, writeSafetensorsFile } from '@sdxs/tensor/node';
 import {
   ControlNetPipeline,
   flattenModule,
@@ -22,7 +22,7 @@ import {
   type LoraAdapter,
   type ProgressEvent,
 } from '../src/index.js';
-import { maxAbsDiff } from './_helpers.js';
+import { goldenModel, goldenSource, maxAbsDiff } from './_helpers.js';
 
 const MODEL = fileURLToPath(new URL('../../model-micro/models/sdxs-micro-1step', import.meta.url));
 const runtime = createNodeRuntime({ intraOpThreads: 2 });
@@ -319,6 +319,39 @@ describe('LoRA at inference', () => {
 
     const pipe = await NodePipeline.fromPretrained(MODEL, { device: 'cpu', cache: false, lora: [{ path: join(tmp, 'cn.safetensors') }] });
     expect(maxAbsDiff(await image(pipe), await image(await load(reference)))).toBe(0);
+  });
+
+  it('keeps the components without adapters file-backed (the golden float32 folder)', async () => {
+    const model = goldenModel();
+    try {
+      const unetFile = await openSafetensorsFile(join(model.path, 'unet/diffusion_pytorch_model.safetensors'));
+      const key = [...unetFile.entries.keys()].find((k) => k.endsWith('attn2.to_q.weight'))!;
+      const [out, inner] = unetFile.entries.get(key)!.shape as [number, number];
+      await unetFile.close();
+      const module: Module = { component: 'unet', module: key.slice(0, -'.weight'.length), down: normal([2, inner], 1, 0.3), up: normal([out, 2], 2, 0.3), alpha: 2 };
+      const f = await writeLora('golden.safetensors', peftKeys([module]));
+      const run = async (lora?: LoraAdapter[]) => {
+        // onnxruntime-node reads external data from files (Runtime.capabilities.externalDataFiles).
+        const pipe = await StableDiffusionPipeline.load(goldenSource(model), runtime, lora ? { lora } : {});
+        try {
+          const { float } = await pipe.generate({ prompt: 'a photo of a cat', seed: 0, float: true });
+          return { float: float!, stats: pipe.graphStats };
+        } finally {
+          await pipe.dispose();
+        }
+      };
+      const plain = await run();
+      const adapted = await run([f]);
+      const off = await run([{ ...f, scale: 0 }]);
+      expect([plain.stats.sessions, plain.stats.fromFiles]).toEqual([2, 2]);
+      // The text encoder still reads its file; the one-step graph (U-Net + decoder) takes its weights from memory.
+      expect([adapted.stats.sessions, adapted.stats.fromFiles]).toEqual([2, 1]);
+      expect(maxAbsDiff(adapted.float, plain.float)).toBeGreaterThan(1e-3);
+      // Merged at scale 0 in memory, the weights are the file's: the same pixels as read from the file.
+      expect(maxAbsDiff(off.float, plain.float)).toBe(0);
+    } finally {
+      model.cleanup();
+    }
   });
 
   describe('errors name the file and what is wrong', () => {
