@@ -27,7 +27,7 @@ interface ImageDataLike {
 }
 
 type Encode<O> = (data: ImageDataLike, options?: Partial<O>) => Promise<ArrayBuffer>;
-type Init = (options?: { wasmBinary?: Uint8Array }) => Promise<unknown>;
+export type Init = (options?: { wasmBinary?: Uint8Array; print?: () => void; printErr?: () => void }) => Promise<unknown> | unknown;
 interface NodeModules {
   readFileSync(path: string): Uint8Array;
   resolve(specifier: string): string;
@@ -44,13 +44,16 @@ function nodeModules(): NodeModules | undefined {
 }
 
 /** Emscripten fetches its .wasm by URL, which Node's fetch cannot do for files: hand Node the bytes instead. */
-async function initCodec(init: Init, wasm: () => Promise<string>): Promise<void> {
+export async function initCodec(init: Init, wasm: () => Promise<string>): Promise<void> {
+  // libjpeg's warnings about damaged files ("Corrupt JPEG data: …") would go to stderr; the caller gets an error or
+  // an image instead.
+  const quiet = { print: () => {}, printErr: () => {} };
   const node = nodeModules();
   if (!node) {
-    await init();
+    await init(quiet);
     return;
   }
-  await init({ wasmBinary: node.readFileSync(node.resolve(await wasm())) });
+  await init({ ...quiet, wasmBinary: node.readFileSync(node.resolve(await wasm())) });
 }
 
 function check(image: RgbaImage, quality: number | undefined, what: string): ImageDataLike {

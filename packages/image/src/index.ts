@@ -9,3 +9,4 @@ export { a1111Parameters, MAX_METADATA_PROMPT, samplerName, sdxsParameters, type
 export { deflate, inflate, InflateLimitError } from './zlib.js';
 export { encodeJpeg, encodeWebp, type EncodeJpegOptions, type EncodeWebpOptions } from './encoders.js';
 export { ImageFormatError, jpegWithComment, MAX_JPEG_COMMENT_CHARS, readUserComment, userCommentTiff, webpWithComment } from './exif.js';
+export { decodeImage, imageInfo, type DecodedImage, type DecodeImageOptions, type ImageFormat, type ImageInfo } from './image-file.js';
