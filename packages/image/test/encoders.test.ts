@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
+import { picture, psnr } from './_pictures.js';
 import jpegJs from 'jpeg-js';
 import exifr from 'exifr';
 import exifReader from 'exif-reader';
@@ -10,31 +11,6 @@ import decodeWebp, { init as initWebpDecode } from '@jsquash/webp/decode.js';
 import { encodeJpeg, encodeWebp, encodePng, ImageFormatError, readUserComment, userCommentTiff, webpWithComment } from '@sdxs/image';
 
 const require = createRequire(new URL('../package.json', import.meta.url));
-
-/** A smooth image with a little texture, as generated images are (not noise, which no lossy codec keeps). */
-function picture(width: number, height: number) {
-  const data = new Uint8ClampedArray(width * height * 4);
-  for (let y = 0; y < height; y++)
-    for (let x = 0; x < width; x++) {
-      const i = 4 * (y * width + x);
-      data[i] = 128 + 100 * Math.sin(x / 9 + y / 13);
-      data[i + 1] = 128 + 90 * Math.cos(x / 7 - y / 17);
-      data[i + 2] = (x * 255) / width;
-      data[i + 3] = 255;
-    }
-  return { width, height, data };
-}
-
-function psnr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let se = 0;
-  let n = 0;
-  for (let i = 0; i < a.length; i++) {
-    if (i % 4 === 3) continue;
-    se += (a[i]! - b[i]!) ** 2;
-    n++;
-  }
-  return 10 * Math.log10((255 * 255) / (se / n));
-}
 
 const TEXT = 'a red cat, 一只猫 🐱\nNegative prompt: blurry\nSteps: 1, Sampler: Euler, CFG scale: 0.0, Seed: 42, Size: 96x64';
 

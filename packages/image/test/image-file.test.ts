@@ -1,31 +1,8 @@
 // Image files users hand in: PNG, JPEG or WebP by their magic bytes, sizes checked from the header before decoding,
 // damaged files refused with an ImageFormatError (never another exception, never a hang).
 import { describe, expect, it } from 'vitest';
+import { picture, psnr } from './_pictures.js';
 import { decodeImage, encodeJpeg, encodePng, encodeWebp, ImageFormatError, imageInfo } from '@sdxs/image';
-
-function picture(width: number, height: number) {
-  const data = new Uint8ClampedArray(width * height * 4);
-  for (let y = 0; y < height; y++)
-    for (let x = 0; x < width; x++) {
-      const i = 4 * (y * width + x);
-      data[i] = 128 + 100 * Math.sin(x / 9 + y / 13);
-      data[i + 1] = 128 + 90 * Math.cos(x / 7 - y / 17);
-      data[i + 2] = (x * 255) / width;
-      data[i + 3] = 255;
-    }
-  return { width, height, data };
-}
-
-function psnr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let se = 0;
-  let n = 0;
-  for (let i = 0; i < a.length; i++) {
-    if (i % 4 === 3) continue;
-    se += (a[i]! - b[i]!) ** 2;
-    n++;
-  }
-  return 10 * Math.log10((255 * 255) / (se / n));
-}
 
 const image = picture(72, 40);
 
