@@ -5,7 +5,7 @@ import { ControlNetPipeline, StableDiffusionPipeline } from '@sdxs/pipeline';
 import { buildControlNetCase, syntheticSketch, type BuiltCase } from '../../../tools/golden/build-controlnet-case.js';
 import type { MaterializedFolder } from '../../../tools/golden/materialize.js';
 import { createNodeRuntime, LocalFolderSource } from '@sdxs/runtime-node';
-import { crc32, decodePng, encodePng } from '@sdxs/image';
+import { crc32, decodeImage, decodePng, encodeJpeg, encodePng, encodeWebp } from '@sdxs/image';
 import { goldenModel, runCli, tempDir } from './cli-helpers.js';
 
 /** An RGB image as the RGBA PNG the CLI reads. */
@@ -44,6 +44,21 @@ describe('sdxs generate --control on the built ControlNet case', () => {
     const ref = (await pipe.generate({ prompt: 'a house', image: sketch, controlMode: 'raw', controlScale: 1, seed: 7 })).images[0]!;
     expect([png.width, png.height]).toEqual([ref.width, ref.height]);
     expect(same(png.data, ref.data)).toBe(true);
+  });
+
+  it('takes the control image as JPEG or WebP too: the same as the pipeline on the decoded file', async () => {
+    writeFileSync(join(work.path, 'control.jpg'), await encodeJpeg(sketch, { quality: 95 }));
+    writeFileSync(join(work.path, 'control.webp'), await encodeWebp(sketch, { lossless: true }));
+    for (const file of ['control.jpg', 'control.webp']) {
+      const r = await runCli(['generate', 'a house', '--model', model, '--seed', '7', '--threads', '2', '--control', file, '--out', `${file}.png`, '-q'], { cwd: work.path });
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      const decoded = await decodeImage(readFileSync(join(work.path, file)));
+      const ref = (await pipe.generate({ prompt: 'a house', image: decoded, controlMode: 'raw', controlScale: 1, seed: 7 })).images[0]!;
+      expect(same(decodePng(readFileSync(join(work.path, `${file}.png`))).data, ref.data)).toBe(true);
+    }
+    // Lossless WebP is the PNG's pixels: the same image as from control.png.
+    expect(same(decodePng(readFileSync(join(work.path, 'control.webp.png'))).data, decodePng(readFileSync(join(work.path, 'raw.png'))).data)).toBe(true);
   });
 
   it('sketch mode defaults to scale 0.8; canny takes its thresholds', async () => {

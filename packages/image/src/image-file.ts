@@ -126,7 +126,7 @@ export async function decodeImage(bytes: Uint8Array, options: DecodeImageOptions
   const info = imageInfo(bytes);
   const max = options.maxPixels ?? DEFAULT_MAX_PIXELS;
   if (info.width < 1 || info.height < 1) throw new ImageFormatError(`corrupt ${info.format.toUpperCase()}: size ${info.width}×${info.height}`);
-  if (info.width * info.height > max) throw new ImageFormatError(`${info.format.toUpperCase()} of ${info.width}×${info.height} is over the ${max}-pixel limit`);
+  if (info.width * info.height > max) throw new ImageFormatError(`${info.format.toUpperCase()} of ${info.width}×${info.height} pixels is over the limit of ${max} pixels`);
   if (info.format === 'png') {
     try {
       const png = decodePng(bytes, { maxPixels: max });

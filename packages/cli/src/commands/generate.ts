@@ -9,7 +9,7 @@ import { COMMON_HELP, numberFlag, parseCommand, seedFlag } from '../args.js';
 import { checkWritable, writeOutput } from '../atomic.js';
 import { anyControlFlag, CONTROL_OPTIONS, controlHelp, controlSettings, strengthFlag, type ControlSettings } from '../conditions.js';
 import { CliError, UsageError } from '../errors.js';
-import { readPngFlag } from '../images.js';
+import { readImageFlag } from '../images.js';
 import type { CliIO } from '../io.js';
 import { embeddedFor, loadControlNetPipeline, loadPipeline, LORA_HELP, LORA_OPTIONS, loraFlags, MODEL_FLAG_HELP, MODEL_HELP, MODEL_OPTIONS, modelFlags, type ModelFlags } from '../model.js';
 import type { DecodedPng } from '@sdxs/image';
@@ -180,7 +180,7 @@ export async function runGenerate(argv: readonly string[], io: CliIO): Promise<n
     const prompt = fromFile !== undefined ? await readPromptFile(fromFile, io) : positionals[0]!;
     if (prompt.length > MAX_PROMPT_CHARS) throw new UsageError(`the prompt is ${prompt.length} characters; at most ${MAX_PROMPT_CHARS} (CLIP reads the first 77 tokens)`, 'generate');
     // Read the image before any download or load: a missing or corrupt file is a usage error, found at once.
-    const image = condition.kind === 'text' ? undefined : await readPngFlag('generate', condition.kind === 'control' ? '--control' : '--init-image', condition.path, io);
+    const image = condition.kind === 'text' ? undefined : await readImageFlag('generate', condition.kind === 'control' ? '--control' : '--init-image', condition.path, io);
     const out = values.out;
     // A path that cannot be written is found now, not after the model is loaded and the images are made.
     await checkWritable(resolve(io.cwd, out ?? '.'), '--out', out ?? '.');

@@ -13,7 +13,7 @@ import { COMMON_HELP, numberFlag, parseCommand, seedFlag } from '../args.js';
 import { checkWritable, writeOutput } from '../atomic.js';
 import { CONTROL_OPTIONS, controlHelp, controlSettings } from '../conditions.js';
 import { UsageError } from '../errors.js';
-import { decodePngFile, readPngFlag } from '../images.js';
+import { decodeImageFile, readImageFlag } from '../images.js';
 import type { CliIO } from '../io.js';
 import { embeddedModels, type EmbeddedModel } from '@sdxs/runtime-node';
 import { encodePng, a1111Parameters, sdxsParameters, type ImageParameters } from '@sdxs/image';
@@ -89,7 +89,7 @@ export async function runSketch(argv: readonly string[], io: CliIO): Promise<num
   if (out === drawing) throw new UsageError('--out must differ from the watched drawing', 'sketch');
   await checkWritable(out, '--out', values.out ?? out);
   // The drawing must be readable at start: a typo in the path is a usage error, not an endless wait.
-  const first = await readPngFlag('sketch', '--watch', values.watch, io);
+  const first = await readImageFlag('sketch', '--watch', values.watch, io);
   const progress = new Reporter(io.stderr, { quiet: values.quiet === true, verbose: values.verbose === true });
   let loaded: LoadedControlNetPipeline | undefined;
   let live: RealtimeStream | undefined;
@@ -136,7 +136,7 @@ function defaultOut(drawing: string): string {
  * inode after the first save. Unchanged bytes (a touch, a second event for one save) render nothing; a file read
  * mid-write fails to decode and is skipped with a warning, since its completing write brings another event.
  */
-function watchDrawing(path: string, onImage: (image: ReturnType<typeof decodePngFile>) => void, progress: Reporter): FSWatcher {
+function watchDrawing(path: string, onImage: (image: Awaited<ReturnType<typeof decodeImageFile>>) => void, progress: Reporter): FSWatcher {
   const name = basename(path);
   let timer: NodeJS.Timeout | undefined;
   let last: Buffer | undefined;
@@ -146,7 +146,7 @@ function watchDrawing(path: string, onImage: (image: ReturnType<typeof decodePng
     // Missing for a moment while an editor replaces it: the rename brings another event.
     if (!bytes || (last && bytes.equals(last))) return;
     try {
-      const image = decodePngFile('sketch', '--watch', path, bytes);
+      const image = await decodeImageFile('sketch', '--watch', path, bytes);
       last = bytes;
       onImage(image);
     } catch (e) {
