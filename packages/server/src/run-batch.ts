@@ -3,8 +3,8 @@
  * seed's generator, so it equals a run of that job alone), img2img jobs one by one. Batches are padded up to a
  * power of two: each batch size is its own graph and session, and padding keeps them to a handful (1, 2, 4, 8…).
  */
-import { oneStepImg2ImgSteps, type GenerateResult } from '@sdxs/pipeline';
-import { a1111Parameters, decodePng, encodePng, sdxsParameters, type ImageParameters } from '@sdxs/image';
+import { MAX_SIDE, oneStepImg2ImgSteps, type GenerateResult } from '@sdxs/pipeline';
+import { a1111Parameters, decodeImage, encodePng, sdxsParameters, type ImageParameters } from '@sdxs/image';
 import { Generator, imageToTensor, resize, tensorToImage, type RawImage } from '@sdxs/tensor';
 import { badRequest } from './errors.js';
 import type { ImageJob, ImageJobResult } from './job.js';
@@ -148,11 +148,14 @@ export async function renderTextBatch(model: ServedModel, jobs: readonly Resolve
   return { images: out.images.slice(0, images), ms: performance.now() - t0 };
 }
 
-/** The initial image of an img2img job, decoded and resized to the job's size (A1111's "just resize"). */
-function initImage(job: ResolvedJob): RawImage {
+/** Largest init image accepted, in pixels (the pipeline's largest side, squared): checked from the file's header. */
+const MAX_INIT_PIXELS = MAX_SIDE * MAX_SIDE;
+
+/** The initial image of an img2img job (PNG, JPEG or WebP), decoded and resized to the job's size (A1111's "just resize"). */
+async function initImage(job: ResolvedJob): Promise<RawImage> {
   let png;
   try {
-    png = decodePng(Buffer.from(job.init!.png, 'base64'));
+    png = await decodeImage(Buffer.from(job.init!.png, 'base64'), { maxPixels: MAX_INIT_PIXELS });
   } catch (e) {
     throw badRequest(`init image: ${e instanceof Error ? e.message : String(e)}`);
   }
@@ -164,7 +167,7 @@ function initImage(job: ResolvedJob): RawImage {
 
 /** Render one img2img job. */
 export async function renderImageJob(model: ServedModel, job: ResolvedJob, signal?: AbortSignal): Promise<Rendered> {
-  const image = initImage(job);
+  const image = await initImage(job);
   const t0 = performance.now();
   const images: RawImage[] = [];
   // One call per image: each image's noise comes from its own seed, as in a run of that image alone.

@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, LocalEngine, type BatchEvent, type ServedModel } from '@sdxs/server';
 import { loadServedModel, pixels, sameBytes } from './helpers.js';
+import { decodeImage, encodeJpeg, encodePng, encodeWebp } from '@sdxs/image';
 
 let model: ServedModel;
 let engine: LocalEngine;
@@ -117,6 +118,28 @@ describe('POST /sdapi/v1/txt2img and img2img (A1111)', () => {
     const broken = await app.inject({ method: 'POST', url: '/sdapi/v1/img2img', payload: { prompt: 'a', init_images: ['bm90IGEgcG5n'] } });
     expect(broken.statusCode).toBe(400);
     expect(broken.json().detail).toMatch(/init image/);
+  });
+
+  it('img2img takes JPEG and WebP init images too; a header claiming 100000² pixels is a 400 before decoding', async () => {
+    const first = await app.inject({ method: 'POST', url: '/sdapi/v1/txt2img', payload: { prompt: 'a blue square on a yellow background', seed: 5 } });
+    const source = pixels(first.json().images[0] as string);
+    const rgba = { width: 64, height: 64, data: new Uint8ClampedArray(source.data.buffer, source.data.byteOffset, source.data.length) };
+    for (const [mime, bytes] of [['image/jpeg', await encodeJpeg(rgba, { quality: 92 })], ['image/webp', await encodeWebp(rgba, { quality: 92 })]] as const) {
+      const init = Buffer.from(bytes).toString('base64');
+      const r = await app.inject({ method: 'POST', url: '/sdapi/v1/img2img', payload: { prompt: 'a blue square on a yellow background', init_images: [`data:${mime};base64,${init}`], denoising_strength: 0.5, seed: 4 } });
+      expect(r.statusCode, r.body).toBe(200);
+      const decoded = await decodeImage(bytes);
+      const expected = await model.pipe.img2img({ prompt: 'a blue square on a yellow background', image: { width: 64, height: 64, data: new Uint8ClampedArray(decoded.data) }, strength: 0.5, seed: 4, guidanceScale: 0 });
+      expect(sameBytes(pixels(r.json().images[0]).data, expected.images[0]!.data), mime).toBe(true);
+    }
+    const huge = Buffer.from(encodePng({ width: 8, height: 8, data: new Uint8Array(256).fill(255) }));
+    huge.writeUInt32BE(100_000, 16);
+    huge.writeUInt32BE(100_000, 20);
+    const t = performance.now();
+    const refused = await app.inject({ method: 'POST', url: '/sdapi/v1/img2img', payload: { prompt: 'a', init_images: [huge.toString('base64')] } });
+    expect(refused.statusCode).toBe(400);
+    expect(refused.json().detail).toMatch(/init image: PNG of 100000×100000 pixels is over the limit/);
+    expect(performance.now() - t).toBeLessThan(1000);
   });
 
   it('refuses width 100000 and batch 10000 with a 400 naming the field', async () => {

@@ -10,7 +10,7 @@ import type { FastifyInstance } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { ControlPixelsOptions } from '@sdxs/control';
 import type { RealtimeStream } from '@sdxs/pipeline';
-import { decodePng, encodePng } from '@sdxs/image';
+import { decodeImage, encodePng } from '@sdxs/image';
 import type { ServerMetrics } from '../metrics.js';
 import type { ServedModel } from '../models.js';
 import { checkSide, type RouteContext } from './common.js';
@@ -85,7 +85,12 @@ export function sketchRoute(app: FastifyInstance, ctx: RouteContext, models: Rea
       })();
     };
 
+    // Messages are handled one after another (a JPEG or WebP decodes asynchronously): frames reach the stream in order.
+    let handling = Promise.resolve();
     socket.on('message', (data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) => {
+      handling = handling.then(() => onMessage(data, isBinary));
+    });
+    const onMessage = async (data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): Promise<void> => {
       const bytes = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
       try {
         if (!isBinary) {
@@ -101,12 +106,12 @@ export function sketchRoute(app: FastifyInstance, ctx: RouteContext, models: Rea
           return;
         }
         if (!stream) throw new RangeError('send the JSON settings ({"prompt": …}) before the first sketch');
-        const png = decodePng(bytes, { maxPixels: ctx.limits.maxSide * ctx.limits.maxSide });
-        stream.push({ width: png.width, height: png.height, data: png.data, channels: 4 });
+        const image = await decodeImage(bytes, { maxPixels: ctx.limits.maxSide * ctx.limits.maxSide });
+        stream.push({ width: image.width, height: image.height, data: image.data, channels: 4 });
       } catch (e) {
         send(socket, { error: e instanceof Error ? e.message : String(e) });
       }
-    });
+    };
     socket.on('close', () => void stream?.close());
   });
 }
