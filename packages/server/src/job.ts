@@ -18,13 +18,17 @@ export interface ImageJob {
   readonly guidanceScale?: number;
   readonly width?: number;
   readonly height?: number;
-  /** img2img: the initial image as base64 PNG, and how much of it to repaint. */
+  /** img2img: the initial image as base64 PNG, JPEG or WebP, and how much of it to repaint. */
   readonly init?: { readonly png: string; readonly strength: number };
+  /** The files to return (default png); JPEG and WebP carry the parameters as the EXIF UserComment. */
+  readonly format?: 'png' | 'jpeg' | 'webp';
+  /** JPEG and WebP quality, 0–100 (default 100, as OpenAI's output_compression). */
+  readonly quality?: number;
 }
 
 /** What a job gives back. */
 export interface ImageJobResult {
-  /** base64 PNG files, with A1111's `parameters` text and the `sdxs` record. */
+  /** base64 files in the job's format (PNG with A1111's `parameters` text and the `sdxs` record; JPEG/WebP with the infotext as EXIF UserComment). */
   readonly images: readonly string[];
   readonly seeds: readonly string[];
   readonly model: string;

@@ -190,7 +190,7 @@ export class LocalEngine implements Engine {
     const event: BatchEvent = { model: model.name, images: rendered.images.length, jobs: batch.length, ms: rendered.ms };
     for (const l of this.#listeners) l(event);
     try {
-      const out = encodeResults(model, jobs, rendered, queueMs, this.#context);
+      const out = await encodeResults(model, jobs, rendered, queueMs, this.#context);
       batch.forEach((p, i) => settle(p, () => p.resolve(out[i]!)));
     } catch (e) {
       const err = asServeError(e);

@@ -4,7 +4,7 @@
  * power of two: each batch size is its own graph and session, and padding keeps them to a handful (1, 2, 4, 8…).
  */
 import { MAX_SIDE, oneStepImg2ImgSteps, type GenerateResult } from '@sdxs/pipeline';
-import { a1111Parameters, decodeImage, encodePng, sdxsParameters, type ImageParameters } from '@sdxs/image';
+import { a1111Parameters, decodeImage, encodeJpeg, encodePng, encodeWebp, sdxsParameters, type ImageParameters } from '@sdxs/image';
 import { Generator, imageToTensor, resize, tensorToImage, type RawImage } from '@sdxs/tensor';
 import { badRequest } from './errors.js';
 import type { ImageJob, ImageJobResult } from './job.js';
@@ -86,21 +86,30 @@ export interface Rendered {
  * The jobs' results from a run: PNGs with their metadata, base64. Done after the engine has moved on to its next
  * run, so this JavaScript work overlaps ONNX Runtime's rather than adding to it.
  */
-export function encodeResults(model: ServedModel, jobs: readonly ResolvedJob[], rendered: Rendered, queueMs: readonly number[], context: RunContext): ImageJobResult[] {
+export async function encodeResults(model: ServedModel, jobs: readonly ResolvedJob[], rendered: Rendered, queueMs: readonly number[], context: RunContext): Promise<ImageJobResult[]> {
   const { images } = rendered;
   const run = { ms: rendered.ms, images: images.length };
   let k = 0;
-  return jobs.map((job, j) => {
-    const pngs: string[] = [];
+  const results: ImageJobResult[] = [];
+  for (const [j, job] of jobs.entries()) {
+    const files: string[] = [];
     const infotexts: string[] = [];
-    job.seeds.forEach((seed, i) => {
+    for (const [i, seed] of job.seeds.entries()) {
       const p = parametersOf(job, model, seed, i, context);
       const infotext = a1111Parameters(p);
       infotexts.push(infotext);
-      pngs.push(Buffer.from(encodePng(images[k++]!, { text: [['parameters', infotext], ['sdxs', sdxsParameters(p)]] })).toString('base64'));
-    });
-    return {
-      images: pngs,
+      const image = images[k++]!;
+      const quality = job.quality ?? 100;
+      const bytes =
+        job.format === 'jpeg'
+          ? await encodeJpeg(image, { quality, comment: infotext })
+          : job.format === 'webp'
+            ? await encodeWebp(image, { quality, comment: infotext })
+            : encodePng(image, { text: [['parameters', infotext], ['sdxs', sdxsParameters(p)]] });
+      files.push(Buffer.from(bytes).toString('base64'));
+    }
+    results.push({
+      images: files,
       seeds: job.seeds,
       model: model.name,
       steps: job.steps,
@@ -111,8 +120,9 @@ export function encodeResults(model: ServedModel, jobs: readonly ResolvedJob[], 
       runMs: run.ms,
       queueMs: queueMs[j] ?? 0,
       infotexts,
-    };
-  });
+    });
+  }
+  return results;
 }
 
 /**

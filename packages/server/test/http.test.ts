@@ -53,6 +53,26 @@ describe('POST /v1/images/generations (OpenAI)', () => {
     expect(models.json().data.map((m: { id: string }) => m.id)).toEqual(['sdxs-micro-1step']);
   });
 
+  it('output_format jpeg and webp: the same image in that format, the parameters in its EXIF UserComment', async () => {
+    const png = pixels((await app.inject({ method: 'POST', url: '/v1/images/generations', payload: { prompt: 'a purple triangle on a green background', seed: 2 } })).json().data[0].b64_json);
+    for (const format of ['jpeg', 'webp'] as const) {
+      const r = await app.inject({ method: 'POST', url: '/v1/images/generations', payload: { prompt: 'a purple triangle on a green background', seed: 2, output_format: format, output_compression: 90, response_format: 'url' } });
+      expect(r.statusCode, r.body).toBe(200);
+      expect(r.json().output_format).toBe(format);
+      const url = r.json().data[0].url as string;
+      expect(url.startsWith(`data:image/${format};base64,`)).toBe(true);
+      const bytes = Buffer.from(url.slice(url.indexOf(',') + 1), 'base64');
+      const decoded = await decodeImage(bytes);
+      expect(decoded.format).toBe(format);
+      expect(decoded.text.parameters).toBe(png.text.parameters);
+      let se = 0;
+      for (let i = 0; i < decoded.data.length; i++) if (i % 4 !== 3) se += (decoded.data[i]! - png.data[i]!) ** 2;
+      expect(10 * Math.log10((255 * 255 * decoded.data.length * 0.75) / se), format).toBeGreaterThan(28);
+    }
+    const bad = await app.inject({ method: 'POST', url: '/v1/images/generations', payload: { prompt: 'a', output_format: 'gif' } });
+    expect(bad.statusCode).toBe(400);
+  });
+
   it('batches concurrent requests into one run, each image still equal to its seed alone', async () => {
     batches.length = 0;
     const prompts = ['a red circle on a blue background', 'a yellow triangle on a black background', 'a blue square on a green background', 'a white circle on a red background', 'a black triangle on a yellow background'];

@@ -1,5 +1,6 @@
 /**
- * OpenAI's images API: `POST /v1/images/generations` (prompt, model, n, size, response_format; `seed`,
+ * OpenAI's images API: `POST /v1/images/generations` (prompt, model, n, size, response_format, output_format png|jpeg|webp,
+ * output_compression; `seed`,
  * `negative_prompt`, `steps` and `guidance_scale` as extensions) and `GET /v1/models`. Errors in OpenAI's shape,
  * `{ error: { message, type, param, code } }`, so its SDKs raise them as they would the real API's.
  */
@@ -14,6 +15,8 @@ interface GenerationsBody {
   n?: number;
   size?: string;
   response_format?: 'b64_json' | 'url';
+  output_format?: 'png' | 'jpeg' | 'webp';
+  output_compression?: number;
   seed?: number | string;
   negative_prompt?: string;
   steps?: number;
@@ -36,6 +39,8 @@ export function openAiRoutes(app: FastifyInstance, ctx: RouteContext): void {
       n: { type: 'integer' },
       size: { type: 'string', maxLength: 32 },
       response_format: { type: 'string', enum: ['b64_json', 'url'] },
+      output_format: { type: 'string', enum: ['png', 'jpeg', 'webp'] },
+      output_compression: { type: 'integer', minimum: 0, maximum: 100 },
       seed: seedSchema,
       negative_prompt: { type: 'string', maxLength: ctx.limits.maxPromptChars },
       steps: { type: 'integer', minimum: 1, maximum: ctx.limits.maxSteps },
@@ -65,16 +70,19 @@ export function openAiRoutes(app: FastifyInstance, ctx: RouteContext): void {
         ...(b.guidance_scale !== undefined ? { guidanceScale: b.guidance_scale } : {}),
         ...(width !== undefined ? { width } : {}),
         ...(height !== undefined ? { height } : {}),
+        ...(b.output_format !== undefined ? { format: b.output_format } : {}),
+        ...(b.output_compression !== undefined ? { quality: b.output_compression } : {}),
       },
       reply,
     );
     // No file hosting: a `url` is a data: URL, which browsers and fetch() read like any other.
     const url = b.response_format === 'url';
+    const format = b.output_format ?? 'png';
     return {
       created: Math.floor(Date.now() / 1000),
-      data: result.images.map((png, i) => ({ ...(url ? { url: `data:image/png;base64,${png}` } : { b64_json: png }), revised_prompt: b.prompt, seed: result.seeds[i] })),
+      data: result.images.map((file, i) => ({ ...(url ? { url: `data:image/${format};base64,${file}` } : { b64_json: file }), revised_prompt: b.prompt, seed: result.seeds[i] })),
       size: `${result.width}x${result.height}`,
-      output_format: 'png',
+      output_format: format,
     };
   });
 
