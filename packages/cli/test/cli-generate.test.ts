@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StableDiffusionPipeline } from '@sdxs/pipeline';
 import { createNodeRuntime, LocalFolderSource } from '@sdxs/runtime-node';
-import { decodePng, readPngText } from '@sdxs/image';
+import { decodeImage, decodePng, readPngText } from '@sdxs/image';
 import { cliVersion } from '../src/version.js';
 import type { MaterializedFolder } from '../../../tools/golden/materialize.js';
 import { goldenModel, runCli, tempDir } from './cli-helpers.js';
@@ -79,6 +79,16 @@ describe('sdxs generate on the golden model folder', () => {
     const png = decodePng(readFileSync(join(work.path, 'iso.png')));
     expect(Buffer.from(png.data).equals(Buffer.from(expected.images[0]!.data))).toBe(true);
     expect(JSON.parse(png.text.sdxs!)).toMatchObject({ execution_provider: 'cpu' });
+  });
+
+  it('an --out ending in .jpg or .webp writes that format, with the parameters as its EXIF UserComment', async () => {
+    for (const name of ['cat.jpg', 'cat.webp']) {
+      const r = await runCli(['generate', 'a dog', '--model', model.path, '--seed', '7', '--threads', '2', '--out', name, '-q'], { cwd: work.path });
+      expect(r.code).toBe(0);
+      const file = await decodeImage(readFileSync(join(work.path, name)));
+      expect(file.format).toBe(name.endsWith('.jpg') ? 'jpeg' : 'webp');
+      expect(file.text.parameters).toMatch(/^a dog\nSteps: 1, Sampler: .*, Seed: 7, Size: 128x128, Model: model, Version: sdxs /);
+    }
   });
 
   it('takes a negative --seed as torch.manual_seed does (−1 is 2^64 − 1), with or without "="', async () => {

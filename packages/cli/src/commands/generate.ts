@@ -4,7 +4,7 @@
  */
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { dirname, extname, join, resolve } from 'node:path';
-import { checkRequest, MAX_PROMPT_CHARS, type GenerateRequest, type GenerateResult, type LoraFile } from '@sdxs/pipeline';
+import { checkRequest, MAX_PROMPT_CHARS, type GenerateRequest, type GenerateResult, type GeneratedImage, type LoraFile } from '@sdxs/pipeline';
 import { COMMON_HELP, numberFlag, parseCommand, seedFlag } from '../args.js';
 import { checkWritable, writeOutput } from '../atomic.js';
 import { anyControlFlag, CONTROL_OPTIONS, controlHelp, controlSettings, strengthFlag, type ControlSettings } from '../conditions.js';
@@ -29,7 +29,8 @@ Options:
       --height <px>        image height
       --batch <n>          images to generate at once (out-1.png, out-2.png, …)
       --prompt-file <path> read the prompt from a file ("-": standard input) instead of the argument
-  -o, --out <file.png>     output file, or a folder for sdxs-<seed>.png (default: the current folder)
+  -o, --out <file.png>     output file, or a folder for sdxs-<seed>.png (default: the current folder); a .jpg,
+                           .jpeg or .webp name writes that format, the parameters in its EXIF UserComment
 
 Image conditions:
       --control <img.png>  steer the image with a ControlNet and this control image (resized to the output;
@@ -126,6 +127,14 @@ async function readPromptFile(path: string, io: CliIO): Promise<string> {
 async function outputPath(out: string, seed: bigint): Promise<string> {
   const isDir = await stat(out).then((s) => s.isDirectory(), () => false);
   return isDir ? join(out, `sdxs-${seed}.png`) : out;
+}
+
+/** The file for `path`'s extension: JPEG or WebP (quality 95, the infotext as EXIF UserComment), else PNG. */
+function fileBytes(image: GeneratedImage, path: string): Promise<Uint8Array> | Uint8Array {
+  const ext = extname(path).toLowerCase();
+  if (ext === '.jpg' || ext === '.jpeg') return image.toJpeg({ quality: 95 });
+  if (ext === '.webp') return image.toWebp({ quality: 95 });
+  return image.toPng();
 }
 
 /** out.png → out-1.png, out-2.png… for a batch; the name itself for one image. */
@@ -299,8 +308,7 @@ async function generateFiles(job: GenerateJob, io: CliIO, progress: Reporter): P
     await mkdir(dirname(out), { recursive: true });
     for (const [i, image] of result.images.entries()) {
       // The image knows its parameters (model name from the load, seed, steps, …): A1111's text and the sdxs record.
-      const png = image.toPng();
-      await writeOutput(paths[i]!, png);
+      await writeOutput(paths[i]!, await fileBytes(image, paths[i]!));
       io.stdout.write(`${paths[i]}\n`);
     }
     progress.line(`${result.images.length} image(s) of ${first.width}×${first.height}, seed ${seed}, in ${formatMs(result.timings.totalMs)}`);
