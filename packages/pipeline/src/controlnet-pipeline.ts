@@ -6,12 +6,8 @@
  * TypeScript, then the decode graph. The text-to-image pipeline underneath holds the sessions and caches.
  */
 import { channelsOf, controlNetUNetConfig, parseControlNetConfig, prepareControlImage, type ControlNetConfig, type ControlPixelsOptions, type Pixels } from '@sdxs/control';
-import type { AnyScheduler } from '@sdxs/schedulers';
-import { Tensor, type ModelSource, type RawImage, type Runtime, type Session } from '@sdxs/tensor';
+import { Tensor, type ModelSource, type RawImage, type Runtime } from '@sdxs/tensor';
 import { unetResidualShapes } from '@sdxs/unet';
-import { FINITE_CHECKS, throwIfNotFinite, throwIfTensorNotFinite } from './finite.js';
-import { canonicalJson } from './cache/graph-key.js';
-import { decodeGraph, VAE_COMPONENTS, type ImageGraphShape } from './graphs/builders.js';
 import {
   CONTROLNET_IMAGE_COMPONENTS,
   CONTROLNET_UNET_COMPONENTS,
@@ -20,17 +16,16 @@ import {
   controlNetUNetStepGraph,
   type ControlledUNetSide,
 } from './graphs/controlnet-step.js';
-import { loadComponents, newScheduler, type PipelineComponents } from './model/components.js';
+import { loadComponents, type PipelineComponents } from './model/components.js';
 import { closeWeights, openComponentWeights } from './model/weights.js';
 import type { PipelineInfo } from './info.js';
 import { StableDiffusionPipeline, type GenerateResult, type LoadOptions } from './pipeline.js';
 import { createRealtimeStream, type RealtimeOptions, type RealtimeStream } from './realtime.js';
-import { checkRequest, type CheckedRequest, type GenerateRequest } from './request.js';
-import { concatRows, repeatRows, scaleTensor } from './tensors.js';
-import { runUnlessAborted, throwIfAborted } from './call.js';
+import { checkRequest, type GenerateRequest } from './request.js';
+import { repeatRows } from './tensors.js';
 import { graphTarget } from './target.js';
+import { composeGenerate } from './compose.js';
 import { fromPretrainedParts, type PretrainedOptions } from './pretrained.js';
-import type { ProgressCallback } from './progress.js';
 
 /** Where the ControlNet is: a folder with `config.json` at its root or in `controlnet/`, or a source and a folder. */
 export type ControlNetLocation = ModelSource | { readonly source: ModelSource; readonly dir: string };
@@ -183,9 +178,7 @@ export class ControlNetPipeline {
    * const { images } = await pipe.generate({ prompt: 'a house', image: edges, controlScale: 0.8, seed: 0 });
    */
   async generate(request: ControlNetRequest): Promise<GenerateResult> {
-    const t0 = performance.now();
-    const c = this.components;
-    const f = c.vae.spatialFactor;
+    const f = this.components.vae.spatialFactor;
     if (typeof request !== 'object' || request === null) throw new TypeError('generate: expected a request object');
     if (typeof request.image !== 'object' || request.image === null) throw new TypeError('generate: "image" (the control image) is required');
     channelsOf(request.image, 'control image');
@@ -194,62 +187,24 @@ export class ControlNetPipeline {
     // get_default_height_width: the control image's size, rounded down to a multiple of the VAE's factor.
     const fallback = (v: number) => Math.max(f, v - (v % f));
     const r = this.base.checkRequest(request, { width: fallback(request.image.width), height: fallback(request.image.height) });
-    const progress = this.base.progressOf(r);
     if (r.output !== 'image') throw new RangeError(`generate: "output" 'latents' is for text-to-image (StableDiffusionPipeline.generate), not ControlNet`);
-
-    const scheduler = newScheduler(c);
-    scheduler.setTimesteps(r.steps);
-    const tEncode = performance.now();
-    const context = await this.#context(r);
-    const encodeMs = performance.now() - tEncode;
-    throwIfAborted(r.signal);
-    const shape: ImageGraphShape = { batch: r.batch, latentHeight: r.height / f, latentWidth: r.width / f, guidance: r.guidance };
     // prepare_image: the control image resized and in [0, 1], repeated for every image of the batch.
     const cond = repeatRows(prepareControlImage(request.image, { ...request.controlOptions, mode: request.controlMode ?? 'raw', width: r.width, height: r.height }), r.batch);
-    const noise = r.generator.randn([r.batch, c.unetConfig.in_channels, shape.latentHeight, shape.latentWidth]);
-    const feeds: Record<string, Tensor> = {
-      encoder_hidden_states: context,
-      controlnet_cond: cond,
-      conditioning_scale: new Tensor('float32', [], Float32Array.of(scale)),
-      ...(r.guidance ? { guidance_scale: new Tensor('float32', [], Float32Array.of(r.guidanceScale)) } : {}),
-    };
-    const latents = scaleTensor(noise, scheduler.initNoiseSigma);
-    const outputs = [...(r.float ? ['rgba', 'image'] : ['rgba']), FINITE_CHECKS.vae];
-
-    const fused = r.steps === 1 && this.#fuse;
-    const tRun = performance.now();
-    let result: Record<string, Tensor>;
-    let decodeMs = 0;
-    if (fused) result = await this.#oneStep(scheduler, r, shape, { ...feeds, latents }, [...outputs, FINITE_CHECKS.unet], progress);
-    else {
-      const final = await this.base.runGraph(
-        'controlnet-unet-step',
-        { ...shape, controlnet: true },
-        () => controlNetUNetStepGraph(this.#side(), shape, this.base.settings),
-        CONTROLNET_UNET_COMPONENTS,
-        (s) => this.#steps(s, scheduler, r, latents, feeds, progress),
-        progress,
-      );
-      throwIfTensorNotFinite(final, 'unet', this.#checkedDirs().unet, this.base.settings.dtype === 'float16');
-      const tDecode = performance.now();
-      const decodeShape = { batch: shape.batch, latentHeight: shape.latentHeight, latentWidth: shape.latentWidth };
-      result = await this.base.runGraph('decode', decodeShape, () => decodeGraph(c.vae, decodeShape, this.base.settings), VAE_COMPONENTS, (s) => runUnlessAborted(s, { latents: final }, outputs, r.signal), progress);
-      decodeMs = performance.now() - tDecode;
-      progress?.({ stage: 'decode', ms: decodeMs });
-    }
-    const denoiseMs = performance.now() - tRun - decodeMs;
-    throwIfNotFinite(result, this.#checkedDirs(), this.base.settings.dtype === 'float16');
-    const rgba = result.rgba;
-    if (!rgba || rgba.dtype !== 'uint8') throw new Error(`the image graph returned ${rgba ? rgba.dtype : 'no'} rgba output`);
-    const image = result.image;
-    return {
-      images: this.base.images(rgba, r),
-      ...(r.float && image && image.data instanceof Float32Array ? { float: new Tensor('float32', image.shape, image.data) } : {}),
-      ...(r.seed !== undefined ? { seed: r.seed } : {}),
-      fused,
-      timings: { encodeMs, denoiseMs, decodeMs, totalMs: performance.now() - t0 },
-    };
+    const side = this.#side();
+    const settings = this.base.settings;
+    return composeGenerate(
+      this.base,
+      r,
+      {
+        oneStep: { kind: 'controlnet-one-step', components: CONTROLNET_IMAGE_COMPONENTS, build: (step, shape) => controlNetOneStepGraph(side, this.components.vae, step, shape, settings) },
+        unetStep: { kind: 'controlnet-unet-step', components: CONTROLNET_UNET_COMPONENTS, key: (shape) => ({ ...shape, controlnet: true }), build: (shape) => controlNetUNetStepGraph(side, shape, settings) },
+        feeds: { controlnet_cond: cond, conditioning_scale: new Tensor('float32', [], Float32Array.of(scale)) },
+        dirs: this.#checkedDirs(),
+      },
+      this.#fuse,
+    );
   }
+
 
   /**
    * A stream for drawing apps: push control images as they change, read images as they are ready. Only the newest
@@ -294,42 +249,5 @@ export class ControlNetPipeline {
   #side(): ControlledUNetSide {
     const c = this.components;
     return { config: c.unetConfig, contextDim: c.textConfig.hidden_size, contextLength: c.tokenizer.maxLength, controlnet: this.controlnetConfig };
-  }
-
-  /** encoder_hidden_states: [negatives × N, prompts × N] with guidance, else prompts × N (encode_prompt). */
-  async #context(r: CheckedRequest): Promise<Tensor<'float32'>> {
-    const cond = repeatRows(await this.base.encodePrompt(r.prompts, r), r.numImagesPerPrompt);
-    if (!r.guidance) return cond;
-    return concatRows(repeatRows(await this.base.encodePrompt(r.negativePrompts, r), r.numImagesPerPrompt), cond);
-  }
-
-  async #oneStep(scheduler: AnyScheduler, r: CheckedRequest, shape: ImageGraphShape, feeds: Record<string, Tensor>, outputs: string[], progress: ProgressCallback | undefined) {
-    const t = scheduler.timesteps[0]!;
-    const c = scheduler.stepCoefficients(t);
-    const step = { timestep: c.timestep, inputDivisor: c.inputDivisor, x0Coef: c.x0Coef, prevCoef: c.prevCoef };
-    const build = () => controlNetOneStepGraph(this.#side(), this.components.vae, step, shape, this.base.settings);
-    const latents = feeds.latents!;
-    // A stochastic step draws its noise after the latents, from the same generator, as diffusers' step() does.
-    const all = c.prevCoef.noise !== 0 ? { ...feeds, noise: r.generator.randn([...latents.shape]) } : feeds;
-    const t0 = performance.now();
-    const out = await this.base.runGraph('controlnet-one-step', { ...shape, step: JSON.parse(canonicalJson(step)) }, build, CONTROLNET_IMAGE_COMPONENTS, (s) => runUnlessAborted(s, all, outputs, r.signal), progress);
-    progress?.({ stage: 'step', step: 1, steps: 1, timestep: t, ms: performance.now() - t0, fused: true });
-    return out;
-  }
-
-  async #steps(session: Session, scheduler: AnyScheduler, r: CheckedRequest, latents: Tensor<'float32'>, feeds: Record<string, Tensor>, progress: ProgressCallback | undefined): Promise<Tensor<'float32'>> {
-    const timesteps = scheduler.timesteps;
-    let x = latents;
-    for (let i = 0; i < timesteps.length; i++) {
-      const t = timesteps[i]!;
-      const t0 = performance.now();
-      const sample = scheduler.scaleModelInput(x, t);
-      const out = await runUnlessAborted(session, { ...feeds, sample, timestep: new Tensor('float32', [], Float32Array.of(t)) }, ['noise_pred'], r.signal);
-      const eps = out.noise_pred;
-      if (!eps || !(eps.data instanceof Float32Array)) throw new Error('the ControlNet U-Net graph returned no float32 noise_pred');
-      x = scheduler.step(new Tensor('float32', eps.shape, eps.data), t, x, { generator: r.generator }).prevSample;
-      progress?.({ stage: 'step', step: i + 1, steps: timesteps.length, timestep: t, ms: performance.now() - t0 });
-    }
-    return x;
   }
 }

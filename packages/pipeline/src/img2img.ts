@@ -10,14 +10,14 @@
 import type { AnyScheduler } from '@sdxs/schedulers';
 import { imagesToTensor, Tensor, type ImageInput } from '@sdxs/tensor';
 import { canonicalJson } from './cache/graph-key.js';
-import { FINITE_CHECKS, throwIfNotFinite } from './finite.js';
+import { FINITE_CHECKS } from './finite.js';
 import { IMAGE_COMPONENTS, VAE_COMPONENTS, type ImageGraphShape } from './graphs/builders.js';
 import { img2imgGraph, type Img2ImgStep } from './graphs/img2img-step.js';
 import { newScheduler } from './model/components.js';
 import type { GenerateResult, StableDiffusionPipeline } from './pipeline.js';
-import { MAX_STEPS, type CheckedRequest, type GenerateRequest } from './request.js';
-import { concatRows, repeatRows } from './tensors.js';
+import { MAX_STEPS, type GenerateRequest } from './request.js';
 import { runUnlessAborted, throwIfAborted } from './call.js';
+import { foldedStepAt, imageResult } from './compose.js';
 
 /** A text-to-image request's fields (latents output aside: img2img always decodes) plus the initial image. */
 export interface Img2ImgRequest extends Omit<GenerateRequest, 'output'> {
@@ -117,7 +117,7 @@ export async function img2img(pipe: StableDiffusionPipeline, request: Img2ImgReq
   const latentShape = [r.batch, c.vae.latentChannels, shape.latentHeight, shape.latentWidth];
   const tEncode = performance.now();
   const feeds: Record<string, Tensor> = { init_image: pixels };
-  if (plan.steps === 1) feeds.encoder_hidden_states = await context(pipe, r);
+  if (plan.steps === 1) feeds.encoder_hidden_states = await pipe.context(r);
   const encodeMs = plan.steps === 1 ? performance.now() - tEncode : 0;
   throwIfAborted(r.signal);
   // prepare_latents' draws, in diffusers' order: the posterior sample (AutoencoderKL), then add_noise's noise.
@@ -138,32 +138,15 @@ export async function img2img(pipe: StableDiffusionPipeline, request: Img2ImgReq
   const result = await pipe.runGraph(kind, key, build, denoise ? IMAGE_COMPONENTS : VAE_COMPONENTS, (s) => runUnlessAborted(s, feeds, outputs, r.signal), progress);
   const denoiseMs = performance.now() - tRun;
   if (denoise) progress?.({ stage: 'step', step: 1, steps: 1, timestep: plan.timesteps[0]!, ms: denoiseMs, fused: true });
-  throwIfNotFinite(result, pipe.componentDirs, pipe.settings.dtype === 'float16');
-  const rgba = result.rgba;
-  if (!rgba || rgba.dtype !== 'uint8') throw new Error(`the img2img graph returned ${rgba ? rgba.dtype : 'no'} rgba output`);
-  const out = result.image;
-  return {
-    images: pipe.images(rgba, r),
-    ...(r.float && out && out.data instanceof Float32Array ? { float: new Tensor('float32', out.shape, out.data) } : {}),
-    ...(r.seed !== undefined ? { seed: r.seed } : {}),
-    fused: true,
-    timings: { encodeMs, denoiseMs, decodeMs: 0, totalMs: performance.now() - t0 },
-  };
+  return imageResult(pipe, r, result, pipe.componentDirs, true, { encodeMs, denoiseMs, decodeMs: 0, totalMs: performance.now() - t0 });
 }
 
 /** The folded step at `t` and add_noise's two coefficients there, read off the scheduler itself. */
 function stepAt(scheduler: AnyScheduler, t: number): Img2ImgStep {
-  const k = scheduler.stepCoefficients(t);
   // add_noise is linear in (original, noise): probing it with unit values gives the scheduler's own float32 scalars.
   const one = (v: number) => new Tensor('float32', [1, 1, 1, 1], Float32Array.of(v));
   const original = scheduler.addNoise(one(1), one(0), t).data[0]!;
   const noise = scheduler.addNoise(one(0), one(1), t).data[0]!;
-  return { step: { timestep: k.timestep, inputDivisor: k.inputDivisor, x0Coef: k.x0Coef, prevCoef: k.prevCoef }, addNoise: { original, noise } };
+  return { step: foldedStepAt(scheduler, t), addNoise: { original, noise } };
 }
 
-/** encoder_hidden_states for the batch (negatives first with guidance), as encode_prompt repeats them. */
-async function context(pipe: StableDiffusionPipeline, r: CheckedRequest): Promise<Tensor<'float32'>> {
-  const cond = repeatRows(await pipe.encodePrompt(r.prompts, r), r.numImagesPerPrompt);
-  if (!r.guidance) return cond;
-  return concatRows(repeatRows(await pipe.encodePrompt(r.negativePrompts, r), r.numImagesPerPrompt), cond);
-}

@@ -7,10 +7,10 @@
  * TypeScript, then a decode graph. The text encoder is its own graph, and its outputs are cached per prompt.
  */
 import type { Graph, LoweringOverrides, Target } from '@sdxs/graph';
-import type { AnyScheduler, SchedulerClassName } from '@sdxs/schedulers';
+import type { SchedulerClassName } from '@sdxs/schedulers';
 import { Tensor, type ModelSource, type Runtime, type Session } from '@sdxs/tensor';
 import type { GraphCache } from './cache/graph-cache.js';
-import { canonicalJson, type GraphKeyParts, type WeightFileIdentity } from './cache/graph-key.js';
+import type { GraphKeyParts, WeightFileIdentity } from './cache/graph-key.js';
 import {
   decodeGraph,
   IMAGE_COMPONENTS,
@@ -24,24 +24,24 @@ import {
   type ImageGraphShape,
 } from './graphs/builders.js';
 import type { ComponentPrefix } from './graphs/packed-graph.js';
-import { loadComponents, newScheduler, type PipelineComponents } from './model/components.js';
+import { loadComponents, type PipelineComponents } from './model/components.js';
 import { closeWeights, type ComponentWeights } from './model/weights.js';
 import type { LoraAdapter } from './lora/load.js';
 import { img2img, type Img2ImgRequest } from './img2img.js';
 import { pipelineInfo, type PipelineInfo } from './info.js';
 import { checkGraphWeights } from './model/check-weights.js';
-import { FINITE_CHECKS, throwIfNotFinite, throwIfTensorNotFinite } from './finite.js';
 import type { ProgressCallback } from './progress.js';
 import { PromptEmbeddingCache } from './prompt-cache.js';
 import { PromptEncoder } from './prompt-encoder.js';
 import { checkRequest, type CheckedRequest, type GenerateRequest, type RequestDefaults } from './request.js';
-import { progressTo, runUnlessAborted, throwIfAborted } from './call.js';
+import { progressTo, runUnlessAborted } from './call.js';
 import { generatedImages, type GeneratedImage } from './images.js';
 import { graphTarget } from './target.js';
 import { SDXS_VERSION } from './version.js';
+import { composeGenerate } from './compose.js';
 import { fromPretrainedParts, type PretrainedOptions } from './pretrained.js';
 import { GraphSessions, type GraphSessionStats } from './runtime/graph-sessions.js';
-import { concatRows, repeatRows, scaleTensor, splitImages } from './tensors.js';
+import { concatRows, repeatRows, splitImages } from './tensors.js';
 
 export interface LoadOptions {
   /**
@@ -298,68 +298,17 @@ export class StableDiffusionPipeline {
   generate(request: GenerateRequest): Promise<GenerateResult>;
   async generate(request: GenerateRequest): Promise<GenerateResult> {
     this.#alive();
-    const t0 = performance.now();
-    const r = this.checkRequest(request);
-    const progress = this.progressOf(r);
-    const scheduler = newScheduler(this.components);
-    scheduler.setTimesteps(r.steps);
-
-    const tEncode = performance.now();
-    const context = await this.#context(r);
-    const encodeMs = performance.now() - tEncode;
-    throwIfAborted(r.signal);
-
-    const f = this.components.vae.spatialFactor;
-    const shape: ImageGraphShape = { batch: r.batch, latentHeight: r.height / f, latentWidth: r.width / f, guidance: r.guidance };
-    // prepare_latents: randn(generator) of [B, C, H/8, W/8], then × init_noise_sigma (a float32 multiply).
-    const noise = r.generator.randn([r.batch, this.components.unetConfig.in_channels, shape.latentHeight, shape.latentWidth]);
-    const latents = scaleTensor(noise, scheduler.initNoiseSigma);
-    const outputs = [...(r.float ? ['rgba', 'image'] : ['rgba']), FINITE_CHECKS.vae];
-
-    let result: Record<string, Tensor>;
-    let denoiseMs: number;
-    let decodeMs = 0;
-    // The fused graph ends in pixels, so latents come from the unfused path (same numbers, see sampling.test.ts).
-    const fused = r.steps === 1 && this.#fuse && r.output === 'image';
-    if (r.output === 'latents') {
-      const tRun = performance.now();
-      const denoised = await this.#sample(scheduler, r, shape, latents, context, progress);
-      this.#throwIfNotFinite(denoised, 'unet');
-      const denoiseMs = performance.now() - tRun;
-      return {
-        images: [],
-        latents: { noise, denoised },
-        ...(r.seed !== undefined ? { seed: r.seed } : {}),
-        fused,
-        timings: { encodeMs, denoiseMs, decodeMs: 0, totalMs: performance.now() - t0 },
-      };
-    }
-    if (fused) {
-      const tRun = performance.now();
-      result = await this.#oneStep(scheduler, r, shape, latents, context, [...outputs, FINITE_CHECKS.unet], progress);
-      denoiseMs = performance.now() - tRun;
-    } else {
-      const tRun = performance.now();
-      const final = await this.#sample(scheduler, r, shape, latents, context, progress);
-      this.#throwIfNotFinite(final, 'unet');
-      denoiseMs = performance.now() - tRun;
-      const tDecode = performance.now();
-      const decodeShape = { batch: shape.batch, latentHeight: shape.latentHeight, latentWidth: shape.latentWidth };
-      result = await this.#use('decode', decodeShape, () => decodeGraph(this.components.vae, decodeShape, this.settings), VAE_COMPONENTS, (s) => runUnlessAborted(s, { latents: final }, outputs, r.signal), progress);
-      decodeMs = performance.now() - tDecode;
-      progress?.({ stage: 'decode', ms: decodeMs });
-    }
-    throwIfNotFinite(result, this.componentDirs, this.settings.dtype === 'float16');
-    const rgba = result.rgba;
-    if (!rgba || rgba.dtype !== 'uint8') throw new Error(`the image graph returned ${rgba ? rgba.dtype : 'no'} rgba output`);
-    const image = result.image?.data;
-    return {
-      images: this.images(rgba, r),
-      ...(r.float && image instanceof Float32Array ? { float: new Tensor('float32', result.image!.shape, image) } : {}),
-      ...(r.seed !== undefined ? { seed: r.seed } : {}),
-      fused,
-      timings: { encodeMs, denoiseMs, decodeMs, totalMs: performance.now() - t0 },
-    };
+    const side = this.#unetSide();
+    return composeGenerate(
+      this,
+      this.checkRequest(request),
+      {
+        oneStep: { kind: 'one-step', components: IMAGE_COMPONENTS, build: (step, shape) => oneStepGraph(side, this.components.vae, step, shape, this.settings) },
+        unetStep: { kind: 'unet-step', components: UNET_COMPONENTS, key: (shape) => ({ ...shape }), build: (shape) => unetStepGraph(side, shape, this.settings) },
+        dirs: this.componentDirs,
+      },
+      this.#fuse,
+    );
   }
 
   /**
@@ -424,8 +373,8 @@ export class StableDiffusionPipeline {
     if (this.#disposed) throw new Error('StableDiffusionPipeline: used after dispose()');
   }
 
-  /** encoder_hidden_states for the batch: [negatives × N, prompts × N] with guidance, else prompts × N. */
-  async #context(r: CheckedRequest): Promise<Tensor<'float32'>> {
+  /** encoder_hidden_states for the batch: [negatives × N, prompts × N] with guidance, else prompts × N (encode_prompt). */
+  async context(r: CheckedRequest): Promise<Tensor<'float32'>> {
     const cond = repeatRows(await this.encodePrompt(r.prompts, r), r.numImagesPerPrompt);
     if (!r.guidance) return cond;
     const uncond = repeatRows(await this.encodePrompt(r.negativePrompts, r), r.numImagesPerPrompt);
@@ -437,10 +386,6 @@ export class StableDiffusionPipeline {
     const w = this.components.weights;
     const id = this.components.source.id;
     return { unet: `${id}/${w.unet.dir}`, vae: `${id}/${w.vae.dir}`, text_encoder: `${id}/${w.text_encoder.dir}` };
-  }
-
-  #throwIfNotFinite(latents: Tensor<'float32'>, component: 'unet'): void {
-    throwIfTensorNotFinite(latents, component, this.componentDirs[component], this.settings.dtype === 'float16');
   }
 
   #unetSide() {
@@ -476,43 +421,5 @@ export class StableDiffusionPipeline {
   #textEncoder<T>(fn: (s: Session) => Promise<T>, onProgress: ProgressCallback | undefined): Promise<T> {
     const length = this.components.tokenizer.maxLength;
     return this.#use('text-encoder', { length }, () => textEncoderGraph(this.components.textConfig, length, this.settings), TEXT_COMPONENTS, fn, onProgress);
-  }
-
-  async #oneStep(scheduler: AnyScheduler, r: CheckedRequest, shape: ImageGraphShape, latents: Tensor<'float32'>, context: Tensor<'float32'>, outputs: string[], progress: ProgressCallback | undefined) {
-    const t = scheduler.timesteps[0]!;
-    const c = scheduler.stepCoefficients(t);
-    const step = { timestep: c.timestep, inputDivisor: c.inputDivisor, x0Coef: c.x0Coef, prevCoef: c.prevCoef };
-    // Identical coefficients give identical graphs whatever scheduler produced them: key on the numbers.
-    const build = () => oneStepGraph(this.#unetSide(), this.components.vae, step, shape, this.settings);
-    const feeds: Record<string, Tensor> = { latents, encoder_hidden_states: context };
-    if (r.guidance) feeds.guidance_scale = new Tensor('float32', [], Float32Array.of(r.guidanceScale));
-    // A stochastic step draws its noise after the latents, from the same generator, as diffusers' step() does.
-    if (c.prevCoef.noise !== 0) feeds.noise = r.generator.randn([...latents.shape]);
-    const t0 = performance.now();
-    const out = await this.#use('one-step', { ...shape, step: JSON.parse(canonicalJson(step)) }, build, IMAGE_COMPONENTS, (s) => runUnlessAborted(s, feeds, outputs, r.signal), progress);
-    progress?.({ stage: 'step', step: 1, steps: 1, timestep: t, ms: performance.now() - t0, fused: true });
-    return out;
-  }
-
-  #sample(scheduler: AnyScheduler, r: CheckedRequest, shape: ImageGraphShape, latents: Tensor<'float32'>, context: Tensor<'float32'>, progress: ProgressCallback | undefined): Promise<Tensor<'float32'>> {
-    const build = () => unetStepGraph(this.#unetSide(), shape, this.settings);
-    return this.#use('unet-step', { ...shape }, build, UNET_COMPONENTS, (session) => this.#steps(session, scheduler, r, latents, context, progress), progress);
-  }
-
-  async #steps(session: Session, scheduler: AnyScheduler, r: CheckedRequest, latents: Tensor<'float32'>, context: Tensor<'float32'>, progress: ProgressCallback | undefined): Promise<Tensor<'float32'>> {
-    const guidance: Record<string, Tensor> = r.guidance ? { guidance_scale: new Tensor('float32', [], Float32Array.of(r.guidanceScale)) } : {};
-    const timesteps = scheduler.timesteps;
-    let x = latents;
-    for (let i = 0; i < timesteps.length; i++) {
-      const t = timesteps[i]!;
-      const t0 = performance.now();
-      const sample = scheduler.scaleModelInput(x, t);
-      const out = await runUnlessAborted(session, { sample, timestep: new Tensor('float32', [], Float32Array.of(t)), encoder_hidden_states: context, ...guidance }, ['noise_pred'], r.signal);
-      const eps = out.noise_pred;
-      if (!eps || !(eps.data instanceof Float32Array)) throw new Error('the U-Net graph returned no float32 noise_pred');
-      x = scheduler.step(new Tensor('float32', eps.shape, eps.data), t, x, { generator: r.generator }).prevSample;
-      progress?.({ stage: 'step', step: i + 1, steps: timesteps.length, timestep: t, ms: performance.now() - t0 });
-    }
-    return x;
   }
 }

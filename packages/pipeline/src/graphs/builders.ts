@@ -117,18 +117,33 @@ export function oneStepGraph(u: UNetSide, vae: PipelineVae, step: OneStep, shape
   const g = newGraph('one_step', s);
   const { sample: latents, context, guidanceScale } = unetInputs(g, u, shape, 'latents');
   const noise = step.prevCoef.noise !== 0 ? g.input('noise', 'float32', [...latents.shape]) : undefined;
+  stepAndDecode(g, u.config, vae, step, { latents, context, ...(guidanceScale ? { guidanceScale } : {}), ...(noise ? { noise } : {}) }, s);
+  return g;
+}
+
+/**
+ * The tail every one-step image graph shares: the guided U-Net at the step's constant timestep, its finite check
+ * (`unet_check`), the folded scheduler step, the decoder and the postprocessing to `image` and `rgba`.
+ */
+export function stepAndDecode(
+  g: Graph,
+  config: UNet2DConditionConfig,
+  vae: PipelineVae,
+  step: OneStep,
+  v: { readonly latents: Value; readonly context: Value; readonly guidanceScale?: Value; readonly noise?: Value },
+  s: BuildSettings,
+): void {
   // scale_model_input: sample / divisor, in float32 (Euler: / sqrt(σ² + 1)).
-  const modelInput = step.inputDivisor === 1 ? latents : Div(latents, step.inputDivisor);
+  const modelInput = step.inputDivisor === 1 ? v.latents : Div(v.latents, step.inputDivisor);
   const timestep = g.constant(new Tensor('float32', [], Float32Array.of(step.timestep)), 'timestep');
-  const eps = guidedNoisePrediction(new Params(g, 'unet', s.dtype), u.config, {
+  const eps = guidedNoisePrediction(new Params(g, 'unet', s.dtype), config, {
     sample: modelInput,
     timestep,
-    encoderHiddenStates: context,
-    ...(guidanceScale ? { guidanceScale } : {}),
+    encoderHiddenStates: v.context,
+    ...(v.guidanceScale ? { guidanceScale: v.guidanceScale } : {}),
   });
   g.output(finiteCheck(eps), 'unet_check');
-  decodeAndPostprocess(g, vae, foldedStep(step, latents, eps, noise), s);
-  return g;
+  decodeAndPostprocess(g, vae, foldedStep(step, v.latents, eps, v.noise), s);
 }
 
 /**

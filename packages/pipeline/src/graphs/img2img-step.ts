@@ -4,12 +4,11 @@
  * `scheduler.add_noise` at the start timestep), the single denoising step (U-Net, guidance, the folded scheduler
  * step) and the decoder with postprocessing. With no step (strength 0) the image only goes through the VAE.
  */
-import { Cast, Div, Expand, Mul, Params, type Graph, type Value } from '@sdxs/graph';
-import { Tensor } from '@sdxs/tensor';
+import { Cast, Expand, Mul, Params, type Graph, type Value } from '@sdxs/graph';
 import type { UNet2DConditionConfig } from '@sdxs/unet';
 import type { PipelineVae } from '../model/vae.js';
-import { decodeAndPostprocess, finiteCheck, newGraph, vaeDType, type BuildSettings, type ImageGraphShape, type OneStep } from './builders.js';
-import { foldedStep, guidedNoisePrediction, linearCombination } from './denoise.js';
+import { decodeAndPostprocess, newGraph, stepAndDecode, vaeDType, type BuildSettings, type ImageGraphShape, type OneStep } from './builders.js';
+import { linearCombination } from './denoise.js';
 
 /** `add_noise(x, n, t) = original · x + noise · n` at the start timestep (every diffusers scheduler's is linear). */
 export interface NoiseMix {
@@ -64,15 +63,6 @@ export function img2imgGraph(u: Img2ImgUNetSide, vae: PipelineVae, denoise: Img2
     [addNoise.noise, noise],
   ]);
   const stepNoise = step.prevCoef.noise !== 0 ? g.input('step_noise', 'float32', [batch, c, h, w]) : undefined;
-  const modelInput = step.inputDivisor === 1 ? latents : Div(latents, step.inputDivisor);
-  const timestep = g.constant(new Tensor('float32', [], Float32Array.of(step.timestep)), 'timestep');
-  const eps = guidedNoisePrediction(new Params(g, 'unet', s.dtype), u.config, {
-    sample: modelInput,
-    timestep,
-    encoderHiddenStates: context,
-    ...(guidanceScale ? { guidanceScale } : {}),
-  });
-  g.output(finiteCheck(eps), 'unet_check');
-  decodeAndPostprocess(g, vae, foldedStep(step, latents, eps, stepNoise), s);
+  stepAndDecode(g, u.config, vae, step, { latents, context, ...(guidanceScale ? { guidanceScale } : {}), ...(stepNoise ? { noise: stepNoise } : {}) }, s);
   return g;
 }
