@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { embeddedModels } from '@sdxs/runtime-node';
 import type { ServedModel } from '@sdxs/server';
+import type { LoraFile } from '@sdxs/pipeline';
 import type { CliIO } from './io.js';
 import { embeddedFor, loadControlNetPipeline, loadPipeline, modelFlags, openModelSource, type ModelFlags } from './model.js';
 import type { Reporter } from './progress.js';
@@ -17,6 +18,8 @@ export interface ServedModelsOptions {
   readonly guidance?: number | undefined;
   /** Runtime sessions per model: the batch sizes' graphs, the text encoder, the ControlNet graphs. */
   readonly maxSessions: number;
+  /** LoRA adapters applied to every model (--lora). */
+  readonly lora?: readonly LoraFile[];
   /** Report graph builds and steps of every request (--verbose); else only loading is reported. */
   readonly requestProgress?: boolean;
 }
@@ -43,7 +46,7 @@ export async function loadServedModels(command: string, values: Parameters<typeo
       const controlnet = i === 0 ? options.controlnet : undefined;
       const opened = await openModelSource(flags, io, progress);
       // A server's requests would print a line per step: only --verbose shows them.
-      const extra = { maxSessions: options.maxSessions, ...(options.requestProgress ? {} : { onProgress: () => {} }) };
+      const extra = { maxSessions: options.maxSessions, ...(options.lora?.length ? { lora: options.lora } : {}), ...(options.requestProgress ? {} : { onProgress: () => {} }) };
       const steps = embedded?.steps ?? options.steps ?? 1;
       const guidanceScale = embedded?.guidanceScale ?? options.guidance ?? 0;
       const common = { steps, guidanceScale, dtype: flags.dtype, ...(embedded?.controlScale !== undefined ? { controlScale: embedded.controlScale } : {}) };

@@ -1,14 +1,17 @@
-// `sdxs generate --lora file.safetensors[:scale]` end to end on the embedded one-step micro model: the PNG holds the
+// `sdxs generate --lora file.safetensors[:scale]` (and sketch, serve, worker) end to end on the embedded one-step micro model: the PNG holds the
 // pixels the library gives with the same adapters; ':0' is no adapter; two flags apply both; errors are one line.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodePng } from '@sdxs/image';
+import { decodePng, encodePng } from '@sdxs/image';
 import { StableDiffusionPipeline, type LoraFile } from '@sdxs/pipeline';
 import { createNodeRuntime, embeddedModel, LocalFolderSource } from '@sdxs/runtime-node';
 import { Generator, Tensor } from '@sdxs/tensor';
 import { writeSafetensorsFile } from '@sdxs/tensor/node';
 import { runCli, tempDir } from './cli-helpers.js';
+import type { CliIO } from '../src/io.js';
+import { Reporter } from '../src/progress.js';
+import { loadServedModels } from '../src/serve-models.js';
 
 const MODEL = 'sdxs-micro-1step';
 const PROMPT = 'a yellow box on a black backdrop';
@@ -75,6 +78,24 @@ describe('sdxs generate --lora', () => {
     expect(plain.text.parameters).not.toMatch(/Lora/);
     expect(both.text.parameters).toMatch(/, Lora hashes: "style: [0-9a-f]{12}, detail: [0-9a-f]{12}", /);
     expect(JSON.parse(styled.text.sdxs!).loras).toEqual([{ name: 'style', scale: 0.8, sha256: expect.stringMatching(/^[0-9a-f]{64}$/) }]);
+  });
+
+  it('sdxs serve and worker load their models with the adapters (the library’s pixels); sketch, serve and worker refuse a missing file', async () => {
+    const stderr = { write: () => true } as unknown as NodeJS.WritableStream;
+    const io = { stdout: stderr, stderr, cwd: work.path, env: { HF_HUB_OFFLINE: '1', SDXS_CACHE: join(work.path, '.sdxs-cache') } } as unknown as CliIO;
+    const served = await loadServedModels('serve', {}, { models: [MODEL], lora: [at('style.safetensors', 0.8)], maxSessions: 4 }, io, new Reporter(io.stderr, { quiet: true }));
+    try {
+      const { images } = await served.models[0]!.pipe.generate({ prompt: PROMPT, seed: 4 });
+      expect(same(images[0]!.data, await library([at('style.safetensors', 0.8)]))).toBe(true);
+    } finally {
+      await served.dispose();
+    }
+    writeFileSync(join(work.path, 'drawing.png'), encodePng({ width: 64, height: 64, data: new Uint8Array(64 * 64 * 4).fill(255) }));
+    for (const argv of [['sketch', PROMPT, '--watch', 'drawing.png'], ['serve'], ['worker', '--queue', 'redis://127.0.0.1:1']]) {
+      const r = await runCli([...argv, '--lora', 'nope.safetensors'], { cwd: work.path });
+      expect(r.code, argv[0]).toBe(2);
+      expect(r.stderr).toMatch(new RegExp(`^sdxs ${argv[0]}: --lora: no such file nope\\.safetensors`));
+    }
   });
 
   it('refuses a missing file, a bad scale and a LoRA that does not fit, in one line', async () => {

@@ -6,7 +6,7 @@ import { batchBuckets, createServer, LocalEngine, QueueEngine, type Engine, type
 import { COMMON_HELP, intFlag, numberFlag, parseCommand } from '../args.js';
 import { UsageError } from '../errors.js';
 import { untilAborted, type CliIO } from '../io.js';
-import { MODEL_HELP, MODEL_OPTIONS } from '../model.js';
+import { LORA_HELP, LORA_OPTIONS, loraFlags, MODEL_HELP, MODEL_OPTIONS } from '../model.js';
 import { formatMs, Reporter } from '../progress.js';
 import { loadServedModels } from '../serve-models.js';
 import { cliVersion } from '../version.js';
@@ -40,6 +40,7 @@ Options:
 
 Model options:
 ${MODEL_HELP}
+${LORA_HELP}
 
 ${COMMON_HELP}
 
@@ -52,6 +53,7 @@ Examples:
 
 export const SERVE_OPTIONS = {
   ...MODEL_OPTIONS,
+  ...LORA_OPTIONS,
   model: { type: 'string', short: 'm', multiple: true },
   controlnet: { type: 'string' },
   host: { type: 'string' },
@@ -115,7 +117,7 @@ export async function runServe(argv: readonly string[], io: CliIO): Promise<numb
     const loaded = await loadServedModels(
       'serve',
       { ...values, model: undefined },
-      { models: values.model ?? [], controlnet: values.controlnet, steps: intFlag('serve', 'steps', values.steps, 1, 1000), guidance: numberFlag('serve', 'guidance', values.guidance), maxSessions: batchBuckets(maxBatch).length + 6, requestProgress: values.verbose === true },
+      { models: values.model ?? [], controlnet: values.controlnet, steps: intFlag('serve', 'steps', values.steps, 1, 1000), guidance: numberFlag('serve', 'guidance', values.guidance), lora: loraFlags('serve', values.lora, io), maxSessions: batchBuckets(maxBatch).length + 6, requestProgress: values.verbose === true },
       io,
       progress,
     );

@@ -17,7 +17,7 @@ import { decodeImageFile, readImageFlag } from '../images.js';
 import type { CliIO } from '../io.js';
 import { embeddedModels, type EmbeddedModel } from '@sdxs/runtime-node';
 import { encodePng, a1111Parameters, sdxsParameters, type ImageParameters } from '@sdxs/image';
-import { loadControlNetPipeline, MODEL_FLAG_HELP, MODEL_HELP, MODEL_OPTIONS, modelFlags, type LoadedControlNetPipeline } from '../model.js';
+import { loadControlNetPipeline, LORA_HELP, LORA_OPTIONS, loraFlags, MODEL_FLAG_HELP, MODEL_HELP, MODEL_OPTIONS, modelFlags, type LoadedControlNetPipeline } from '../model.js';
 import { formatMs, Reporter } from '../progress.js';
 import { cliVersion } from '../version.js';
 
@@ -38,6 +38,7 @@ ${controlHelp('sketch')}
 Model options:
 ${MODEL_FLAG_HELP}
 ${MODEL_HELP}
+${LORA_HELP}
 
 ${COMMON_HELP}
 
@@ -49,6 +50,7 @@ Examples:
 
 const OPTIONS = {
   ...MODEL_OPTIONS,
+  ...LORA_OPTIONS,
   ...CONTROL_OPTIONS,
   model: { type: 'string', short: 'm' },
   watch: { type: 'string' },
@@ -95,7 +97,8 @@ export async function runSketch(argv: readonly string[], io: CliIO): Promise<num
   let live: RealtimeStream | undefined;
   let watcher: FSWatcher | undefined;
   try {
-    loaded = await loadControlNetPipeline(flags, control.controlnet, io, progress);
+    const lora = loraFlags('sketch', values.lora, io);
+    loaded = await loadControlNetPipeline(flags, control.controlnet, io, progress, lora.length ? { lora } : {});
     if (io.signal?.aborted) return 0;
     try {
       live = loaded.pipe.realtime({ prompt, seed, controlMode: control.mode, controlOptions: control.options, controlScale: values['control-scale'] === undefined && embedded?.controlScale !== undefined ? embedded.controlScale : control.scale, ...(width !== undefined ? { width } : {}), ...(height !== undefined ? { height } : {}) });

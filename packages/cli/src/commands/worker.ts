@@ -7,7 +7,7 @@ import { batchBuckets, LocalEngine, startQueueWorker } from '@sdxs/server';
 import { COMMON_HELP, intFlag, numberFlag, parseCommand } from '../args.js';
 import { UsageError } from '../errors.js';
 import { untilAborted, type CliIO } from '../io.js';
-import { MODEL_HELP, MODEL_OPTIONS } from '../model.js';
+import { LORA_HELP, LORA_OPTIONS, loraFlags, MODEL_HELP, MODEL_OPTIONS } from '../model.js';
 import { formatMs, Reporter } from '../progress.js';
 import { loadServedModels } from '../serve-models.js';
 import { cliVersion } from '../version.js';
@@ -29,6 +29,7 @@ Options:
 
 Model options:
 ${MODEL_HELP}
+${LORA_HELP}
 
 ${COMMON_HELP}
 
@@ -37,6 +38,7 @@ Example:
 
 const OPTIONS = {
   ...MODEL_OPTIONS,
+  ...LORA_OPTIONS,
   model: { type: 'string', short: 'm', multiple: true },
   controlnet: { type: 'string' },
   queue: { type: 'string' },
@@ -68,7 +70,7 @@ export async function runWorker(argv: readonly string[], io: CliIO): Promise<num
   const loaded = await loadServedModels(
     'worker',
     { ...values, model: undefined },
-    { models: values.model ?? [], controlnet: values.controlnet, steps: intFlag('worker', 'steps', values.steps, 1, 1000), guidance: numberFlag('worker', 'guidance', values.guidance), maxSessions: batchBuckets(maxBatch).length + 6, requestProgress: values.verbose === true },
+    { models: values.model ?? [], controlnet: values.controlnet, steps: intFlag('worker', 'steps', values.steps, 1, 1000), guidance: numberFlag('worker', 'guidance', values.guidance), lora: loraFlags('worker', values.lora, io), maxSessions: batchBuckets(maxBatch).length + 6, requestProgress: values.verbose === true },
     io,
     progress,
   );
