@@ -53,6 +53,29 @@ describe('sdxs serve --queue with sdxs worker processes', () => {
     expect(failed.find((j) => j.data.model === 'no-such-model')?.attemptsMade).toBe(1);
   });
 
+  it('stops the job a worker runs when its client goes away (BullMQ cancelJob through Redis pub/sub)', async () => {
+    const long = { model: 'sdxs-micro-1step', prompt: 'a red circle on a blue background', negativePrompt: '', seeds: ['9'], steps: 150, width: 128, height: 128 };
+    const t0 = performance.now();
+    await engine.submit(long);
+    const full = performance.now() - t0;
+    const abort = new AbortController();
+    const running = engine.submit({ ...long, seeds: ['10'] }, { signal: abort.signal });
+    for (let i = 0; i < 500 && ((await engine.queue.getJobCounts('active')).active ?? 0) === 0; i++) await new Promise((r) => setTimeout(r, 5));
+    await new Promise((r) => setTimeout(r, full / 5));
+    const abortedAt = performance.now();
+    abort.abort();
+    await expect(running).rejects.toMatchObject({ status: 499 });
+    // The worker fails the job as cancelled well before it could have finished it (about 4/5 of a run later).
+    let job: Awaited<ReturnType<typeof engine.queue.getFailed>>[number] | undefined;
+    while (!job && performance.now() - abortedAt < full) {
+      job = (await engine.queue.getFailed()).find((j) => j.data.seeds[0] === '10');
+      if (!job) await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(job?.failedReason).toMatch(/"status":499/);
+    expect(job?.attemptsMade).toBe(1);
+    expect((job?.finishedOn ?? Infinity) - (job?.processedOn ?? 0)).toBeLessThan(full * 0.6);
+  });
+
   it('loses no job when a worker is killed with SIGKILL mid-job; each completes exactly once', async () => {
     const completed = new Map<string, number>();
     let stalled = 0;

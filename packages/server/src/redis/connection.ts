@@ -5,6 +5,14 @@ import type { ConnectionOptions } from 'bullmq';
 export const DEFAULT_QUEUE_NAME = 'sdxs-images';
 
 /**
+ * The pub/sub channel on which servers name the jobs whose clients are gone: every worker listens, and the one
+ * running the job aborts it (BullMQ's Worker.cancelJob).
+ */
+export function cancelChannel(queue: string): string {
+  return `sdxs:${queue}:cancel`;
+}
+
+/**
  * @example
  * redisConnection('redis://127.0.0.1:6379/0');
  */

@@ -5,10 +5,11 @@
  * moves the job back to the queue, and another worker runs it; the job completes once.
  */
 import { Queue, QueueEvents, type Job } from 'bullmq';
+import { Redis } from 'ioredis';
 import type { Engine, EngineStatus, SubmitOptions } from '../engine.js';
 import { cancelled, queueFull, ServeError } from '../errors.js';
 import type { ImageJob, ImageJobResult } from '../job.js';
-import { DEFAULT_QUEUE_NAME, redisConnection } from './connection.js';
+import { cancelChannel, DEFAULT_QUEUE_NAME, redisConnection } from './connection.js';
 
 export interface QueueEngineOptions {
   /** redis:// URL. */
@@ -26,12 +27,17 @@ export class QueueEngine implements Engine {
   readonly events: QueueEvents;
   readonly maxQueue: number;
   readonly #attempts: number;
+  readonly #cancelChannel: string;
+  /** Publishes the ids of jobs whose clients left (see cancelChannel). */
+  readonly #publisher: Redis;
 
-  private constructor(queue: Queue, events: QueueEvents, options: QueueEngineOptions) {
+  private constructor(queue: Queue, events: QueueEvents, publisher: Redis, options: QueueEngineOptions) {
     this.queue = queue;
     this.events = events;
+    this.#publisher = publisher;
     this.maxQueue = options.maxQueue ?? 256;
     this.#attempts = options.attempts ?? 3;
+    this.#cancelChannel = cancelChannel(options.name ?? DEFAULT_QUEUE_NAME);
   }
 
   /** Connect to Redis and wait until the queue's events can be heard (a result must not be missed). */
@@ -49,7 +55,7 @@ export class QueueEngine implements Engine {
       await Promise.allSettled([queue.close(), events.close()]);
       throw new Error(`cannot reach Redis at ${options.url}: ${e instanceof Error ? e.message : String(e)}`);
     }
-    return new QueueEngine(queue, events, options);
+    return new QueueEngine(queue, events, new Redis(options.url, { maxRetriesPerRequest: null }), options);
   }
 
   async submit(job: ImageJob, options: SubmitOptions = {}): Promise<ImageJobResult> {
@@ -70,8 +76,9 @@ export class QueueEngine implements Engine {
       if (!signal) return await finished;
       return await new Promise<ImageJobResult>((resolve, reject) => {
         const onAbort = () => {
-          // A job still waiting is taken out of the queue; one a worker runs already finishes, unread.
+          // A job still waiting is taken out of the queue; the worker running one is told to abort it.
           void added!.remove().catch(() => undefined);
+          if (added!.id !== undefined) void this.#publisher.publish(this.#cancelChannel, added!.id).catch(() => undefined);
           reject(signal.reason instanceof ServeError ? signal.reason : cancelled());
         };
         signal.addEventListener('abort', onAbort, { once: true });
@@ -97,6 +104,7 @@ export class QueueEngine implements Engine {
   }
 
   async close(): Promise<void> {
+    this.#publisher.disconnect();
     await Promise.allSettled([this.events.close(), this.queue.close()]);
   }
 }

@@ -4,10 +4,11 @@
  * gathering while one runs). A bad job (400) fails at once without retry; a crash is retried on any worker.
  */
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import { Redis } from 'ioredis';
 import { asServeError } from '../errors.js';
 import type { ImageJob, ImageJobResult } from '../job.js';
 import type { LocalEngine } from '../local-engine.js';
-import { DEFAULT_QUEUE_NAME, redisConnection } from './connection.js';
+import { cancelChannel, DEFAULT_QUEUE_NAME, redisConnection } from './connection.js';
 
 export interface QueueWorkerOptions {
   readonly url: string;
@@ -27,10 +28,11 @@ export async function startQueueWorker(engine: LocalEngine, options: QueueWorker
   const lockDuration = options.lockDurationMs ?? 10_000;
   const worker = new Worker<ImageJob, ImageJobResult>(
     options.name ?? DEFAULT_QUEUE_NAME,
-    async (job: Job<ImageJob, ImageJobResult>) => {
+    async (job: Job<ImageJob, ImageJobResult>, _token?: string, signal?: AbortSignal) => {
       const t0 = performance.now();
       try {
-        const result = await engine.submit(job.data);
+        // Aborted when the server says the job's client is gone: waiting here it is dropped, running it stops.
+        const result = await engine.submit(job.data, signal ? { signal } : {});
         options.onJob?.({ id: job.id ?? '', ms: performance.now() - t0, images: result.images.length });
         return result;
       } catch (e) {
@@ -50,5 +52,10 @@ export async function startQueueWorker(engine: LocalEngine, options: QueueWorker
     },
   );
   await worker.waitUntilReady();
+  // Servers publish the ids of jobs whose clients left; the worker holding one aborts it (others hold none).
+  const subscriber = new Redis(options.url, { maxRetriesPerRequest: null });
+  await subscriber.subscribe(cancelChannel(options.name ?? DEFAULT_QUEUE_NAME));
+  subscriber.on('message', (_channel: string, id: string) => worker.cancelJob(id, 'the client is gone'));
+  worker.on('closed', () => subscriber.disconnect());
   return worker;
 }
