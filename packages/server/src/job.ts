@@ -20,6 +20,11 @@ export interface ImageJob {
   readonly height?: number;
   /** img2img: the initial image as base64 PNG, JPEG or WebP, and how much of it to repaint. */
   readonly init?: { readonly png: string; readonly strength: number };
+  /**
+   * ControlNet: the control image as base64 PNG, JPEG or WebP, how to read it (default sketch) and the conditioning
+   * scale (default the model's). Needs a served model with a ControlNet.
+   */
+  readonly control?: { readonly png: string; readonly mode?: 'raw' | 'sketch' | 'canny'; readonly scale?: number };
   /** The files to return (default png); JPEG and WebP carry the parameters as the EXIF UserComment. */
   readonly format?: 'png' | 'jpeg' | 'webp';
   /** JPEG and WebP quality, 0–100 (default 100, as OpenAI's output_compression). */

@@ -90,7 +90,7 @@ export class LocalEngine implements Engine {
     const signal = options.signal;
     if (signal?.aborted) return Promise.reject(abortError(signal));
     const resolved = resolveJob({ ...job, model: model.name }, model);
-    if (resolved.seeds.length > this.maxBatch && !resolved.init) {
+    if (resolved.seeds.length > this.maxBatch && !resolved.init && !resolved.control) {
       return Promise.reject(badRequest(`${resolved.seeds.length} images in one request; this server runs at most ${this.maxBatch} per batch (--max-batch)`));
     }
     return new Promise<ImageJobResult>((resolve, reject) => {

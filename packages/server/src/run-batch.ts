@@ -4,7 +4,7 @@
  * power of two: each batch size is its own graph and session, and padding keeps them to a handful (1, 2, 4, 8…).
  */
 import { MAX_SIDE, oneStepImg2ImgSteps, type GenerateResult } from '@sdxs/pipeline';
-import { a1111Parameters, decodeImage, encodeJpeg, encodePng, encodeWebp, sdxsParameters, type ImageParameters } from '@sdxs/image';
+import { a1111Parameters, decodeImage, encodeJpeg, encodePng, encodeWebp, sdxsParameters, type DecodedImage, type ImageParameters } from '@sdxs/image';
 import { Generator, imageToTensor, resize, tensorToImage, type RawImage } from '@sdxs/tensor';
 import { badRequest } from './errors.js';
 import type { ImageJob, ImageJobResult } from './job.js';
@@ -33,7 +33,7 @@ export function resolveJob(job: ImageJob, model: ServedModel): ResolvedJob {
 
 /** Jobs with equal keys run as one batch: same model, size, steps and guidance; img2img never batches. */
 export function batchKey(job: ResolvedJob): string | undefined {
-  if (job.init) return undefined;
+  if (job.init || job.control) return undefined;
   return JSON.stringify([job.model, job.width, job.height, job.steps, job.guidanceScale]);
 }
 
@@ -161,22 +161,27 @@ export async function renderTextBatch(model: ServedModel, jobs: readonly Resolve
 /** Largest init image accepted, in pixels (the pipeline's largest side, squared): checked from the file's header. */
 const MAX_INIT_PIXELS = MAX_SIDE * MAX_SIDE;
 
-/** The initial image of an img2img job (PNG, JPEG or WebP), decoded and resized to the job's size (A1111's "just resize"). */
-async function initImage(job: ResolvedJob): Promise<RawImage> {
-  let png;
+/** A job's image (PNG, JPEG or WebP, base64), decoded with its size checked from the header; `what` names it in errors. */
+async function jobImage(base64: string, what: string): Promise<DecodedImage> {
   try {
-    png = await decodeImage(Buffer.from(job.init!.png, 'base64'), { maxPixels: MAX_INIT_PIXELS });
+    return await decodeImage(Buffer.from(base64, 'base64'), { maxPixels: MAX_INIT_PIXELS });
   } catch (e) {
-    throw badRequest(`init image: ${e instanceof Error ? e.message : String(e)}`);
+    throw badRequest(`${what}: ${e instanceof Error ? e.message : String(e)}`);
   }
+}
+
+/** The initial image of an img2img job, decoded and resized to the job's size (A1111's "just resize"). */
+async function initImage(job: ResolvedJob): Promise<RawImage> {
+  const png = await jobImage(job.init!.png, 'init image');
   const image: RawImage = { width: png.width, height: png.height, data: new Uint8ClampedArray(png.data.buffer, png.data.byteOffset, png.data.byteLength) };
   if (png.width === job.width && png.height === job.height) return image;
   const t = resize(imageToTensor(image.data, png.width, png.height, { range: '0,1' }), job.height, job.width, 'bilinear');
   return tensorToImage(t, { range: '0,1' })[0]!;
 }
 
-/** Render one img2img job. */
+/** Render one ControlNet or img2img job (each image from its own seed, as a run of that image alone). */
 export async function renderImageJob(model: ServedModel, job: ResolvedJob, signal?: AbortSignal): Promise<Rendered> {
+  if (job.control) return renderControlJob(model, job, job.control, signal);
   const image = await initImage(job);
   const t0 = performance.now();
   const images: RawImage[] = [];
@@ -190,6 +195,33 @@ export async function renderImageJob(model: ServedModel, job: ResolvedJob, signa
       guidanceScale: job.guidanceScale,
       image,
       strength: job.init!.strength,
+      ...(signal ? { signal } : {}),
+    });
+    images.push(out.images[0]!);
+  }
+  return { images, ms: performance.now() - t0 };
+}
+
+/** Render a ControlNet job: the control image resized to the job's size by the pipeline, one call per seed. */
+async function renderControlJob(model: ServedModel, job: ResolvedJob, control: NonNullable<ResolvedJob['control']>, signal?: AbortSignal): Promise<Rendered> {
+  const pipe = model.control;
+  if (!pipe) throw badRequest(`model ${JSON.stringify(model.name)} has no ControlNet`);
+  const decoded = await jobImage(control.png, 'control image');
+  const image = { width: decoded.width, height: decoded.height, data: decoded.data, channels: 4 as const };
+  const t0 = performance.now();
+  const images: RawImage[] = [];
+  for (const seed of job.seeds) {
+    const out = await pipe.generate({
+      prompt: job.prompt,
+      negativePrompt: job.negativePrompt,
+      seed: BigInt(seed),
+      steps: job.steps,
+      guidanceScale: job.guidanceScale,
+      width: job.width,
+      height: job.height,
+      image,
+      controlMode: control.mode ?? 'sketch',
+      controlScale: control.scale ?? model.controlScale ?? 1,
       ...(signal ? { signal } : {}),
     });
     images.push(out.images[0]!);

@@ -4,6 +4,7 @@ import { createNodeRuntime, embeddedModels, LocalFolderSource } from '@sdxs/runt
 import { decodePng, encodePng, type DecodedPng } from '@sdxs/image';
 import { shapeSample } from '@sdxs/shapes';
 import type { ServedModel } from '@sdxs/server';
+import WebSocket from 'ws';
 
 export async function loadServedModel(): Promise<ServedModel> {
   const m = embeddedModels().sketch!;
@@ -38,4 +39,27 @@ export function sameBytes(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
+}
+
+/** Messages of a socket, in order: JSON objects for text, Buffers for binary. */
+export function inbox(ws: WebSocket): { next: () => Promise<unknown> } {
+  const queue: unknown[] = [];
+  const waiting: ((m: unknown) => void)[] = [];
+  ws.on('message', (data: Buffer, isBinary: boolean) => {
+    const m = isBinary ? data : JSON.parse(data.toString('utf8'));
+    const w = waiting.shift();
+    if (w) w(m);
+    else queue.push(m);
+  });
+  return { next: () => (queue.length ? Promise.resolve(queue.shift()) : new Promise((r) => waiting.push(r))) };
+}
+
+/** A WebSocket to the sketch stream of the server on `port`. */
+export function openSketch(port: number, headers: Record<string, string> = {}): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/v1/sketch`, { headers });
+    ws.on('open', () => resolve(ws));
+    ws.on('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
+    ws.on('error', reject);
+  });
 }

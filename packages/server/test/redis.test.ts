@@ -1,10 +1,11 @@
 // Scale-out: `sdxs serve --queue` puts jobs on BullMQ in a real redis-server, two `sdxs worker` processes run
 // them; results come back to the waiting request, a bad job fails once with its 400, and a worker killed with
 // SIGKILL mid-job loses nothing: its jobs are retried on another worker, and every job completes exactly once.
+import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, QueueEngine, type ServedModel } from '@sdxs/server';
-import { loadServedModel, pixels, sameBytes } from './helpers.js';
+import { inbox, loadServedModel, openSketch, pixels, sameBytes, sketchPng } from './helpers.js';
 import { startRedis, startWorker, type RedisServer, type CliProcess } from '../../../tools/serve-processes.js';
 
 let redis: RedisServer;
@@ -76,6 +77,28 @@ describe('sdxs serve --queue with sdxs worker processes', () => {
     expect((job?.finishedOn ?? Infinity) - (job?.processedOn ?? 0)).toBeLessThan(full * 0.6);
   });
 
+  it('runs the WebSocket sketch stream through the workers: each frame is the ControlNet image of its sketch', async () => {
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const ws = await openSketch((app.server.address() as AddressInfo).port);
+    const box = inbox(ws);
+    try {
+      const sketch = sketchPng(5);
+      ws.send(JSON.stringify({ prompt: sketch.prompt, seed: 11 }));
+      expect(await box.next()).toEqual({ ready: true, model: 'sdxs-micro-1step' });
+      ws.send(sketch.png);
+      const meta = (await box.next()) as { frame: number; error?: string };
+      expect(meta.error).toBeUndefined();
+      expect(meta.frame).toBe(1);
+      const image = pixels(((await box.next()) as Buffer).toString('base64'));
+      const drawn = pixels(Buffer.from(sketch.png).toString('base64'));
+      const expected = await model.control!.generate({ prompt: sketch.prompt, image: { width: 64, height: 64, data: drawn.data, channels: 4 }, controlMode: 'sketch', controlScale: model.controlScale!, seed: 11 });
+      expect(sameBytes(image.data, expected.images[0]!.data)).toBe(true);
+      expect(image.text.parameters).toContain('Seed: 11');
+    } finally {
+      ws.close();
+    }
+  });
+
   it('loses no job when a worker is killed with SIGKILL mid-job; each completes exactly once', async () => {
     const completed = new Map<string, number>();
     let stalled = 0;
@@ -83,9 +106,10 @@ describe('sdxs serve --queue with sdxs worker processes', () => {
     engine.events.on('stalled', () => stalled++);
     const n = 48;
     const requests = Array.from({ length: n }, (_, i) => generate('a blue circle on a yellow background', 1000 + i));
-    // Kill the first worker as soon as it holds jobs, then start a replacement.
+    // Kill the first worker once both hold jobs (one holds at most 2 × max-batch = 8 at a time, so more than 8
+    // active means each has some), then start a replacement.
     const victim = workers[0]!;
-    for (let t = 0; t < 400 && (await engine.queue.getActiveCount()) === 0; t++) await new Promise((r) => setTimeout(r, 10));
+    for (let t = 0; t < 400 && (await engine.queue.getActiveCount()) <= 8; t++) await new Promise((r) => setTimeout(r, 10));
     await victim.stop('SIGKILL');
     workers.push(startWorker(redis.url, WORKER_ARGS));
     const rs = await Promise.all(requests);

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { decodePng } from '@sdxs/image';
 import { createServer, LocalEngine, type ServedModel } from '@sdxs/server';
-import { loadServedModel, sameBytes, sketchPng } from './helpers.js';
+import { inbox, loadServedModel, openSketch, sameBytes, sketchPng } from './helpers.js';
 
 let model: ServedModel;
 let app: FastifyInstance;
@@ -23,27 +23,7 @@ afterAll(async () => {
   await model?.control?.dispose();
 });
 
-/** Messages of a socket, in order: JSON objects for text, Buffers for binary. */
-function inbox(ws: WebSocket): { next: () => Promise<unknown> } {
-  const queue: unknown[] = [];
-  const waiting: ((m: unknown) => void)[] = [];
-  ws.on('message', (data: Buffer, isBinary: boolean) => {
-    const m = isBinary ? data : JSON.parse(data.toString('utf8'));
-    const w = waiting.shift();
-    if (w) w(m);
-    else queue.push(m);
-  });
-  return { next: () => (queue.length ? Promise.resolve(queue.shift()) : new Promise((r) => waiting.push(r))) };
-}
-
-function open(headers: Record<string, string> = {}): Promise<WebSocket> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${port}/v1/sketch`, { headers });
-    ws.on('open', () => resolve(ws));
-    ws.on('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
-    ws.on('error', reject);
-  });
-}
+const open = (headers: Record<string, string> = {}) => openSketch(port, headers);
 
 describe('GET /v1/sketch (WebSocket)', () => {
   it('renders a sketch as the ControlNet pipeline does, then only the newest of a burst', async () => {

@@ -9,8 +9,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { ControlPixelsOptions } from '@sdxs/control';
-import type { RealtimeStream } from '@sdxs/pipeline';
-import { decodeImage, encodePng } from '@sdxs/image';
+import { LatestFrameLoop, type RealtimeStream } from '@sdxs/pipeline';
+import { decodeImage, encodePng, imageInfo } from '@sdxs/image';
 import type { ServerMetrics } from '../metrics.js';
 import type { ServedModel } from '../models.js';
 import { checkSide, type RouteContext } from './common.js';
@@ -31,52 +31,142 @@ function send(socket: WebSocket, message: object): void {
   if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(message));
 }
 
+/** One socket's frames, rendered here (a served model's realtime stream) or by the engine (`--queue` workers). */
+interface SketchStream {
+  push(bytes: Uint8Array): Promise<void>;
+  update(settings: { prompt: string; controlScale?: number; controlMode: ControlPixelsOptions['mode'] }): void;
+  readonly frames: AsyncIterable<{ frameId: number; latencyMs: number; renderMs: number; dropped: number; png: Uint8Array }>;
+  close(): Promise<void>;
+}
+
+interface StreamSettings {
+  prompt: string;
+  controlMode: ControlPixelsOptions['mode'];
+  controlScale: number | undefined;
+  seed: number;
+  width: number | undefined;
+  height: number | undefined;
+}
+
+/** Frames rendered by a served model's ControlNet pipeline in this process (its realtime stream). */
+function localStream(model: ServedModel, s: StreamSettings, maxPixels: number): SketchStream {
+  const stream: RealtimeStream = model.control!.realtime({
+    prompt: s.prompt,
+    controlMode: s.controlMode,
+    controlScale: s.controlScale ?? model.controlScale ?? 1,
+    steps: model.steps,
+    guidanceScale: model.guidanceScale,
+    seed: s.seed,
+    ...(s.width !== undefined ? { width: s.width } : {}),
+    ...(s.height !== undefined ? { height: s.height } : {}),
+  });
+  return {
+    push: async (bytes) => {
+      const image = await decodeImage(bytes, { maxPixels });
+      stream.push({ width: image.width, height: image.height, data: image.data, channels: 4 });
+    },
+    update: (u) => stream.update(u),
+    frames: {
+      async *[Symbol.asyncIterator]() {
+        for await (const f of stream.images) yield { frameId: f.frameId, latencyMs: f.latencyMs, renderMs: f.renderMs, dropped: f.dropped, png: encodePng(f.image) };
+      },
+    },
+    close: () => stream.close(),
+  };
+}
+
+/**
+ * Frames rendered by the engine (with `--queue`, by `sdxs worker` processes): each sketch becomes a ControlNet job
+ * for the named model; only the newest waiting sketch is sent, one job in flight, as the local stream does.
+ */
+function engineStream(ctx: RouteContext, model: string, s: StreamSettings, maxPixels: number): SketchStream {
+  const current = { ...s };
+  const loop = new LatestFrameLoop<Uint8Array, Uint8Array>(async (bytes) => {
+    const result = await ctx.engine.submit({
+      model,
+      prompt: current.prompt,
+      negativePrompt: '',
+      seeds: [String(current.seed)],
+      control: { png: Buffer.from(bytes).toString('base64'), mode: current.controlMode ?? 'sketch', ...(current.controlScale !== undefined ? { scale: current.controlScale } : {}) },
+      ...(current.width !== undefined ? { width: current.width } : {}),
+      ...(current.height !== undefined ? { height: current.height } : {}),
+    });
+    return Buffer.from(result.images[0]!, 'base64');
+  });
+  return {
+    push: async (bytes) => {
+      // The worker decodes; the size is checked here, from the header, before the job is queued.
+      const info = imageInfo(bytes);
+      if (info.width * info.height > maxPixels) throw new RangeError(`${info.format.toUpperCase()} of ${info.width}×${info.height} pixels is over the limit of ${maxPixels} pixels`);
+      loop.push(bytes);
+    },
+    update: (u) => {
+      current.prompt = u.prompt;
+      current.controlMode = u.controlMode;
+      if (u.controlScale !== undefined) current.controlScale = u.controlScale;
+    },
+    frames: {
+      async *[Symbol.asyncIterator]() {
+        for await (const f of loop.frames) yield { frameId: f.frameId, latencyMs: f.latencyMs, renderMs: f.renderMs, dropped: f.dropped, png: f.value };
+      },
+    },
+    close: () => loop.close(),
+  };
+}
+
 export function sketchRoute(app: FastifyInstance, ctx: RouteContext, models: ReadonlyMap<string, ServedModel>, metrics: ServerMetrics): void {
   app.get('/v1/sketch', { websocket: true }, (socket, _request) => {
-    let stream: RealtimeStream | undefined;
-    let model: ServedModel | undefined;
+    let stream: SketchStream | undefined;
+    let modelName: string | undefined;
+    const maxPixels = ctx.limits.maxSide * ctx.limits.maxSide;
 
     const start = (s: Settings): void => {
       if (typeof s.prompt !== 'string' || s.prompt.length > ctx.limits.maxPromptChars) throw new RangeError(`"prompt" must be a string of at most ${ctx.limits.maxPromptChars} characters`);
-      const scale = s.control_scale ?? model?.controlScale;
+      const scale = s.control_scale;
       if (scale !== undefined && (typeof scale !== 'number' || !Number.isFinite(scale) || Math.abs(scale) > 10)) throw new RangeError('"control_scale" must be a number in [-10, 10]');
-      const mode = s.control_mode ?? 'sketch';
+      const mode = (s.control_mode ?? 'sketch') as ControlPixelsOptions['mode'];
       if (!MODES.includes(mode as (typeof MODES)[number])) throw new RangeError(`"control_mode" must be one of ${MODES.join(', ')}`);
       if (stream) {
         // Same stream: only what it can change without a new size or seed.
-        stream.update({ prompt: s.prompt, ...(typeof scale === 'number' ? { controlScale: scale } : {}), controlMode: mode as ControlPixelsOptions['mode'] });
+        stream.update({ prompt: s.prompt, ...(typeof scale === 'number' ? { controlScale: scale } : {}), controlMode: mode });
+        send(socket, { ready: true, model: modelName });
         return;
       }
       const name = typeof s.model === 'string' && s.model !== '' ? s.model : undefined;
-      const candidates = [...models.values()].filter((m) => m.control && (name === undefined || m.name === name));
-      model = candidates[0];
-      if (!model?.control) throw new RangeError(name ? `model ${JSON.stringify(name)} has no ControlNet for sketches` : 'no served model has a ControlNet for sketches');
       const side = (field: string, v: unknown): number | undefined => (v === undefined ? undefined : checkSide(field, typeof v === 'number' ? v : Number.NaN, ctx.limits));
-      const width = side('width', s.width);
-      const height = side('height', s.height);
       const seed = s.seed;
       if (seed !== undefined && (typeof seed !== 'number' || !Number.isSafeInteger(seed) || seed < 0)) throw new RangeError('"seed" must be a non-negative integer');
-      const controlScale = typeof scale === 'number' ? scale : (model.controlScale ?? 1);
-      stream = model.control.realtime({
+      const settings: StreamSettings = {
         prompt: s.prompt,
-        controlMode: mode as ControlPixelsOptions['mode'],
-        controlScale,
-        steps: model.steps,
-        guidanceScale: model.guidanceScale,
-        ...(typeof seed === 'number' ? { seed } : {}),
-        ...(width !== undefined ? { width } : {}),
-        ...(height !== undefined ? { height } : {}),
-      });
+        controlMode: mode,
+        controlScale: typeof scale === 'number' ? scale : undefined,
+        // One seed for every frame, so the picture changes only where the drawing does.
+        seed: typeof seed === 'number' ? seed : Math.floor(Math.random() * 2 ** 53),
+        width: side('width', s.width),
+        height: side('height', s.height),
+      };
+      if (models.size > 0) {
+        const model = [...models.values()].find((m) => m.control && (name === undefined || m.name === name));
+        if (!model) throw new RangeError(name ? `model ${JSON.stringify(name)} has no ControlNet for sketches` : 'no served model has a ControlNet for sketches');
+        stream = localStream(model, settings, maxPixels);
+        modelName = model.name;
+      } else {
+        // No model here (--queue): the workers render; an unknown model or one without a ControlNet fails its first frame.
+        modelName = name ?? ctx.modelNames()[0];
+        if (modelName === undefined) throw new RangeError('name the model ({"model": …}): this server serves through workers and was given no model names');
+        stream = engineStream(ctx, modelName, settings, maxPixels);
+      }
+      send(socket, { ready: true, model: modelName });
       const live = stream;
       void (async () => {
         try {
           let dropped = 0;
-          for await (const frame of live.images) {
+          for await (const frame of live.frames) {
             metrics.sketchFrames.inc({ outcome: 'rendered' });
             if (frame.dropped > dropped) metrics.sketchFrames.inc({ outcome: 'dropped' }, frame.dropped - dropped);
             dropped = frame.dropped;
             send(socket, { frame: frame.frameId, latency_ms: frame.latencyMs, render_ms: frame.renderMs, dropped: frame.dropped });
-            if (socket.readyState === socket.OPEN) socket.send(encodePng(frame.image));
+            if (socket.readyState === socket.OPEN) socket.send(frame.png);
           }
         } catch (e) {
           send(socket, { error: e instanceof Error ? e.message : String(e) });
@@ -102,12 +192,10 @@ export function sketchRoute(app: FastifyInstance, ctx: RouteContext, models: Rea
           }
           if (typeof s !== 'object' || s === null || Array.isArray(s)) throw new RangeError('the settings must be a JSON object');
           start(s as Settings);
-          send(socket, { ready: true, model: model?.name });
           return;
         }
         if (!stream) throw new RangeError('send the JSON settings ({"prompt": …}) before the first sketch');
-        const image = await decodeImage(bytes, { maxPixels: ctx.limits.maxSide * ctx.limits.maxSide });
-        stream.push({ width: image.width, height: image.height, data: image.data, channels: 4 });
+        await stream.push(bytes);
       } catch (e) {
         send(socket, { error: e instanceof Error ? e.message : String(e) });
       }
