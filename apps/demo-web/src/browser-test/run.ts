@@ -260,6 +260,15 @@ async function embeddedRun(dist: string): Promise<void> {
         await sketchRef.dispose();
       }
       measurements.embedded_sketch_render_ms = Number(await page.getAttribute('#timing', 'data-ms'));
+      // Sustained rate while the pen keeps moving (a measurement, not a check): strokes for 3 s, frames counted.
+      const frameOf = () => page.evaluate(() => Number(document.querySelector<HTMLCanvasElement>('#output')?.dataset.frame ?? 0));
+      const f0 = await frameOf();
+      const tDraw = performance.now();
+      for (let k = 0; performance.now() - tDraw < 3000; k++) await drawStroke(page, [0.1 + (k % 7) * 0.1, 0.2], [0.3 + (k % 5) * 0.1, 0.8], 6);
+      const frames = (await frameOf()) - f0;
+      const drawMs = performance.now() - tDraw;
+      await waitLiveCaughtUp(page, RUN_MS);
+      measurements.embedded_sketch_sustained = { frames, seconds: +(drawMs / 1000).toFixed(2), frames_per_s: +(frames / (drawMs / 1000)).toFixed(1) };
       await page.screenshot({ path: join(ARTIFACTS, 'embedded-sketch.png'), fullPage: true });
     }
     // Console errors too: a request for a ControlNet the server does not have would show here as a 404.
