@@ -7,6 +7,7 @@
  */
 import type { RgbaImage } from './png/encode.js';
 import { jpegWithComment, webpWithComment } from './exif.js';
+import { initCodec, type Init } from './wasm-codecs.js';
 
 export interface EncodeJpegOptions {
   /** 0–100 (default 90). */
@@ -27,34 +28,6 @@ interface ImageDataLike {
 }
 
 type Encode<O> = (data: ImageDataLike, options?: Partial<O>) => Promise<ArrayBuffer>;
-export type Init = (options?: { wasmBinary?: Uint8Array; print?: () => void; printErr?: () => void }) => Promise<unknown> | unknown;
-interface NodeModules {
-  readFileSync(path: string): Uint8Array;
-  resolve(specifier: string): string;
-}
-
-/** node:fs and a require.resolve from this module, where the platform has them (Node); undefined in browsers. */
-function nodeModules(): NodeModules | undefined {
-  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
-  const fs = proc?.getBuiltinModule?.('node:fs') as { readFileSync(path: string): Uint8Array } | undefined;
-  const mod = proc?.getBuiltinModule?.('node:module') as { createRequire(from: string): { resolve(s: string): string } } | undefined;
-  if (!fs || !mod) return undefined;
-  const require = mod.createRequire(import.meta.url);
-  return { readFileSync: (p) => fs.readFileSync(p), resolve: (s) => require.resolve(s) };
-}
-
-/** Emscripten fetches its .wasm by URL, which Node's fetch cannot do for files: hand Node the bytes instead. */
-export async function initCodec(init: Init, wasm: () => Promise<string>): Promise<void> {
-  // libjpeg's warnings about damaged files ("Corrupt JPEG data: …") would go to stderr; the caller gets an error or
-  // an image instead.
-  const quiet = { print: () => {}, printErr: () => {} };
-  const node = nodeModules();
-  if (!node) {
-    await init(quiet);
-    return;
-  }
-  await init({ ...quiet, wasmBinary: node.readFileSync(node.resolve(await wasm())) });
-}
 
 function check(image: RgbaImage, quality: number | undefined, what: string): ImageDataLike {
   const { width, height, data } = image;

@@ -8,7 +8,7 @@
 import { decodePng, DEFAULT_MAX_PIXELS } from './png/decode.js';
 import { PngError } from './png/chunks.js';
 import { ImageFormatError, readUserComment } from './exif.js';
-import { initCodec, type Init } from './encoders.js';
+import { initCodec, type Init } from './wasm-codecs.js';
 
 export type ImageFormat = 'png' | 'jpeg' | 'webp';
 

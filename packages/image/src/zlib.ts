@@ -6,22 +6,14 @@
  * Node-only and bundles for the browser as it is.
  */
 import { Inflate, zlibSync } from 'fflate';
+import { nodeBuiltin } from './node-builtin.js';
 
 interface NodeZlib {
   deflateSync(data: Uint8Array, options: { level: number }): Uint8Array;
   inflateSync(data: Uint8Array, options: { maxOutputLength: number }): Uint8Array;
 }
 
-function nodeZlib(): NodeZlib | undefined {
-  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
-  try {
-    return proc?.getBuiltinModule?.('node:zlib') as NodeZlib | undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-const native = nodeZlib();
+const native = nodeBuiltin<NodeZlib>('node:zlib');
 
 /** zlib-wrapped deflate (RFC 1950) at `level` 0–9. */
 export function deflate(data: Uint8Array, level: number): Uint8Array {

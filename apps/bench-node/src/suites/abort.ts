@@ -13,13 +13,9 @@ import { StableDiffusionPipeline } from '@sdxs/pipeline';
 import { createNodeRuntime, embeddedModels, LocalFolderSource, type NodeRuntime } from '@sdxs/runtime-node';
 import { writeSyntheticModel } from '../models/synthetic-folder.js';
 import { median } from '../stats.js';
+import { option, positiveInt } from '../suite-options.js';
 
 export const ABORT_USAGE = 'abort options: --model DIR (default: a synthetic SDXS-512 folder) --size 512 --trials 5';
-
-function option(args: readonly string[], flag: string): string | undefined {
-  const i = args.indexOf(flag);
-  return i >= 0 ? args[i + 1] : undefined;
-}
 
 export interface AbortSide {
   readonly runtime: string;
@@ -99,8 +95,8 @@ async function microRun(runtime: NodeRuntime): Promise<number> {
 }
 
 export async function runAbort(log: (s: string) => void, args: readonly string[] = []): Promise<AbortBenchResult> {
-  const size = Number(option(args, '--size') ?? 512);
-  const trials = Number(option(args, '--trials') ?? 5);
+  const size = positiveInt(args, '--size', 512);
+  const trials = positiveInt(args, '--trials', 5);
   let dir = option(args, '--model');
   let temp: string | undefined;
   if (dir === undefined) {

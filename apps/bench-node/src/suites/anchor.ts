@@ -20,6 +20,7 @@ import type { Tensor } from '@sdxs/tensor';
 import { buildStage, syntheticNetworks } from '../models/stages.js';
 import { buildNetwork } from '../perf/networks.js';
 import { median } from '../stats.js';
+import { option, positiveInt } from '../suite-options.js';
 
 export const ANCHOR_USAGE = 'anchor options: --anchor DIR (default ../shared/perf-anchor) --runs 8';
 
@@ -36,11 +37,6 @@ export interface AnchorRow {
 export interface AnchorResult {
   readonly runs: number;
   readonly rows: AnchorRow[];
-}
-
-function option(args: readonly string[], flag: string): string | undefined {
-  const i = args.indexOf(flag);
-  return i >= 0 ? args[i + 1] : undefined;
 }
 
 const f32 = (dims: number[]) => new ort.Tensor('float32', new Float32Array(dims.reduce((a, b) => a * b)).fill(0.1), dims);
@@ -80,7 +76,7 @@ async function ours(net: 'unet' | 'decoder' | 'step'): Promise<Runner> {
 
 export async function runAnchor(log: (s: string) => void, args: readonly string[] = []): Promise<AnchorResult | undefined> {
   const source = option(args, '--anchor') ?? DEFAULT_ANCHOR;
-  const runs = Number(option(args, '--runs') ?? 8);
+  const runs = positiveInt(args, '--runs', 8);
   if (!existsSync(join(source, 'prepare.mjs'))) {
     log(`  no perf anchor at ${source} (development material beside the checkout): skipped`);
     return undefined;

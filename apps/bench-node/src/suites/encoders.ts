@@ -6,20 +6,14 @@
 import { fileURLToPath } from 'node:url';
 import { compareImageEncoders, type ImageComparison } from '../libraries/images.js';
 import { installedBytes } from '../libraries/install-size.js';
+import { positiveInt } from '../suite-options.js';
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 const MB = (n: number) => (n < 1e6 ? `${(n / 1e3).toFixed(0)} kB` : `${(n / 1e6).toFixed(1)} MB`);
 
-function option(args: readonly string[], name: string, fallback: number): number {
-  const i = args.indexOf(name);
-  const v = i >= 0 ? Number(args[i + 1]) : fallback;
-  if (!Number.isInteger(v) || v < 1) throw new Error(`${name} must be a positive integer`);
-  return v;
-}
-
 export async function runEncoders(log: (s: string) => void, args: readonly string[] = []): Promise<ImageComparison & { sizes: Record<string, number> }> {
-  const runs = option(args, '--runs', 9);
-  const size = option(args, '--size', 512);
+  const runs = positiveInt(args, '--runs', 9);
+  const size = positiveInt(args, '--size', 512);
   const bench = here('../..');
   const image = here('../../../../packages/image');
   const sizes: Record<string, number> = {

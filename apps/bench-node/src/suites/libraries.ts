@@ -9,6 +9,7 @@ import { installedBytes, sourceBytes } from '../libraries/install-size.js';
 import { compareProtobuf } from '../libraries/protobuf-bench.js';
 import type { ProtobufComparison } from '../libraries/protobuf.js';
 import { compareTokenizer, type TokenizerComparison } from '../libraries/tokenizer.js';
+import { positiveInt } from '../suite-options.js';
 
 export interface LibrariesResults {
   hub: HubComparison;
@@ -21,15 +22,8 @@ export interface LibrariesResults {
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 const MB = (n: number) => (n < 1e6 ? `${(n / 1e3).toFixed(0)} kB` : `${(n / 1e6).toFixed(2)} MB`);
 
-function option(args: readonly string[], name: string, fallback: number): number {
-  const i = args.indexOf(name);
-  const v = i >= 0 ? Number(args[i + 1]) : fallback;
-  if (!Number.isInteger(v) || v < 1) throw new Error(`${name} must be a positive integer`);
-  return v;
-}
-
 export async function runLibraries(log: (s: string) => void, args: readonly string[] = []): Promise<LibrariesResults> {
-  const runs = option(args, '--runs', 7);
+  const runs = positiveInt(args, '--runs', 7);
   const from = here('../..');
   const sizes = {
     '@huggingface/hub': { library: await installedBytes('@huggingface/hub', from), ours: await sourceBytes(here('../../../../packages/runtime-node/src/hub')) },

@@ -9,6 +9,7 @@ import { ControlNetPipeline, StableDiffusionPipeline } from '@sdxs/pipeline';
 import { embeddedModels, LocalFolderSource, openNodeRuntime } from '@sdxs/runtime-node';
 import { asDrawn, evaluationSketches } from '@sdxs/shapes';
 import { median } from '../stats.js';
+import { option } from '../suite-options.js';
 
 export const MICRO_USAGE = 'micro options: --micro-model DIR (default: the embedded default) --runs 50 --sketch-frames 120 --steps N --guidance G';
 
@@ -21,11 +22,6 @@ export interface MicroBenchResult {
   /** Four prompts per call. */
   batch4_ms: number;
   sketch?: { frames: number; frames_per_s: number; render_ms: { median: number; best: number }; latency_ms: { median: number } };
-}
-
-function option(args: readonly string[], flag: string): string | undefined {
-  const i = args.indexOf(flag);
-  return i >= 0 ? args[i + 1] : undefined;
 }
 
 /** Each embedded model with its own steps and guidance (or `--micro-model` alone), timed in turn. */

@@ -10,6 +10,7 @@
  */
 import { QueueEvents } from 'bullmq';
 import { startRedis, startServe, startWorker, type CliProcess } from '../../../../tools/serve-processes.js';
+import { option } from '../suite-options.js';
 
 export const SERVE_USAGE = 'serve options: --clients 32 --requests 1000 (per client) --serve-model sdxs-micro-1step --max-batch 8 --phases batched,unbatched,redis';
 
@@ -26,11 +27,6 @@ interface PhaseResult {
   latency_ms: { p50: number; p99: number; max: number };
   rss_mib?: { after_warmup: number; end: number; growth_pct: number };
   redis?: { jobs_completed: number; completed_more_than_once: number; stalled_events: number; worker_killed_at_request: number };
-}
-
-function option(args: readonly string[], flag: string): string | undefined {
-  const i = args.indexOf(flag);
-  return i >= 0 ? args[i + 1] : undefined;
 }
 
 function percentile(sorted: readonly number[], p: number): number {

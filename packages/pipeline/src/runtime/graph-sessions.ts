@@ -22,8 +22,6 @@ export interface GraphRequest {
 export interface GraphSessionOptions {
   readonly cache?: GraphCache | undefined;
   readonly executionProviders?: readonly string[] | undefined;
-  /** Told about builds and session creations, unless a call brings its own callback. */
-  readonly onProgress?: ProgressCallback | undefined;
   /**
    * Sessions kept alive (default 4), least recently used released first. Each image graph holds its own copy
    * of the U-Net weights inside the runtime, so a pipeline cycling through many sizes must not keep them all.
@@ -74,7 +72,7 @@ export class GraphSessions {
    * The session for `request`, created on first use (its build and session events go to `onProgress`); call
    * `release()` when done with it.
    */
-  async acquire(request: GraphRequest, onProgress: ProgressCallback | undefined = this.#options.onProgress): Promise<SessionLease> {
+  async acquire(request: GraphRequest, onProgress?: ProgressCallback): Promise<SessionLease> {
     const files = canUseWeightFiles(this.#runtime, request.components, this.#weights);
     // A file-backed graph holds file offsets instead of blob offsets: a key of its own (which packing happens
     // is then fixed by the key's weight identities and dtype, so a cache entry always fits its key).
@@ -115,7 +113,7 @@ export class GraphSessions {
 
   /** Run `fn` with the session for `request` leased. */
   async use<T>(request: GraphRequest, fn: (session: Session) => Promise<T>, onProgress?: ProgressCallback): Promise<T> {
-    const lease = await this.acquire(request, onProgress ?? this.#options.onProgress);
+    const lease = await this.acquire(request, onProgress);
     try {
       return await fn(lease.session);
     } finally {

@@ -137,7 +137,7 @@ class IsolatedSession implements Session {
         const reply = await worker.request({ op: 'run', session: id, feeds: toWire(feeds), outputs: outputNames });
         return fromWire(reply.tensors ?? {});
       } catch (e) {
-        if (signal?.aborted) throw abortReason(signal);
+        signal?.throwIfAborted(); // the aborted run rejects with its signal's reason
         // Killed for another call's abort: run again in the next worker (a few times at most).
         if (e instanceof WorkerKilled && attempt < 3) {
           this.#runtime.stats.retried++;
@@ -210,12 +210,6 @@ export class IsolatedNodeRuntime implements NodeRuntime {
     this.#worker?.kill(new Error('the isolated runtime was closed'));
     this.#worker = undefined;
   }
-}
-
-/** The signal's reason as an Error (an AbortError DOMException when it gave none). */
-function abortReason(signal: AbortSignal): Error {
-  const reason: unknown = signal.reason;
-  return reason instanceof Error ? reason : new DOMException(reason === undefined ? 'aborted' : String(reason), 'AbortError');
 }
 
 /** Options the worker runs with: the runtime's, without callbacks (they cannot cross processes). */
