@@ -6,7 +6,7 @@ export { LossScaler, type LossScalerOptions, type LossScalerState } from './loss
 export { Ema, type EmaOptions } from './ema.js';
 export { makeInputs, makeTrainable, type ParamSelector, type TrainableParam } from './params/trainable.js';
 export { addLoRA, mergeLoRA, LORA_ATTENTION_TARGETS, type LoraAdapters, type LoraOptions } from './params/lora.js';
-export { replaceReads } from './params/graph-edit.js';
+export { replaceReads } from '@sdxs/graph';
 export { buildStepGraph, STEP, type StepGraphOptions, type UpdateMode } from './step-graph.js';
 export { Trainer, type Batch, type StepResult, type TrainerOptions, type TrainerState } from './trainer.js';
 export { checkpointName, CHECKPOINT_FILES, latestCheckpoint, loadCheckpoint, saveCheckpoint, type CheckpointContents, type LoadedCheckpoint } from './checkpoint.js';

@@ -9,6 +9,7 @@ export { toOnnx, tensorBytes, type SerializeOptions } from './onnx/serialize.js'
 export { dumpGraph } from './onnx/dump.js';
 export { ONNX_DTYPE } from './onnx/dtypes.js';
 export * from './params.js';
+export { readersOf, replaceReads } from './edit.js';
 export * from './nn/index.js';
 export * from './load/index.js';
 export * from './lowering.js';

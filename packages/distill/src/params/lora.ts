@@ -1,7 +1,7 @@
-import { Add, GraphError, MatMul, Mul, type Graph } from '@sdxs/graph';
+import { Add, GraphError, MatMul, Mul, replaceReads, type Graph } from '@sdxs/graph';
 import { Generator, Tensor } from '@sdxs/tensor';
 import { float32Data } from '../tensors.js';
-import { replaceReads } from './graph-edit.js';
+
 import type { TrainableParam } from './trainable.js';
 
 export interface LoraOptions {

@@ -1,7 +1,7 @@
-import { Cast, GraphError, type Graph, type Value } from '@sdxs/graph';
+import { Cast, GraphError, replaceReads, type Graph, type Value } from '@sdxs/graph';
 import { isFloatDType, type Tensor } from '@sdxs/tensor';
 import { float32Copy } from '../tensors.js';
-import { replaceReads } from './graph-edit.js';
+
 
 /**
  * A parameter the optimizer updates: a float32 graph input (the master copy) and its starting value. Parameters

@@ -1,4 +1,6 @@
-import { GraphError, type Graph, type Value } from '@sdxs/graph';
+import { GraphError } from './errors.js';
+import type { Graph } from './graph.js';
+import type { Value } from './value.js';
 
 /**
  * Replace every read of the value `from` by a value that `build` makes from graph inputs and initializers only
