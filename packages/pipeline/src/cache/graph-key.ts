@@ -27,8 +27,8 @@ export interface GraphKeyParts {
   readonly configs: Readonly<Record<string, unknown>>;
   /** The weight files per component. */
   readonly weights: Readonly<Record<string, readonly WeightFileIdentity[]>>;
-  /** LoRA adapters merged into a component's weights (content hash, size, scale), by component; absent when none. */
-  readonly adapters?: Readonly<Record<string, readonly { readonly sha256: string; readonly size: number; readonly scale: number }[]>>;
+  /** LoRA adapters of a component's weights (content hash, size, scale — 'input' for adapter nodes), by component; absent when none. */
+  readonly adapters?: Readonly<Record<string, readonly { readonly sha256: string; readonly size: number; readonly scale: number | 'input' }[]>>;
   /** Build options: batch, size, dtype, target, lowering, guidance, step coefficients… */
   readonly options: Readonly<Record<string, unknown>>;
 }

@@ -7,6 +7,7 @@ import { matchCheckpoint, tensorBytes, toParameterDType } from '@sdxs/graph';
 import type { SafetensorsEntry } from '@sdxs/tensor';
 import type { ComponentWeights } from '../model/weights.js';
 import { mergeLoraTerms } from '../lora/merge.js';
+import { loraNodeTensor, parseLoraNodeKey } from '../lora/nodes.js';
 import type { PackedBlob, PackedManifest, PackedTensor } from './packed-graph.js';
 
 /** A wanted tensor found in the component's files: file index, the key in that file, and its entry. */
@@ -31,14 +32,23 @@ export function locateTensors(tensors: readonly Pick<PackedTensor, 'key' | 'dtyp
 }
 
 async function fillBlob(blob: PackedBlob, weights: ComponentWeights): Promise<Uint8Array> {
-  const located = locateTensors(blob.tensors, weights);
+  const nodes = weights.lora?.mode === 'nodes';
+  // LoRA factors of a graph with adapter nodes come from the adapters, everything else from the model's files.
+  const factors = nodes ? blob.tensors.map((t) => parseLoraNodeKey(t.key)) : [];
+  const stored = blob.tensors.filter((_, i) => factors[i] === undefined);
+  const located = new Map(locateTensors(stored, weights).map((l, i) => [stored[i]!.key, l]));
   const bytes = new Uint8Array(blob.size);
   for (const [i, t] of blob.tensors.entries()) {
-    const { file, fileKey } = located[i]!;
-    const stored = await weights.files[file]!.read(fileKey);
-    // LoRA adapters: W + Σ scale·up·down in float32, then to the parameter's dtype like any stored tensor.
-    const terms = weights.lora?.terms.get(t.key);
-    const tensor = terms ? mergeLoraTerms(stored, terms) : stored;
+    const factor = factors[i];
+    let tensor;
+    if (factor) tensor = loraNodeTensor(weights.lora?.terms.get(factor.weight), factor, blob.location);
+    else {
+      const { file, fileKey } = located.get(t.key)!;
+      tensor = await weights.files[file]!.read(fileKey);
+      // Merged LoRA adapters: W + Σ scale·up·down in float32, then to the parameter's dtype like any stored tensor.
+      const terms = nodes ? undefined : weights.lora?.terms.get(t.key);
+      if (terms) tensor = mergeLoraTerms(tensor, terms);
+    }
     bytes.set(tensorBytes(toParameterDType(tensor, t.dtype)), t.offset);
   }
   return bytes;

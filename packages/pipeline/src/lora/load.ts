@@ -34,10 +34,19 @@ export interface LoraIdentity {
   readonly scale: number;
 }
 
+/**
+ * How adapters reach the graphs: `merge` (default) folds W + Σ scale·up·down into the weights when a session is
+ * created — the fastest graphs, a rebuild per scale; `nodes` keeps them as low-rank nodes whose scales are a graph
+ * input (nodes.ts), switchable with `setLoraScales` without a rebuild.
+ */
+export type LoraMode = 'merge' | 'nodes';
+
 /** The adapters of one component: their identities (for keys) and the terms to merge, by parameter name. */
 export interface ComponentLora {
   readonly adapters: readonly LoraIdentity[];
   readonly terms: ReadonlyMap<string, readonly LoraTerm[]>;
+  /** Absent: merged. */
+  readonly mode?: LoraMode;
 }
 
 const COMPONENT_NAMES: Readonly<Record<LoraComponent, string>> = { unet: 'U-Net', text_encoder: 'text encoder', text_encoder_2: 'second text encoder' };
@@ -154,7 +163,7 @@ export async function loadLora(adapters: readonly LoraFile[], weights: Partial<R
           throw new Error(`${where}: "${m.up}" ${dims(up.shape)} · "${m.down}" ${dims(down.shape)} does not fit ${key} ${dims(shape)} of ${dir} (a LoRA for another architecture?)`);
         }
         const alpha = m.alpha !== undefined ? scalar(await file.read(m.alpha), m.alpha, where) : rank;
-        const term: LoraTerm = { up: castTensor(up, 'float32').data, down: castTensor(down, 'float32').data, rank, scale: (alpha / rank) * scale };
+        const term: LoraTerm = { up: castTensor(up, 'float32').data, down: castTensor(down, 'float32').data, rank, scale: (alpha / rank) * scale, alphaOverRank: alpha / rank, adapter: i };
         let perKey = terms.get(m.component);
         if (!perKey) terms.set(m.component, (perKey = new Map()));
         perKey.set(key, [...(perKey.get(key) ?? []), term]);
@@ -171,8 +180,8 @@ export async function loadLora(adapters: readonly LoraFile[], weights: Partial<R
   return { components: out, applied };
 }
 
-/** The component's weights with adapters: read (and merged) in memory, so without the files' local paths. */
-export function withLora(w: ComponentWeights, lora: ComponentLora | undefined): ComponentWeights {
+/** The component's weights with adapters (merged, or as graph nodes): read in memory, so without the files' local paths. */
+export function withLora(w: ComponentWeights, lora: ComponentLora | undefined, mode: LoraMode = 'merge'): ComponentWeights {
   if (!lora) return w;
-  return { dir: w.dir, files: w.files, identity: w.identity, bind: w.bind, lora };
+  return { dir: w.dir, files: w.files, identity: w.identity, bind: w.bind, lora: mode === 'nodes' ? { ...lora, mode } : lora };
 }

@@ -11,6 +11,10 @@ export interface LoraTerm {
   readonly down: Float32Array;
   readonly rank: number;
   readonly scale: number;
+  /** alpha/r alone (the graph-node path multiplies by the user's scale at run time). */
+  readonly alphaOverRank: number;
+  /** The adapter's index in the list given (its entry of `lora_scales`). */
+  readonly adapter: number;
 }
 
 /**
@@ -21,7 +25,7 @@ export interface LoraTerm {
  * @example
  * const merged = mergeLoraTerms(weight, [{ up, down, rank: 4, scale: 0.75 }]);
  */
-export function mergeLoraTerms(weight: Tensor, terms: readonly LoraTerm[]): Tensor<'float32'> {
+export function mergeLoraTerms(weight: Tensor, terms: readonly Pick<LoraTerm, 'up' | 'down' | 'rank' | 'scale'>[]): Tensor<'float32'> {
   const w = castTensor(weight, 'float32').data;
   const rows = weight.shape[0] ?? 1;
   const cols = w.length / rows;

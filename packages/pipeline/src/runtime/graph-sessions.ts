@@ -5,7 +5,8 @@
  * for the pipeline's life; concurrent requests for the same key share one creation.
  */
 import type { Graph } from '@sdxs/graph';
-import type { Runtime, Session } from '@sdxs/tensor';
+import type { Runtime, Session, Tensor } from '@sdxs/tensor';
+import { addLoraNodes, LORA_SCALES_INPUT } from '../lora/nodes.js';
 import type { GraphCache } from '../cache/graph-cache.js';
 import { graphKey, type GraphKeyParts } from '../cache/graph-key.js';
 import { canUseWeightFiles, packGraphOnFiles, sessionExternalData } from '../graphs/file-backed.js';
@@ -27,6 +28,11 @@ export interface GraphSessionOptions {
    * of the U-Net weights inside the runtime, so a pipeline cycling through many sizes must not keep them all.
    */
   readonly maxSessions?: number | undefined;
+  /**
+   * The adapters' current scales, for weights whose LoRA adapters are graph nodes (lora/nodes.ts): graphs get the
+   * nodes when built, and every run of a graph that has them is fed these scales as `lora_scales`.
+   */
+  readonly loraScales?: (() => Tensor<'float32'>) | undefined;
 }
 
 /** Counts, for `info()` and tests. */
@@ -101,7 +107,7 @@ export class GraphSessions {
     let released = false;
     const held = entry;
     return {
-      session,
+      session: this.#withScales(session),
       release: () => {
         if (released) return;
         released = true;
@@ -119,6 +125,18 @@ export class GraphSessions {
     } finally {
       lease.release();
     }
+  }
+
+  /** The session, feeding `lora_scales` to runs when its graph has adapter nodes. */
+  #withScales(session: Session): Session {
+    const scales = this.#options.loraScales;
+    if (!scales || !session.inputs.some((i) => i.name === LORA_SCALES_INPUT)) return session;
+    return {
+      inputs: session.inputs,
+      outputs: session.outputs,
+      run: (feeds, names, options) => session.run({ ...feeds, [LORA_SCALES_INPUT]: scales() }, names, options),
+      dispose: () => session.dispose(),
+    };
   }
 
   #evict(): void {
@@ -157,6 +175,8 @@ export class GraphSessions {
     }
     onProgress?.({ stage: 'build', graph, key, cached: false });
     const built = request.build();
+    const scales = this.#options.loraScales;
+    if (scales) addLoraNodes(built, request.components, this.#weights, scales().size);
     const packed = (files ? packGraphOnFiles(built, request.components, this.#weights) : undefined) ?? packGraph(built, request.components);
     this.stats.built++;
     await cache?.put(key, encodePackedGraph(packed));
