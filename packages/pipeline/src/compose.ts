@@ -19,6 +19,7 @@ import type { GenerateResult, GenerateTimings, StableDiffusionPipeline } from '.
 import type { ProgressCallback } from './progress.js';
 import type { CheckedRequest } from './request.js';
 import { scaleTensor } from './tensors.js';
+import { conditioningFeeds } from './text-side.js';
 
 /** What a mode adds to the shared path. */
 export interface Mode {
@@ -26,7 +27,7 @@ export interface Mode {
   readonly oneStep: { readonly kind: string; readonly components: readonly ComponentPrefix[]; build(step: OneStep, shape: ImageGraphShape): Graph };
   /** The U-Net step graph (`sample`, `timestep`, … → `noise_pred`), keyed by `key(shape)` beyond its kind. */
   readonly unetStep: { readonly kind: string; readonly components: readonly ComponentPrefix[]; key(shape: ImageGraphShape): object; build(shape: ImageGraphShape): Graph };
-  /** Inputs every U-Net run takes besides the latents, timestep, encoder_hidden_states and guidance_scale. */
+  /** Inputs every U-Net run takes besides the latents, timestep, the conditioning (conditioningFeeds) and guidance_scale. */
   readonly feeds?: Readonly<Record<string, Tensor>>;
   /** Where to look when the U-Net's output is not finite, and when the image's is. */
   readonly dirs: { readonly unet: string; readonly vae: string };
@@ -52,7 +53,7 @@ export async function composeGenerate(pipe: StableDiffusionPipeline, r: CheckedR
   scheduler.setTimesteps(r.steps);
 
   const tEncode = performance.now();
-  const context = await pipe.context(r);
+  const conditioning = await pipe.conditioning(r, 'text-to-image');
   const encodeMs = performance.now() - tEncode;
   throwIfAborted(r.signal);
 
@@ -63,7 +64,7 @@ export async function composeGenerate(pipe: StableDiffusionPipeline, r: CheckedR
   const latents = scaleTensor(noise, scheduler.initNoiseSigma);
   const feeds: Record<string, Tensor> = {
     ...mode.feeds,
-    encoder_hidden_states: context,
+    ...conditioningFeeds(conditioning),
     ...(r.guidance ? { guidance_scale: new Tensor('float32', [], Float32Array.of(r.guidanceScale)) } : {}),
   };
   const outputs = [...(r.float ? ['rgba', 'image'] : ['rgba']), FINITE_CHECKS.vae];

@@ -1,5 +1,6 @@
 /**
- * diffusers' `StableDiffusionControlNetPipeline` (pipelines/controlnet/pipeline_controlnet.py): text-to-image
+ * diffusers' `StableDiffusionControlNetPipeline` (pipelines/controlnet/pipeline_controlnet.py) and, on an SDXL folder,
+ * `StableDiffusionXLControlNetPipeline` (pipeline_controlnet_sd_xl.py, the ControlNet fed the added condition too): text-to-image
  * steered by a control image (the SDXS sketch model: one step, guidance 0, a sketch as the control). One step
  * runs as a single fused graph — ControlNet, U-Net, the folded scheduler step, decoder, postprocessing — with the
  * conditioning scale as an input; more steps run a ControlNet + U-Net graph per step with the scheduler in
@@ -26,6 +27,7 @@ import { repeatRows } from './tensors.js';
 import { graphTarget } from './target.js';
 import { composeGenerate } from './compose.js';
 import { fromPretrainedParts, type PretrainedOptions } from './pretrained.js';
+import { crossAttentionDim } from './model/text-conditioning.js';
 
 /** Where the ControlNet is: a folder with `config.json` at its root or in `controlnet/`, or a source and a folder. */
 export type ControlNetLocation = ModelSource | { readonly source: ModelSource; readonly dir: string };
@@ -78,11 +80,22 @@ async function loadControlNetComponent(c: PipelineComponents, where: ControlNetL
 
 function checkCompatible(c: PipelineComponents, cn: ControlNetConfig, file: string): void {
   const unet = `${c.source.id}/unet/config.json`;
-  if (cn.addition_embed_type !== null) throw new Error(`${file}: addition_embed_type ${JSON.stringify(cn.addition_embed_type)} (an SDXL ControlNet) is not supported by this pipeline`);
+  const u = c.unetConfig;
+  // An SDXL ControlNet takes the U-Net's added condition (text_embeds, time_ids): it must be the same.
+  if (cn.addition_embed_type !== u.addition_embed_type) {
+    throw new Error(`${file}: addition_embed_type ${JSON.stringify(cn.addition_embed_type)} does not match the U-Net's ${JSON.stringify(u.addition_embed_type)} (${unet}): ${cn.addition_embed_type ? 'an SDXL ControlNet needs an SDXL model' : 'an SDXL model needs an SDXL ControlNet'}`);
+  }
+  if (cn.addition_embed_type === 'text_time' && (cn.addition_time_embed_dim !== u.addition_time_embed_dim || cn.projection_class_embeddings_input_dim !== u.projection_class_embeddings_input_dim)) {
+    throw new Error(
+      `${file}: addition_time_embed_dim ${cn.addition_time_embed_dim} and projection_class_embeddings_input_dim ${cn.projection_class_embeddings_input_dim} do not match the U-Net's ${u.addition_time_embed_dim} and ${u.projection_class_embeddings_input_dim} (${unet})`,
+    );
+  }
   if (cn.global_pool_conditions) throw new Error(`${file}: global_pool_conditions (guess mode) is not supported by this pipeline yet`);
-  if (cn.in_channels !== c.unetConfig.in_channels) throw new Error(`${file}: in_channels ${cn.in_channels} does not match the U-Net's ${c.unetConfig.in_channels} (${unet})`);
-  if (cn.cross_attention_dim !== c.textConfig.hidden_size) {
-    throw new Error(`${file}: cross_attention_dim ${cn.cross_attention_dim} does not match the text encoder's hidden_size ${c.textConfig.hidden_size}`);
+  if (cn.in_channels !== u.in_channels) throw new Error(`${file}: in_channels ${cn.in_channels} does not match the U-Net's ${u.in_channels} (${unet})`);
+  const contextDim = crossAttentionDim(u);
+  if (cn.cross_attention_dim !== contextDim) {
+    const what = c.text2 ? "text encoders' hidden sizes together" : "text encoder's hidden_size";
+    throw new Error(`${file}: cross_attention_dim ${cn.cross_attention_dim} does not match the ${what} ${contextDim} (the U-Net's cross_attention_dim, ${unet})`);
   }
   const f = controlImageFactor(cn);
   if (f !== c.vae.spatialFactor) {
@@ -247,7 +260,6 @@ export class ControlNetPipeline {
   }
 
   #side(): ControlledUNetSide {
-    const c = this.components;
-    return { config: c.unetConfig, contextDim: c.textConfig.hidden_size, contextLength: c.tokenizer.maxLength, controlnet: this.controlnetConfig };
+    return { ...this.base.unetSide, controlnet: this.controlnetConfig };
   }
 }

@@ -18,12 +18,13 @@ import type { GenerateResult, StableDiffusionPipeline } from './pipeline.js';
 import { MAX_STEPS, type GenerateRequest } from './request.js';
 import { runUnlessAborted, throwIfAborted } from './call.js';
 import { foldedStepAt, imageResult } from './compose.js';
+import { conditioningFeeds } from './text-side.js';
 
 /** A text-to-image request's fields (latents output aside: img2img always decodes) plus the initial image. */
 export interface Img2ImgRequest extends Omit<GenerateRequest, 'output'> {
   /** The initial image: 8-bit RGB or RGBA (ImageData fits), a multiple of the VAE's factor; the output keeps its size. */
   readonly image: ImageInput;
-  /** How much of the image to repaint, in [0, 1] (default 0.8, as diffusers): 0 keeps it, 1 starts from t = 999. */
+  /** How much of the image to repaint, in [0, 1] (default as diffusers: 0.8, SDXL 0.3): 0 keeps it, 1 starts from t = 999. */
   readonly strength?: number;
 }
 
@@ -69,8 +70,9 @@ function bad(field: string, message: string): never {
 }
 
 /** `num_inference_steps` and the checked strength of a request. */
-function resolveSteps(request: Img2ImgRequest): { strength: number; steps: number } {
-  const strength = request.strength ?? 0.8;
+function resolveSteps(request: Img2ImgRequest, sdxl: boolean): { strength: number; steps: number } {
+  // StableDiffusionImg2ImgPipeline's default strength is 0.8, StableDiffusionXLImg2ImgPipeline's 0.3.
+  const strength = request.strength ?? (sdxl ? 0.3 : 0.8);
   if (typeof strength !== 'number' || !(strength >= 0 && strength <= 1)) bad('strength', `must be in [0.0, 1.0], got ${JSON.stringify(strength)}`);
   if (request.steps !== undefined) return { strength, steps: request.steps };
   if (strength === 0) return { strength, steps: 1 };
@@ -96,7 +98,7 @@ export async function img2img(pipe: StableDiffusionPipeline, request: Img2ImgReq
   }
   const c = pipe.components;
   const f = c.vae.spatialFactor;
-  const { strength, steps } = resolveSteps(request);
+  const { strength, steps } = resolveSteps(request, c.index.family === 'sdxl');
   const r = pipe.checkRequest({ ...request, steps, width: image.width, height: image.height });
   const progress = pipe.progressOf(r);
   if (r.output !== 'image') bad('output', "'latents' is for text-to-image (StableDiffusionPipeline.generate)");
@@ -117,7 +119,7 @@ export async function img2img(pipe: StableDiffusionPipeline, request: Img2ImgReq
   const latentShape = [r.batch, c.vae.latentChannels, shape.latentHeight, shape.latentWidth];
   const tEncode = performance.now();
   const feeds: Record<string, Tensor> = { init_image: pixels };
-  if (plan.steps === 1) feeds.encoder_hidden_states = await pipe.context(r);
+  if (plan.steps === 1) Object.assign(feeds, conditioningFeeds(await pipe.conditioning(r, 'img2img')));
   const encodeMs = plan.steps === 1 ? performance.now() - tEncode : 0;
   throwIfAborted(r.signal);
   // prepare_latents' draws, in diffusers' order: the posterior sample (AutoencoderKL), then add_noise's noise.
@@ -130,7 +132,7 @@ export async function img2img(pipe: StableDiffusionPipeline, request: Img2ImgReq
   }
 
   const outputs = [...(r.float ? ['rgba', 'image'] : ['rgba']), FINITE_CHECKS.vae, ...(denoise ? [FINITE_CHECKS.unet] : [])];
-  const side = { config: c.unetConfig, contextDim: c.textConfig.hidden_size, contextLength: c.tokenizer.maxLength };
+  const side = pipe.unetSide;
   const build = () => img2imgGraph(side, c.vae, denoise, shape, pipe.settings);
   const kind = denoise ? 'img2img' : 'img2img-vae';
   const key = { ...shape, ...(denoise ? JSON.parse(canonicalJson(denoise)) : {}) };

@@ -2,12 +2,16 @@
 export { StableDiffusionPipeline, type CallOptions, type GenerateLatents, type GenerateResult, type GenerateTimings, type LoadOptions, type ModelDefaults } from './pipeline.js';
 export { checkRequest, MAX_BATCH, MAX_BATCH_PIXELS, MAX_PROMPT_CHARS, MAX_SIDE, MAX_STEPS, type CheckedRequest, type GenerateRequest, type RequestDefaults } from './request.js';
 export type { ProgressCallback, ProgressEvent } from './progress.js';
-export type { ComponentInfo, PipelineInfo } from './info.js';
+export type { ComponentInfo, ConditioningInfo, PipelineInfo, TokenizerInfo } from './info.js';
+export { conditioningFeeds, createPromptEncoder, requestConditioning, type Conditioning, type UseTextGraph } from './text-side.js';
+export { PromptEncoder, type EncodeCall, type EncodedPrompts, type TextEncoderRun } from './prompt-encoder.js';
+export { checkSdxlFields, sdxlTimeIds, type CheckedSdxlFields, type CropCoords, type ImageSize, type SdxlRequestFields } from './sdxl-request.js';
+export { addedConditionShape, checkTextConditioning, crossAttentionDim, SDXL_TIME_IDS, type AddedConditionShape, type SecondTextEncoder } from './model/text-conditioning.js';
 export { PromptEmbeddingCache } from './prompt-cache.js';
 export { MemoryGraphCache, type GraphCache } from './cache/graph-cache.js';
 export { canonicalJson, graphKey, GRAPH_FORMAT_VERSION, type GraphKeyParts, type WeightFileIdentity } from './cache/graph-key.js';
 export { sha256, sha256Hex, toHex } from './cache/sha256.js';
-export { parseModelIndex, SUPPORTED_PIPELINES, type ComponentSpec, type ModelIndex } from './model/model-index.js';
+export { parseModelIndex, SD_PIPELINES, SDXL_PIPELINES, SUPPORTED_PIPELINES, type ComponentSpec, type ModelIndex } from './model/model-index.js';
 export { loadComponents, newScheduler, type ComponentOptions, type PipelineComponents } from './model/components.js';
 export { pipelineVae, VAE_CLASSES, type PipelineVae, type VaeClass } from './model/vae.js';
 export { openComponentWeights, type ComponentWeights } from './model/weights.js';
@@ -15,17 +19,22 @@ export { loadLora, withLora, type AppliedLora, type ComponentLora, type LoadedLo
 export { flattenModule, parseLoraKeys, type LoraComponent, type LoraModuleKeys } from './lora/keys.js';
 export { mergeLoraTerms, type LoraTerm } from './lora/merge.js';
 export {
+  conditioningInputs,
   decodeGraph,
   oneStepGraph,
   textEncoderGraph,
   unetStepGraph,
   IMAGE_COMPONENTS,
+  TEXT_2_COMPONENTS,
   TEXT_COMPONENTS,
   UNET_COMPONENTS,
   VAE_COMPONENTS,
   type BuildSettings,
+  type ConditioningValues,
   type ImageGraphShape,
   type OneStep,
+  type TextEncoderOutputs,
+  type UNetSide,
 } from './graphs/builders.js';
 export { foldedStep, guidedNoisePrediction, linearCombination, type FoldedStep, type GuidedUNetInputs } from './graphs/denoise.js';
 export { postprocessImages, type PostprocessedImages } from './graphs/postprocess.js';

@@ -15,6 +15,7 @@ import {
   decodeGraph,
   IMAGE_COMPONENTS,
   oneStepGraph,
+  TEXT_2_COMPONENTS,
   TEXT_COMPONENTS,
   textEncoderGraph,
   UNET_COMPONENTS,
@@ -22,6 +23,7 @@ import {
   VAE_COMPONENTS,
   type BuildSettings,
   type ImageGraphShape,
+  type UNetSide,
 } from './graphs/builders.js';
 import type { ComponentPrefix } from './graphs/packed-graph.js';
 import { loadComponents, type PipelineComponents } from './model/components.js';
@@ -32,7 +34,9 @@ import { pipelineInfo, type PipelineInfo } from './info.js';
 import { checkGraphWeights } from './model/check-weights.js';
 import type { ProgressCallback } from './progress.js';
 import { PromptEmbeddingCache } from './prompt-cache.js';
-import { PromptEncoder } from './prompt-encoder.js';
+import type { PromptEncoder } from './prompt-encoder.js';
+import { createPromptEncoder, requestConditioning, type Conditioning } from './text-side.js';
+import { addedConditionShape, crossAttentionDim } from './model/text-conditioning.js';
 import { checkRequest, type CheckedRequest, type GenerateRequest, type RequestDefaults } from './request.js';
 import { progressTo, runUnlessAborted } from './call.js';
 import { generatedImages, type GeneratedImage } from './images.js';
@@ -41,7 +45,7 @@ import { SDXS_VERSION } from './version.js';
 import { composeGenerate } from './compose.js';
 import { fromPretrainedParts, type PretrainedOptions } from './pretrained.js';
 import { GraphSessions, type GraphSessionStats } from './runtime/graph-sessions.js';
-import { concatRows, repeatRows, splitImages } from './tensors.js';
+import { splitImages } from './tensors.js';
 
 export interface LoadOptions {
   /**
@@ -181,10 +185,14 @@ export class StableDiffusionPipeline {
       maxSessions: options.maxSessions,
     });
     // The prompt cache may be shared between pipelines: its scope says which text encoder weights, adapters included.
-    const te = components.weights.text_encoder;
-    const w = [...te.identity.map((f) => f.headerSha256), ...(te.lora?.adapters ?? []).map((a) => `lora:${a.sha256}*${a.scale}`)].join('+');
-    const encode = (ids: Tensor<'int64'>, call: CallOptions) => this.#textEncoder((s) => runUnlessAborted(s, { input_ids: ids }, ['prompt_embeds'], call.signal), call.onProgress).then((o) => o.prompt_embeds);
-    this.#prompts = new PromptEncoder(components.tokenizer, encode, options.promptCache ?? new PromptEmbeddingCache(), `${components.source.id}#${w}`, this.componentDirs.text_encoder);
+    const length = components.tokenizer.maxLength;
+    this.#prompts = createPromptEncoder(
+      components,
+      (kind, build, parts, fn, onProgress) => this.#use(kind, { length }, build, parts, fn, onProgress),
+      this.settings,
+      options.promptCache ?? new PromptEmbeddingCache(),
+      components.text2 ? `${this.componentDirs.text_encoder} or ${components.source.id}/${components.weights.text_encoder_2?.dir}` : this.componentDirs.text_encoder,
+    );
   }
 
   /**
@@ -243,14 +251,17 @@ export class StableDiffusionPipeline {
   }
 
   /**
-   * `prompt_embeds` `[prompts, 77, hidden]`: the text encoder's last hidden state per prompt (cached).
+   * `prompt_embeds` `[prompts, 77, hidden]`: the text encoder's last hidden state per prompt (cached); for SDXL both
+   * encoders' penultimate hidden states side by side (prompt_2 = prompt; `conditioning` gives the pooled ones too).
    *
    * @example
    * const embeds = await pipe.encodePrompt(['a photo of a cat']);
    */
   async encodePrompt(prompt: string | readonly string[], call: CallOptions = {}): Promise<Tensor<'float32'>> {
     this.#alive();
-    return this.#prompts.encode(typeof prompt === 'string' ? [prompt] : prompt, { signal: call.signal, onProgress: progressTo(this.#onProgress, call.onProgress) });
+    const prompts = typeof prompt === 'string' ? [prompt] : prompt;
+    const encoded = await this.#prompts.encode(this.components.text2 ? [prompts, prompts] : [prompts], { signal: call.signal, onProgress: progressTo(this.#onProgress, call.onProgress) });
+    return encoded.embeds;
   }
 
   /** The request's progress callback joined to the pipeline's (the ControlNet and img2img pipelines report through it too). */
@@ -298,7 +309,7 @@ export class StableDiffusionPipeline {
   generate(request: GenerateRequest): Promise<GenerateResult>;
   async generate(request: GenerateRequest): Promise<GenerateResult> {
     this.#alive();
-    const side = this.#unetSide();
+    const side = this.unetSide;
     return composeGenerate(
       this,
       this.checkRequest(request),
@@ -340,8 +351,13 @@ export class StableDiffusionPipeline {
     const decodeShape = { batch: 1, latentHeight: shape.latentHeight, latentWidth: shape.latentWidth };
     return checkGraphWeights(
       [
-        { build: () => textEncoderGraph(c.textConfig, c.tokenizer.maxLength, this.settings), components: TEXT_COMPONENTS },
-        { build: () => unetStepGraph(this.#unetSide(), shape, this.settings), components: UNET_COMPONENTS },
+        ...(c.text2
+          ? [
+              { build: () => textEncoderGraph(c.textConfig, c.tokenizer.maxLength, this.settings, { hidden: 'penultimate' }), components: TEXT_COMPONENTS },
+              { build: () => textEncoderGraph(c.text2!.config, c.tokenizer.maxLength, this.settings, { hidden: 'penultimate', textEmbeds: true }), components: TEXT_2_COMPONENTS },
+            ]
+          : [{ build: () => textEncoderGraph(c.textConfig, c.tokenizer.maxLength, this.settings), components: TEXT_COMPONENTS }]),
+        { build: () => unetStepGraph(this.unetSide, shape, this.settings), components: UNET_COMPONENTS },
         { build: () => decodeGraph(c.vae, decodeShape, this.settings), components: VAE_COMPONENTS },
       ],
       allWeights(c),
@@ -373,12 +389,17 @@ export class StableDiffusionPipeline {
     if (this.#disposed) throw new Error('StableDiffusionPipeline: used after dispose()');
   }
 
-  /** encoder_hidden_states for the batch: [negatives × N, prompts × N] with guidance, else prompts × N (encode_prompt). */
-  async context(r: CheckedRequest): Promise<Tensor<'float32'>> {
-    const cond = repeatRows(await this.encodePrompt(r.prompts, r), r.numImagesPerPrompt);
-    if (!r.guidance) return cond;
-    const uncond = repeatRows(await this.encodePrompt(r.negativePrompts, r), r.numImagesPerPrompt);
-    return concatRows(uncond, cond);
+  /**
+   * What every U-Net graph of the request is fed (encode_prompt, repeated per image): encoder_hidden_states
+   * [negatives × N, prompts × N] with guidance, else prompts × N; for SDXL also text_embeds and time_ids (`mode`
+   * picks img2img's defaults for the negative time ids).
+   *
+   * @example
+   * const { encoderHiddenStates, textEmbeds, timeIds } = await pipe.conditioning(pipe.checkRequest({ prompt: 'a cat' }));
+   */
+  async conditioning(r: CheckedRequest, mode: 'text-to-image' | 'img2img' = 'text-to-image'): Promise<Conditioning> {
+    this.#alive();
+    return requestConditioning(this.components, this.#prompts, { ...r, onProgress: progressTo(this.#onProgress, r.onProgress) }, mode);
   }
 
   /** Where each component's weights are, for errors: `<model>/<folder>`. */
@@ -388,8 +409,10 @@ export class StableDiffusionPipeline {
     return { unet: `${id}/${w.unet.dir}`, vae: `${id}/${w.vae.dir}`, text_encoder: `${id}/${w.text_encoder.dir}` };
   }
 
-  #unetSide() {
-    return { config: this.components.unetConfig, contextDim: this.components.textConfig.hidden_size, contextLength: this.components.tokenizer.maxLength };
+  /** The U-Net and what conditions it, as the image graphs take it (SDXL: the added text_embeds and time ids too). */
+  get unetSide(): UNetSide {
+    const c = this.components;
+    return { config: c.unetConfig, contextDim: crossAttentionDim(c.unetConfig), contextLength: c.tokenizer.maxLength, added: addedConditionShape(c.text2) };
   }
 
   #keyParts(kind: string, extra: object, components: readonly ComponentPrefix[]): GraphKeyParts {
@@ -405,21 +428,24 @@ export class StableDiffusionPipeline {
       if (w.lora) adapters[component] = w.lora.adapters;
       const extra = c.extra?.[component];
       configs[component] =
-        component === 'unet' ? c.unetConfig : component === 'vae' ? { className: c.vae.className, config: c.vae.config } : extra ? { className: extra.className, config: extra.config } : c.textConfig;
+        component === 'unet'
+          ? c.unetConfig
+          : component === 'vae'
+            ? { className: c.vae.className, config: c.vae.config }
+            : extra
+              ? { className: extra.className, config: extra.config }
+              : component === 'text_encoder_2'
+                ? c.text2?.config
+                : c.textConfig;
     }
-    // The text encoder is always float32: its key leaves the dtype out, so float16 pipelines share it.
+    // The text encoders are always float32: their keys leave the dtype out, so float16 pipelines share them.
     const { dtype, ...rest } = this.settings;
-    const settings = components === TEXT_COMPONENTS ? rest : { dtype, ...rest };
+    const settings = components === TEXT_COMPONENTS || components === TEXT_2_COMPONENTS ? rest : { dtype, ...rest };
     return { kind, configs, weights, ...(Object.keys(adapters).length ? { adapters } : {}), options: { ...settings, ...extra } };
   }
 
   /** Run `fn` with the session of a graph (built, or taken from the cache, on first use). */
   #use<T>(kind: string, shape: object, build: () => Graph, components: readonly ComponentPrefix[], fn: (s: Session) => Promise<T>, onProgress: ProgressCallback | undefined): Promise<T> {
     return this.#sessions.use({ parts: this.#keyParts(kind, shape, components), components, build }, fn, onProgress);
-  }
-
-  #textEncoder<T>(fn: (s: Session) => Promise<T>, onProgress: ProgressCallback | undefined): Promise<T> {
-    const length = this.components.tokenizer.maxLength;
-    return this.#use('text-encoder', { length }, () => textEncoderGraph(this.components.textConfig, length, this.settings), TEXT_COMPONENTS, fn, onProgress);
   }
 }

@@ -5,6 +5,7 @@
 import { Generator, GeneratorList, type NormalSource, type Seed } from '@sdxs/tensor';
 import { throwIfAborted } from './call.js';
 import type { ProgressCallback } from './progress.js';
+import { checkSdxlFields, type CheckedSdxlFields, type SdxlRequestFields } from './sdxl-request.js';
 
 /** Limits of one call. */
 export const MAX_SIDE = 4096;
@@ -18,7 +19,7 @@ export const MAX_PROMPT_CHARS = 32_000;
 /** Images × pixels per call (64 images of 1024²): the float output alone is 12 bytes a pixel. */
 export const MAX_BATCH_PIXELS = 64 * 1024 * 1024;
 
-export interface GenerateRequest {
+export interface GenerateRequest extends SdxlRequestFields {
   /** One prompt or several (each gives `numImagesPerPrompt` images). Long prompts are truncated to 77 tokens. */
   readonly prompt: string | readonly string[];
   /** Used with guidance (guidanceScale > 1): one for all prompts or one per prompt; default "". */
@@ -69,6 +70,10 @@ export interface CheckedRequest {
   readonly prompts: readonly string[];
   /** One per prompt; empty strings when none were given. */
   readonly negativePrompts: readonly string[];
+  /** Whether the request gave a negative prompt ("" counts): SDXL's force_zeros_for_empty_prompt applies when not. */
+  readonly negativeGiven: boolean;
+  /** SDXL's prompt_2, size and crop conditioning, as given (an SD folder refuses them). */
+  readonly sdxl: CheckedSdxlFields;
   /** Where the noise comes from: one generator, or one per image. */
   readonly generator: NormalSource;
   /** The seed the generator was made from; undefined when the caller passed a generator. */
@@ -149,12 +154,14 @@ export function checkRequest(r: GenerateRequest, d: RequestDefaults): CheckedReq
   if (typeof guidanceScale !== 'number' || !Number.isFinite(guidanceScale) || guidanceScale < 0) {
     bad('guidanceScale', `must be a finite number ≥ 0, got ${JSON.stringify(guidanceScale)}`);
   }
-  let negativePrompts: string[] = prompts.map(() => '');
-  if (r.negativePrompt !== undefined) {
-    const neg = strings('negativePrompt', r.negativePrompt);
-    if (neg.length !== 1 && neg.length !== prompts.length) bad('negativePrompt', `has ${neg.length} entries for ${prompts.length} prompts; give one, or one per prompt`);
-    negativePrompts = neg.length === 1 ? prompts.map(() => neg[0]!) : neg;
-  }
+  // A negative prompt (and SDXL's second prompts): one for all prompts or one per prompt.
+  const perPrompt = (field: string, v: unknown): string[] => {
+    const list = strings(field, v);
+    if (list.length !== 1 && list.length !== prompts.length) bad(field, `has ${list.length} entries for ${prompts.length} prompts; give one, or one per prompt`);
+    return list.length === 1 ? prompts.map(() => list[0]!) : list;
+  };
+  const negativePrompts = r.negativePrompt !== undefined ? perPrompt('negativePrompt', r.negativePrompt) : prompts.map(() => '');
+  const sdxl = checkSdxlFields(r, perPrompt);
   const output = r.output ?? 'image';
   if (output !== 'image' && output !== 'latents') bad('output', `must be 'image' or 'latents', got ${JSON.stringify(output)}`);
   if (output === 'latents' && r.float === true) bad('float', `is for images; "output" 'latents' returns no image`);
@@ -188,6 +195,8 @@ export function checkRequest(r: GenerateRequest, d: RequestDefaults): CheckedReq
   return {
     prompts,
     negativePrompts,
+    negativeGiven: r.negativePrompt !== undefined,
+    sdxl,
     generator,
     ...(seed !== undefined ? { seed } : {}),
     steps,

@@ -70,12 +70,16 @@ describe('model folder errors', () => {
   const load = (files: Record<string, string | undefined>) => StableDiffusionPipeline.load(withFiles(source, files), countingRuntime());
 
   it('names the pipeline class it does not run', async () => {
-    await expect(load({ 'model_index.json': JSON.stringify({ ...index, _class_name: 'StableDiffusionXLPipeline' }) })).rejects.toThrow(
-      /model_index\.json: "_class_name" is StableDiffusionXLPipeline; not yet supported: .*two text encoders/,
+    // A known family says what it is, and what is supported.
+    await expect(load({ 'model_index.json': JSON.stringify({ ...index, _class_name: 'StableDiffusion3Pipeline' }) })).rejects.toThrow(
+      /model_index\.json: "_class_name" is StableDiffusion3Pipeline: Stable Diffusion 3 \(an MMDiT transformer.*; supported pipelines: StableDiffusionPipeline.*StableDiffusionXLPipeline/,
     );
     await expect(load({ 'model_index.json': JSON.stringify({ ...index, _class_name: 'KandinskyPipeline' }) })).rejects.toThrow(
-      /field "_class_name" is "KandinskyPipeline"; supported pipelines: StableDiffusionPipeline/,
+      /field "_class_name" is "KandinskyPipeline", which sdxs does not run; supported pipelines: StableDiffusionPipeline/,
     );
+    // An SDXL folder needs both encoders; the refiner (second encoder only) is refused by name.
+    expect(() => parseModelIndex({ ...index, _class_name: 'StableDiffusionXLPipeline' }, 'mi.json')).toThrow(/mi\.json: field "text_encoder_2" is missing or null; StableDiffusionXLPipeline needs/);
+    expect(() => parseModelIndex({ ...index, _class_name: 'StableDiffusionXLImg2ImgPipeline', text_encoder: [null, null] }, 'mi.json')).toThrow(/refiner-style .*requires_aesthetics_score/);
     expect(() => parseModelIndex({ ...index, text_encoder_2: ['transformers', 'CLIPTextModelWithProjection'] }, 'mi.json')).toThrow(/mi\.json: field "text_encoder_2"/);
   });
 

@@ -45,8 +45,14 @@ export interface GraphPlacement {
 function placements(loaded: LoadedPipeline, info: PipelineInfo): GraphPlacement[] {
   const provider = loaded.runtime.provider;
   const vaeDType = info.dtype === 'float16' && loaded.pipe.components.vae.forceUpcast ? 'float32' : info.dtype;
+  const text: GraphPlacement[] = info.tokenizer2
+    ? [
+        { graph: 'text-encoder-penultimate', when: 'every prompt not yet cached: hidden_states[-2]', components: ['text_encoder'], computeDType: 'float32', provider },
+        { graph: 'text-encoder-2', when: 'every prompt_2 not yet cached: hidden_states[-2] and text_embeds', components: ['text_encoder_2'], computeDType: 'float32', provider },
+      ]
+    : [{ graph: 'text-encoder', when: 'every prompt not yet cached', components: ['text_encoder'], computeDType: 'float32', provider }];
   return [
-    { graph: 'text-encoder', when: 'every prompt not yet cached', components: ['text_encoder'], computeDType: 'float32', provider },
+    ...text,
     { graph: 'one-step', when: '--steps 1: U-Net, scheduler step (folded in), decoder and postprocessing in one graph', components: ['unet', 'vae'], computeDType: info.dtype === vaeDType ? info.dtype : `unet ${info.dtype}, vae ${vaeDType}`, provider },
     { graph: 'unet-step', when: '--steps above 1: once per step, the scheduler runs in TypeScript', components: ['unet'], computeDType: info.dtype, provider },
     { graph: 'decode', when: '--steps above 1: after the last step', components: ['vae'], computeDType: vaeDType, provider },
@@ -67,8 +73,12 @@ function describe(loaded: LoadedPipeline, info: PipelineInfo, io: CliIO): string
     const bytes = c.files.reduce((n, f) => n + f.size, 0);
     lines.push(`  ${c.name.padEnd(13)} ${c.className.padEnd(width)}  ${formatCount(c.parameters).padStart(8)} parameters  stored ${c.weightDTypes.join('+')}  ${c.files.map((f) => f.path).join(', ')} (${formatBytes(bytes)})`);
   }
-  const t = info.tokenizer;
-  lines.push(`tokenizer     CLIP BPE, ${t.maxLength} tokens (bos ${t.bosTokenId}, eos ${t.eosTokenId}, pad ${t.padTokenId})`);
+  const tokenizer = (t: PipelineInfo['tokenizer']) => `CLIP BPE, ${t.maxLength} tokens (bos ${t.bosTokenId}, eos ${t.eosTokenId}, pad ${t.padTokenId})`;
+  lines.push(`tokenizer     ${tokenizer(info.tokenizer)}`);
+  if (info.tokenizer2) lines.push(`tokenizer_2   ${tokenizer(info.tokenizer2)}`);
+  const k = info.conditioning;
+  const added = k.added ? `; added text_time conditioning: text_embeds ${k.added.textEmbedsDim} (text_encoder_2's projection) + ${k.added.timeIds} time ids (original size, crop, target size); negative prompt left out: ${k.added.forceZerosForEmptyPrompt ? 'zeros' : 'encodes ""'}` : '';
+  lines.push(`conditioning  encoder_hidden_states ${k.contextDim} wide from ${k.added ? "both text encoders' hidden_states[-2], concatenated" : "the text encoder's last hidden state"}${added}`);
   const details = ['timestep_spacing', 'prediction_type', 'beta_schedule']
     .map((k) => [k, field(k)] as const)
     .filter(([, v]) => v !== undefined)

@@ -2,7 +2,8 @@
  * The graphs a pipeline runs. Every graph's inputs and outputs are float32 (or int64 ids / uint8 pixels)
  * whatever the compute dtype, so the TypeScript side never converts halves:
  *
- * - `text-encoder`: input_ids [batch, 77] → prompt_embeds (CLIP's last_hidden_state);
+ * - `text-encoder`: input_ids [batch, 77] → prompt_embeds (CLIP's last_hidden_state; SDXL's encoders: the
+ *   penultimate hidden state, and text_embeds from the second);
  * - `one-step`: latents (already × init_noise_sigma) + prompt embeddings → image and RGBA: scale, U-Net,
  *   guidance, the scheduler step folded into constants, decode, postprocess — the whole SDXS step;
  * - `unet-step`: one U-Net evaluation with guidance (multi-step sampling runs the scheduler in TypeScript);
@@ -13,6 +14,7 @@ import { clipTextModel, type CLIPTextConfig } from '@sdxs/clip';
 import { Tensor } from '@sdxs/tensor';
 import type { UNet2DConditionConfig } from '@sdxs/unet';
 import type { PipelineVae } from '../model/vae.js';
+import type { AddedConditionShape } from '../model/text-conditioning.js';
 import { foldedStep, guidedNoisePrediction, type FoldedStep } from './denoise.js';
 import { postprocessImages } from './postprocess.js';
 import type { ComponentPrefix } from './packed-graph.js';
@@ -40,6 +42,8 @@ export const UNET_COMPONENTS: readonly ComponentPrefix[] = [{ component: 'unet',
 export const VAE_COMPONENTS: readonly ComponentPrefix[] = [{ component: 'vae', prefix: 'vae.' }];
 export const IMAGE_COMPONENTS: readonly ComponentPrefix[] = [...UNET_COMPONENTS, ...VAE_COMPONENTS];
 export const TEXT_COMPONENTS: readonly ComponentPrefix[] = [{ component: 'text_encoder', prefix: '' }];
+/** SDXL's second text encoder (its own graph, also under the checkpoint's root). */
+export const TEXT_2_COMPONENTS: readonly ComponentPrefix[] = [{ component: 'text_encoder_2', prefix: '' }];
 
 /** An empty graph for the settings' target and lowering. */
 export function newGraph(name: string, s: BuildSettings): Graph {
@@ -51,30 +55,72 @@ export function vaeDType(vae: PipelineVae, s: BuildSettings): 'float32' | 'float
   return s.dtype === 'float16' && !vae.forceUpcast ? 'float16' : 'float32';
 }
 
+/** Which of a CLIP encoder's outputs a text encoder graph gives. */
+export interface TextEncoderOutputs {
+  /**
+   * `prompt_embeds` is `last` (the last hidden state after final_layer_norm: SD) or `penultimate`
+   * (`hidden_states[-2]`, before the final norm: each SDXL encoder, clip_skip none).
+   */
+  readonly hidden: 'last' | 'penultimate';
+  /** Also `text_embeds`, the projected pooled output (SDXL's text_encoder_2). */
+  readonly textEmbeds?: boolean;
+}
+
 /**
- * CLIP text encoder: `input_ids` int64 [batch, length] → `prompt_embeds` float32 [batch, length, hidden].
+ * CLIP text encoder: `input_ids` int64 [batch, length] → `prompt_embeds` float32 [batch, length, hidden] (+
+ * `text_embeds` [batch, projection_dim]).
  *
  * @example
  * const g = textEncoderGraph(config, 77, { target: 'cpu', dtype: 'float32' });
+ * const second = textEncoderGraph(config2, 77, settings, { hidden: 'penultimate', textEmbeds: true }); // SDXL's text_encoder_2
  */
-export function textEncoderGraph(config: CLIPTextConfig, length: number, s: BuildSettings): Graph {
+export function textEncoderGraph(config: CLIPTextConfig, length: number, s: BuildSettings, outputs: TextEncoderOutputs = { hidden: 'last' }): Graph {
   const g = newGraph('text_encoder', s);
-  const out = clipTextModel(g, g.input('input_ids', 'int64', ['batch', length]), config);
-  g.output(out.lastHiddenState, 'prompt_embeds');
+  const out = clipTextModel(g, g.input('input_ids', 'int64', ['batch', length]), config, outputs.textEmbeds ? { withProjection: true } : {});
+  const hidden = outputs.hidden === 'last' ? out.lastHiddenState : out.hiddenStates[out.hiddenStates.length - 2];
+  if (!hidden) throw new Error('textEncoderGraph: the penultimate hidden state needs at least one encoder layer');
+  g.output(hidden, 'prompt_embeds');
+  if (outputs.textEmbeds) g.output(out.textEmbeds!, 'text_embeds');
   return g;
 }
 
-interface UNetSide {
+/** What the image graphs need of the U-Net and the text side that conditions it. */
+export interface UNetSide {
   readonly config: UNet2DConditionConfig;
-  /** encoder_hidden_states width (the text encoder's hidden size). */
+  /** encoder_hidden_states width (the text encoder's hidden size; SDXL: both encoders' together). */
   readonly contextDim: number;
   readonly contextLength: number;
+  /** SDXL's `text_time` added condition: the graphs also take `text_embeds` and `time_ids`. */
+  readonly added?: AddedConditionShape | undefined;
 }
 
-function unetInputs(g: Graph, u: UNetSide, shape: ImageGraphShape, sampleName: string): { sample: Value; context: Value; guidanceScale?: Value } {
+/**
+ * The conditioning every U-Net (and ControlNet) graph is fed: `encoder_hidden_states`, plus SDXL's added
+ * `text_embeds` and `time_ids` — [2B, …] with guidance (negative rows first), like the context.
+ */
+export interface ConditioningValues {
+  readonly encoderHiddenStates: Value;
+  readonly textEmbeds?: Value;
+  readonly timeIds?: Value;
+}
+
+/**
+ * The conditioning inputs of a graph for `shape`'s batch (doubled with guidance).
+ *
+ * @example
+ * const cond = conditioningInputs(g, unetSide, shape); // cond.encoderHiddenStates, and for SDXL cond.textEmbeds, cond.timeIds
+ */
+export function conditioningInputs(g: Graph, u: UNetSide, shape: ImageGraphShape): ConditioningValues {
+  const rows = shape.guidance ? 2 * shape.batch : shape.batch;
+  const encoderHiddenStates = g.input('encoder_hidden_states', 'float32', [rows, u.contextLength, u.contextDim]);
+  if (!u.added) return { encoderHiddenStates };
+  return { encoderHiddenStates, textEmbeds: g.input('text_embeds', 'float32', [rows, u.added.textEmbedsDim]), timeIds: g.input('time_ids', 'float32', [rows, u.added.timeIds]) };
+}
+
+function unetInputs(g: Graph, u: UNetSide, shape: ImageGraphShape, sampleName: string): { sample: Value; context: ConditioningValues; guidanceScale?: Value } {
   const { batch, latentHeight: h, latentWidth: w } = shape;
   const sample = g.input(sampleName, 'float32', [batch, u.config.in_channels, h, w]);
-  const context = g.input('encoder_hidden_states', 'float32', [shape.guidance ? 2 * batch : batch, u.contextLength, u.contextDim]);
+  const context = conditioningInputs(g, u, shape);
   return shape.guidance ? { sample, context, guidanceScale: g.input('guidance_scale', 'float32', []) } : { sample, context };
 }
 
@@ -106,7 +152,7 @@ export interface OneStep extends FoldedStep {
 
 /**
  * The whole one-step text-to-image path: `latents` [B, 4, h, w] (z · init_noise_sigma), `encoder_hidden_states`
- * ([2B, …] with guidance, plus `guidance_scale`), `noise` when the step is stochastic → `image` [B, H, W, 3]
+ * (+ SDXL's `text_embeds`, `time_ids`; [2B, …] with guidance, plus `guidance_scale`), `noise` when the step is stochastic → `image` [B, H, W, 3]
  * float32 in [0, 1] and `rgba` [B, H, W, 4] uint8. The timestep is a constant, so the runtime folds the
  * time embedding away.
  *
@@ -130,7 +176,7 @@ export function stepAndDecode(
   config: UNet2DConditionConfig,
   vae: PipelineVae,
   step: OneStep,
-  v: { readonly latents: Value; readonly context: Value; readonly guidanceScale?: Value; readonly noise?: Value },
+  v: { readonly latents: Value; readonly context: ConditioningValues; readonly guidanceScale?: Value; readonly noise?: Value },
   s: BuildSettings,
 ): void {
   // scale_model_input: sample / divisor, in float32 (Euler: / sqrt(σ² + 1)).
@@ -139,7 +185,7 @@ export function stepAndDecode(
   const eps = guidedNoisePrediction(new Params(g, 'unet', s.dtype), config, {
     sample: modelInput,
     timestep,
-    encoderHiddenStates: v.context,
+    ...v.context,
     ...(v.guidanceScale ? { guidanceScale: v.guidanceScale } : {}),
   });
   g.output(finiteCheck(eps), 'unet_check');
@@ -148,7 +194,7 @@ export function stepAndDecode(
 
 /**
  * One guided U-Net evaluation for multi-step sampling: `sample` (the scaled model input), `timestep` float32 [],
- * `encoder_hidden_states` (+ `guidance_scale`) → `noise_pred` float32 [B, C, h, w].
+ * `encoder_hidden_states` (+ `text_embeds`, `time_ids` for SDXL; + `guidance_scale`) → `noise_pred` float32 [B, C, h, w].
  */
 export function unetStepGraph(u: UNetSide, shape: ImageGraphShape, s: BuildSettings): Graph {
   const g = newGraph('unet_step', s);
@@ -157,7 +203,7 @@ export function unetStepGraph(u: UNetSide, shape: ImageGraphShape, s: BuildSetti
   const eps = guidedNoisePrediction(new Params(g, 'unet', s.dtype), u.config, {
     sample,
     timestep,
-    encoderHiddenStates: context,
+    ...context,
     ...(guidanceScale ? { guidanceScale } : {}),
   });
   g.output(eps, 'noise_pred');

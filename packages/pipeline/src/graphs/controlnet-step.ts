@@ -11,9 +11,20 @@
 import { Cast, Concat, Div, Params, type Graph, type Value } from '@sdxs/graph';
 import { controlNetModel, type ControlNetConfig } from '@sdxs/control';
 import { Tensor } from '@sdxs/tensor';
-import type { UNet2DConditionConfig } from '@sdxs/unet';
 import type { PipelineVae } from '../model/vae.js';
-import { decodeAndPostprocess, finiteCheck, IMAGE_COMPONENTS, newGraph, UNET_COMPONENTS, type BuildSettings, type ImageGraphShape, type OneStep } from './builders.js';
+import {
+  conditioningInputs,
+  decodeAndPostprocess,
+  finiteCheck,
+  IMAGE_COMPONENTS,
+  newGraph,
+  UNET_COMPONENTS,
+  type BuildSettings,
+  type ConditioningValues,
+  type ImageGraphShape,
+  type OneStep,
+  type UNetSide,
+} from './builders.js';
 import { foldedStep, guidedNoisePrediction } from './denoise.js';
 import type { ComponentPrefix } from './packed-graph.js';
 
@@ -23,10 +34,7 @@ export const CONTROLNET_IMAGE_COMPONENTS: readonly ComponentPrefix[] = [...CONTR
 export const CONTROLNET_UNET_COMPONENTS: readonly ComponentPrefix[] = [...CONTROLNET_COMPONENTS, ...UNET_COMPONENTS];
 
 /** What the graphs need of the U-Net side (as the text-to-image builders take it). */
-export interface ControlledUNetSide {
-  readonly config: UNet2DConditionConfig;
-  readonly contextDim: number;
-  readonly contextLength: number;
+export interface ControlledUNetSide extends UNetSide {
   readonly controlnet: ControlNetConfig;
 }
 
@@ -42,7 +50,7 @@ export function controlImageFactor(c: ControlNetConfig): number {
 
 interface ControlledInputs {
   readonly sample: Value;
-  readonly context: Value;
+  readonly context: ConditioningValues;
   readonly guidanceScale?: Value;
   readonly controlImage: Value;
   readonly conditioningScale: Value;
@@ -52,7 +60,7 @@ function controlledInputs(g: Graph, u: ControlledUNetSide, shape: ImageGraphShap
   const { batch, latentHeight: h, latentWidth: w } = shape;
   const f = controlImageFactor(u.controlnet);
   const sample = g.input(sampleName, 'float32', [batch, u.config.in_channels, h, w]);
-  const context = g.input('encoder_hidden_states', 'float32', [shape.guidance ? 2 * batch : batch, u.contextLength, u.contextDim]);
+  const context = conditioningInputs(g, u, shape);
   // prepare_image's output: [B, conditioning_channels, H, W] in [0, 1], RGB (a bgr ControlNet flips it itself).
   const controlImage = g.input('controlnet_cond', 'float32', [batch, u.controlnet.conditioning_channels, h * f, w * f]);
   const conditioningScale = g.input('conditioning_scale', 'float32', []);
@@ -67,17 +75,20 @@ function controlledNoisePrediction(g: Graph, u: ControlledUNetSide, s: BuildSett
   const { sample, context, guidanceScale, controlImage } = inputs;
   const twice = (v: Value): Value => (guidanceScale ? Concat([v, v], 0) : v);
   const cn = new Params(g, 'controlnet', s.dtype);
+  // An SDXL ControlNet takes the U-Net's added condition too (StableDiffusionXLControlNetPipeline's added_cond_kwargs).
   const { downResiduals, midResidual } = controlNetModel(cn, u.controlnet, {
     sample: cast(twice(sample), s.dtype),
     timestep,
-    encoderHiddenStates: cast(context, s.dtype),
+    encoderHiddenStates: cast(context.encoderHiddenStates, s.dtype),
+    ...(context.textEmbeds ? { textEmbeds: context.textEmbeds } : {}),
+    ...(context.timeIds ? { timeIds: context.timeIds } : {}),
     controlnetCond: twice(controlImage),
     conditioningScale: inputs.conditioningScale,
   });
   return guidedNoisePrediction(new Params(g, 'unet', s.dtype), u.config, {
     sample,
     timestep,
-    encoderHiddenStates: context,
+    ...context,
     ...(guidanceScale ? { guidanceScale } : {}),
     controlnet: { down: downResiduals, mid: midResidual },
   });
@@ -89,7 +100,7 @@ function cast(v: Value, dtype: 'float32' | 'float16'): Value {
 
 /**
  * The whole one-step ControlNet path: `latents` [B, 4, h, w] (z · init_noise_sigma), `encoder_hidden_states`
- * ([2B, …] with guidance, plus `guidance_scale`), `controlnet_cond` [B, 3, H, W] in [0, 1], `conditioning_scale`
+ * (+ SDXL's `text_embeds`, `time_ids`; [2B, …] with guidance, plus `guidance_scale`), `controlnet_cond` [B, 3, H, W] in [0, 1], `conditioning_scale`
  * float32 [] (`controlnet_conditioning_scale`), `noise` when the step is stochastic → `image` [B, H, W, 3] in
  * [0, 1] and `rgba` [B, H, W, 4] uint8.
  *

@@ -13,6 +13,9 @@ export interface GuidedUNetInputs {
   readonly timestep: Value;
   /** [B, T, D] float32, or [2B, T, D] (negative first, then positive) with guidance. */
   readonly encoderHiddenStates: Value;
+  /** SDXL's `added_cond_kwargs`: text_embeds [B or 2B, n] and time_ids [B or 2B, 6], float32, rows as the context's. */
+  readonly textEmbeds?: Value | undefined;
+  readonly timeIds?: Value | undefined;
   /** float32 [] guidance scale; present exactly when classifier-free guidance is on. */
   readonly guidanceScale?: Value;
   /** ControlNet residuals (for the doubled batch with guidance), added to the U-Net's skips and mid block. */
@@ -35,6 +38,8 @@ export function guidedNoisePrediction(root: Params, config: UNet2DConditionConfi
     sample: toModel(doubled),
     timestep: inputs.timestep,
     encoderHiddenStates: toModel(inputs.encoderHiddenStates),
+    ...(inputs.textEmbeds ? { textEmbeds: inputs.textEmbeds } : {}),
+    ...(inputs.timeIds ? { timeIds: inputs.timeIds } : {}),
     ...(inputs.controlnet ? { downBlockAdditionalResiduals: inputs.controlnet.down.map(toModel), midBlockAdditionalResidual: toModel(inputs.controlnet.mid) } : {}),
   });
   const pred = out.dtype === 'float32' ? out : Cast(out, 'float32');

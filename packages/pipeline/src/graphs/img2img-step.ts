@@ -5,9 +5,8 @@
  * step) and the decoder with postprocessing. With no step (strength 0) the image only goes through the VAE.
  */
 import { Cast, Expand, Mul, Params, type Graph, type Value } from '@sdxs/graph';
-import type { UNet2DConditionConfig } from '@sdxs/unet';
 import type { PipelineVae } from '../model/vae.js';
-import { decodeAndPostprocess, newGraph, stepAndDecode, vaeDType, type BuildSettings, type ImageGraphShape, type OneStep } from './builders.js';
+import { conditioningInputs, decodeAndPostprocess, newGraph, stepAndDecode, vaeDType, type BuildSettings, type ImageGraphShape, type OneStep, type UNetSide } from './builders.js';
 import { linearCombination } from './denoise.js';
 
 /** `add_noise(x, n, t) = original · x + noise · n` at the start timestep (every diffusers scheduler's is linear). */
@@ -22,15 +21,11 @@ export interface Img2ImgStep {
   readonly addNoise: NoiseMix;
 }
 
-export interface Img2ImgUNetSide {
-  readonly config: UNet2DConditionConfig;
-  readonly contextDim: number;
-  readonly contextLength: number;
-}
+export type Img2ImgUNetSide = UNetSide;
 
 /**
  * `init_image` [1, 3, H, W] in [-1, 1] (+ `posterior_noise` [1, C, h, w] for an AutoencoderKL, which samples its
- * posterior) → with a step: + `encoder_hidden_states` (+ `guidance_scale`), `noise` [B, C, h, w] for add_noise
+ * posterior) → with a step: + `encoder_hidden_states` (+ SDXL's `text_embeds`, `time_ids`; + `guidance_scale`), `noise` [B, C, h, w] for add_noise
  * (+ `step_noise` when the step is stochastic) → `image` [B, H, W, 3] in [0, 1] and `rgba` [B, H, W, 4] uint8.
  *
  * @example
@@ -55,7 +50,7 @@ export function img2imgGraph(u: Img2ImgUNetSide, vae: PipelineVae, denoise: Img2
     return g;
   }
   const { step, addNoise } = denoise;
-  const context = g.input('encoder_hidden_states', 'float32', [shape.guidance ? 2 * batch : batch, u.contextLength, u.contextDim]);
+  const context = conditioningInputs(g, u, shape);
   const guidanceScale = shape.guidance ? g.input('guidance_scale', 'float32', []) : undefined;
   const noise = g.input('noise', 'float32', [batch, c, h, w]);
   const latents = linearCombination([

@@ -13,6 +13,7 @@ import { pipelineVae, type PipelineVae } from './vae.js';
 import { closeWeights, openComponentWeights, type ComponentWeights } from './weights.js';
 import { loadLora, withLora, type AppliedLora, type LoraAdapter } from '../lora/load.js';
 import { loraFiles } from '../pretrained.js';
+import { checkTextConditioning, type SecondTextEncoder } from './text-conditioning.js';
 
 export interface ComponentOptions {
   /** Prefer `*.<variant>.safetensors` weight files (e.g. 'fp16'). */
@@ -40,14 +41,16 @@ export interface PipelineComponents {
   readonly index: ModelIndex;
   readonly tokenizer: CLIPTokenizer;
   readonly textConfig: CLIPTextConfig;
+  /** SDXL's `tokenizer_2` and `text_encoder_2` (index.family 'sdxl'). */
+  readonly text2?: SecondTextEncoder;
   readonly unetConfig: UNet2DConditionConfig;
   readonly vae: PipelineVae;
   /** Parsed scheduler_config.json and the class to build from it (a fresh scheduler per generate call). */
   readonly schedulerConfig: unknown;
   readonly schedulerFile: string;
   readonly schedulerClass: SchedulerClassName;
-  /** Open weight files by component: `unet`, `vae`, `text_encoder`. */
-  readonly weights: Readonly<Record<'unet' | 'vae' | 'text_encoder', ComponentWeights>>;
+  /** Open weight files by component: `unet`, `vae`, `text_encoder` (and SDXL's `text_encoder_2`). */
+  readonly weights: Readonly<Record<'unet' | 'vae' | 'text_encoder', ComponentWeights>> & { readonly text_encoder_2?: ComponentWeights };
   /** LoRA adapters merged into the weights, in the order given (image metadata names them). */
   readonly lora?: readonly AppliedLora[];
   /** Further components by name (`controlnet`); their weights fill graphs under that name. */
@@ -105,6 +108,13 @@ export async function loadComponents(source: ModelSource, options: ComponentOpti
 
   const tokenizer = await timed('tokenizer', () => CLIPTokenizer.fromSource(source, 'tokenizer'));
   const textConfig = parseCLIPTextConfig(await readJsonFile(source, 'text_encoder/config.json'), where('text_encoder/config.json'));
+  const text2: SecondTextEncoder | undefined =
+    index.family === 'sdxl'
+      ? {
+          tokenizer: await timed('tokenizer_2', () => CLIPTokenizer.fromSource(source, 'tokenizer_2')),
+          config: parseCLIPTextConfig(await readJsonFile(source, 'text_encoder_2/config.json'), where('text_encoder_2/config.json')),
+        }
+      : undefined;
   const unetConfig = parseUNetConfig(await readJsonFile(source, 'unet/config.json'), where('unet/config.json'));
   const vaeDir = options.vae ?? 'vae';
   const vaeJson = await readJsonFile(source, `${vaeDir}/config.json`);
@@ -122,10 +132,7 @@ export async function loadComponents(source: ModelSource, options: ComponentOpti
   // Built once now so that a bad config fails the load, not the first generate call.
   schedulerFromConfig(schedulerConfig, schedulerFile, { className: schedulerName });
 
-  const crossDim = typeof unetConfig.cross_attention_dim === 'number' ? unetConfig.cross_attention_dim : unetConfig.cross_attention_dim[0];
-  if (crossDim !== textConfig.hidden_size) {
-    throw new Error(`${where('unet/config.json')}: cross_attention_dim ${crossDim} does not match the text encoder's hidden_size ${textConfig.hidden_size} (${where('text_encoder/config.json')})`);
-  }
+  checkTextConditioning(unetConfig, textConfig, text2, tokenizer, where);
   if (vae.latentChannels !== unetConfig.in_channels || vae.latentChannels !== unetConfig.out_channels) {
     throw new Error(
       `${where(`${vaeDir}/config.json`)}: latent_channels ${vae.latentChannels} does not match the U-Net's in/out channels ${unetConfig.in_channels}/${unetConfig.out_channels} (${where('unet/config.json')})`,
@@ -143,6 +150,7 @@ export async function loadComponents(source: ModelSource, options: ComponentOpti
       return w;
     };
     const textEncoder = await open('text_encoder', clipBindOptions);
+    const textEncoder2 = text2 ? await open('text_encoder_2', clipBindOptions) : undefined;
     const unet = await open('unet', () => ({}));
     const vaeWeights = await open(vaeDir, () => ({ ignore: vae.ignore }));
     const lora = options.lora?.length ? await timed('lora', () => loadLora(loraFiles(options.lora!), { unet, text_encoder: textEncoder }, source.id)) : { components: {}, applied: [] };
@@ -151,12 +159,13 @@ export async function loadComponents(source: ModelSource, options: ComponentOpti
       index,
       tokenizer,
       textConfig,
+      ...(text2 ? { text2 } : {}),
       unetConfig,
       vae,
       schedulerConfig,
       schedulerFile,
       schedulerClass: schedulerName,
-      weights: { unet: withLora(unet, lora.components.unet), vae: vaeWeights, text_encoder: withLora(textEncoder, lora.components.text_encoder) },
+      weights: { unet: withLora(unet, lora.components.unet), vae: vaeWeights, text_encoder: withLora(textEncoder, lora.components.text_encoder), ...(textEncoder2 ? { text_encoder_2: textEncoder2 } : {}) },
       ...(lora.applied.length ? { lora: lora.applied } : {}),
     };
   } catch (e) {

@@ -12,9 +12,19 @@ export interface ComponentSpec {
 
 export interface ModelIndex {
   readonly pipelineClass: string;
+  /** `sd`: one CLIP text encoder (SD 1.x/2.x, SDXS-512); `sdxl`: two, with text_time added conditioning (SDXL, SDXS-1024). */
+  readonly family: 'sd' | 'sdxl';
   readonly unet: ComponentSpec;
   readonly textEncoder: ComponentSpec;
   readonly tokenizer: ComponentSpec;
+  /** SDXL's second text encoder (CLIPTextModelWithProjection) and its tokenizer. */
+  readonly textEncoder2?: ComponentSpec;
+  readonly tokenizer2?: ComponentSpec;
+  /**
+   * SDXL's `force_zeros_for_empty_prompt` (default true): with guidance and no negative prompt given, the negative
+   * embeddings are zeros rather than the encoding of "".
+   */
+  readonly forceZerosForEmptyPrompt: boolean;
   readonly vae: ComponentSpec;
   readonly scheduler: ComponentSpec;
   /** StableDiffusionControlNetPipeline's `controlnet/` (a single ControlNetModel). */
@@ -22,20 +32,31 @@ export interface ModelIndex {
 }
 
 /** img2img and ControlNet folders hold the text-to-image components (plus `controlnet/`): one loader serves all three. */
-export const SUPPORTED_PIPELINES = ['StableDiffusionPipeline', 'StableDiffusionImg2ImgPipeline', 'StableDiffusionControlNetPipeline'] as const;
+export const SD_PIPELINES = ['StableDiffusionPipeline', 'StableDiffusionImg2ImgPipeline', 'StableDiffusionControlNetPipeline'] as const;
+/** The SDXL family (SDXS-1024, SDXL-Turbo): the same three modes with two text encoders. */
+export const SDXL_PIPELINES = ['StableDiffusionXLPipeline', 'StableDiffusionXLImg2ImgPipeline', 'StableDiffusionXLControlNetPipeline'] as const;
+export const SUPPORTED_PIPELINES = [...SD_PIPELINES, ...SDXL_PIPELINES] as const;
 
-/** Pipelines users will point sdxs at that it does not run yet, with the reason. */
+/** Pipelines users will point sdxs at that it does not run, with what they are. */
 const NOT_YET: Readonly<Record<string, string>> = {
-  StableDiffusionXLPipeline: 'SDXL-shaped models (SDXS-1024) need two text encoders and text_time conditioning, which the pipeline does not assemble yet',
-  StableDiffusionInpaintPipeline: 'inpainting is not supported',
-  LatentConsistencyModelPipeline: 'LCM-distilled U-Nets (time_cond_proj_dim) are not supported yet',
+  StableDiffusionInpaintPipeline: 'an inpainting model (a 9-channel U-Net and a mask); inpainting is not supported',
+  StableDiffusionXLInpaintPipeline: 'an SDXL inpainting model (a 9-channel U-Net and a mask); inpainting is not supported',
+  LatentConsistencyModelPipeline: 'an LCM-distilled model (time_cond_proj_dim); LCM U-Nets are not supported yet',
+  StableDiffusion3Pipeline: 'Stable Diffusion 3 (an MMDiT transformer with three text encoders), a different architecture',
+  FluxPipeline: 'FLUX (a rectified-flow transformer with T5 and CLIP encoders), a different architecture',
+  PixArtAlphaPipeline: 'PixArt-α (a DiT transformer with a T5 encoder), a different architecture',
+  StableCascadeCombinedPipeline: 'Stable Cascade (Würstchen stages), a different architecture',
+  KandinskyV22Pipeline: 'Kandinsky 2.2 (an image-prior model with MoVQ), a different architecture',
 };
 
 /** Classes accepted per component: what StableDiffusionPipeline loads and sdxs can build. */
-const ACCEPTED: Readonly<Record<'unet' | 'text_encoder' | 'tokenizer' | 'vae' | 'controlnet', readonly string[]>> = {
+const ACCEPTED: Readonly<Record<'unet' | 'text_encoder' | 'tokenizer' | 'text_encoder_2' | 'tokenizer_2' | 'vae' | 'controlnet', readonly string[]>> = {
   unet: ['UNet2DConditionModel'],
   text_encoder: ['CLIPTextModel', 'CLIPTextModelWithProjection'],
   tokenizer: ['CLIPTokenizer', 'CLIPTokenizerFast'],
+  // encode_prompt pools the projected output of the second encoder: only the projection class has one.
+  text_encoder_2: ['CLIPTextModelWithProjection'],
+  tokenizer_2: ['CLIPTokenizer', 'CLIPTokenizerFast'],
   vae: ['AutoencoderTiny', 'AutoencoderKL'],
   controlnet: ['ControlNetModel'],
 };
@@ -55,11 +76,11 @@ export function parseModelIndex(json: unknown, file: string): ModelIndex {
   const o = json as Record<string, unknown>;
   const cls = o._class_name;
   if (typeof cls !== 'string') throw new Error(`${file}: field "_class_name" is missing or not a string`);
-  const why = NOT_YET[cls];
-  if (why !== undefined) throw new Error(`${file}: "_class_name" is ${cls}; not yet supported: ${why}`);
-  if (!(SUPPORTED_PIPELINES as readonly string[]).includes(cls)) {
-    throw new Error(`${file}: field "_class_name" is ${JSON.stringify(cls)}; supported pipelines: ${SUPPORTED_PIPELINES.join(', ')}`);
-  }
+  const supported = `supported pipelines: ${SUPPORTED_PIPELINES.join(', ')}`;
+  const what = NOT_YET[cls];
+  if (what !== undefined) throw new Error(`${file}: "_class_name" is ${cls}: ${what}; ${supported}`);
+  if (!(SUPPORTED_PIPELINES as readonly string[]).includes(cls)) throw new Error(`${file}: field "_class_name" is ${JSON.stringify(cls)}, which sdxs does not run; ${supported}`);
+  const family = (SDXL_PIPELINES as readonly string[]).includes(cls) ? 'sdxl' : 'sd';
   const spec = (name: string): ComponentSpec | null => {
     const v = o[name];
     if (v === undefined || (Array.isArray(v) && v.length === 2 && v[0] === null && v[1] === null)) return null;
@@ -78,16 +99,25 @@ export function parseModelIndex(json: unknown, file: string): ModelIndex {
     return s;
   };
   for (const name of OPTIONAL) spec(name); // shape-checked only
-  if (o.text_encoder_2 !== undefined && spec('text_encoder_2') !== null) {
-    throw new Error(`${file}: field "text_encoder_2": a second text encoder (SDXL) is not supported yet by ${cls}`);
+  if (family === 'sd' && spec('text_encoder_2') !== null) {
+    throw new Error(`${file}: field "text_encoder_2": ${cls} has one text encoder; a folder with two is an SDXL one (${SDXL_PIPELINES.join(', ')})`);
   }
+  if (family === 'sdxl' && spec('text_encoder') === null) {
+    // The refiner: text_encoder_2 only, aesthetic-score time ids (requires_aesthetics_score).
+    throw new Error(`${file}: field "text_encoder" is null: a refiner-style ${cls} (text_encoder_2 only, requires_aesthetics_score) is not supported; sdxl folders need text_encoder and text_encoder_2`);
+  }
+  const zeros = o.force_zeros_for_empty_prompt ?? true;
+  if (typeof zeros !== 'boolean') throw new Error(`${file}: field "force_zeros_for_empty_prompt" must be true or false, got ${JSON.stringify(zeros)}`);
   return {
     pipelineClass: cls,
+    family,
     unet: required('unet'),
     textEncoder: required('text_encoder'),
     tokenizer: required('tokenizer'),
+    ...(family === 'sdxl' ? { textEncoder2: required('text_encoder_2'), tokenizer2: required('tokenizer_2') } : {}),
+    forceZerosForEmptyPrompt: zeros,
     vae: required('vae'),
     scheduler: required('scheduler'),
-    ...(cls === 'StableDiffusionControlNetPipeline' ? { controlnet: required('controlnet') } : {}),
+    ...(cls.endsWith('ControlNetPipeline') ? { controlnet: required('controlnet') } : {}),
   };
 }
