@@ -3,9 +3,10 @@
 // half-written image where a user or another program will look.
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { access, open, rename, stat, unlink } from 'node:fs/promises';
+import { access, open, readdir, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
+import type { ByteSource } from '@sdxs/tensor';
 import { basename, dirname, join } from 'node:path';
-import { CliError } from './errors.js';
+import { CliError, errnoCode } from './errors.js';
 
 /** The temporary name used for `path` (dot-prefixed, unique per call, in the same folder). */
 export function tempPathFor(path: string): string {
@@ -20,11 +21,16 @@ export function tempPathFor(path: string): string {
  * await writeFileAtomic('out.png', encodePng(image));
  */
 export async function writeFileAtomic(path: string, data: Uint8Array): Promise<void> {
+  await atomically(path, (handle) => handle.writeFile(data));
+}
+
+/** Run `write` on a private temporary file beside `path`, flush it and rename it over `path`; on failure remove it. */
+async function atomically(path: string, write: (handle: FileHandle) => Promise<unknown>): Promise<void> {
   const temp = tempPathFor(path);
   try {
     const handle = await open(temp, 'wx', 0o644);
     try {
-      await handle.writeFile(data);
+      await write(handle);
       await handle.sync();
     } finally {
       await handle.close();
@@ -83,4 +89,47 @@ export async function writeOutput(path: string, data: Uint8Array): Promise<void>
     const code = (e as NodeJS.ErrnoException).code;
     throw new CliError(`cannot write ${path}${code ? ` (${code})` : ''}`, code === 'ENOSPC' ? 'free some disk space' : 'check the permissions of the output path', { cause: e });
   }
+}
+
+/** Whether `path` is an empty folder: true, false (a file or a non-empty folder), undefined (absent). */
+export async function isEmptyDir(path: string): Promise<boolean | undefined> {
+  try {
+    if (!(await stat(path)).isDirectory()) return false;
+    return (await readdir(path)).length === 0;
+  } catch (e) {
+    if (errnoCode(e) === 'ENOENT') return undefined;
+    throw e;
+  }
+}
+
+/** Move the finished folder into place: a rename when `out` is absent (or empty); with --force the old one goes last. */
+export async function publish(stage: string, out: string, empty: boolean | undefined): Promise<void> {
+  if (empty === undefined) return rename(stage, out);
+  if (empty) {
+    await rm(out, { recursive: true });
+    return rename(stage, out);
+  }
+  const old = `${stage}.old`;
+  await rename(out, old);
+  try {
+    await rename(stage, out);
+  } catch (e) {
+    await rename(old, out).catch(() => undefined);
+    throw e;
+  }
+  await rm(old, { recursive: true, force: true });
+}
+
+/**
+ * Stream `bytes` into `path` atomically (temporary file in 64 MiB chunks, fsync, rename), for files too large to
+ * hold in memory (a checkpoint planned over other files).
+ *
+ * @example
+ * await streamFileAtomic('model.safetensors', virtualSafetensors('model.safetensors', tensors));
+ */
+export async function streamFileAtomic(path: string, bytes: ByteSource): Promise<void> {
+  const chunk = 64 * 1024 * 1024;
+  await atomically(path, async (handle) => {
+    for (let at = 0; at < bytes.size; at += chunk) await handle.write(await bytes.read(at, Math.min(chunk, bytes.size - at)));
+  });
 }

@@ -3,7 +3,21 @@ import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import type { Target } from '@sdxs/graph';
 import { ControlNetPipeline, StableDiffusionPipeline, type LoadOptions, type LoraFile } from '@sdxs/pipeline';
-import { DiskGraphCache, defaultGraphCacheDir, embeddedModel, embeddedModels, type EmbeddedModel, resolveModel, type ProviderName, openNodeRuntime, type NodeRuntime, LocalFolderSource } from '@sdxs/runtime-node';
+import type { ModelSource } from '@sdxs/tensor';
+import {
+  DiskGraphCache,
+  defaultGraphCacheDir,
+  embeddedModel,
+  embeddedModels,
+  type EmbeddedModel,
+  isSingleFile,
+  openSingleFile,
+  resolveModel,
+  type ProviderName,
+  openNodeRuntime,
+  type NodeRuntime,
+  LocalFolderSource,
+} from '@sdxs/runtime-node';
 import { choiceFlag, intFlag, numberFlag, providerFlag } from './args.js';
 import { UsageError } from './errors.js';
 import type { CliIO } from './io.js';
@@ -15,6 +29,7 @@ export const SOURCE_OPTIONS = {
   variant: { type: 'string' },
   vae: { type: 'string' },
   dtype: { type: 'string' },
+  config: { type: 'string' },
 } as const;
 
 /** util.parseArgs options saying where the graphs run (commands that run them). */
@@ -28,14 +43,18 @@ export const RUNTIME_OPTIONS = {
 export const MODEL_OPTIONS = { ...SOURCE_OPTIONS, ...RUNTIME_OPTIONS } as const;
 
 /** Help line of --model (info and convert take the model as their argument instead). */
-export const MODEL_FLAG_HELP = `  -m, --model <dir|repo>   a diffusers folder, or a Hugging Face repo id (downloaded into the HF cache);
+export const MODEL_FLAG_HELP = `  -m, --model <dir|repo|file>  a diffusers folder, a Hugging Face repo id (downloaded into the HF cache), or a
+                           single-file checkpoint (.safetensors, original Stable Diffusion / A1111 layout);
                            default: the embedded sdxs-micro (offline, 64×64 shapes: "a red circle on a blue background")`;
 
 /** Help lines of {@link SOURCE_OPTIONS}. */
 export const SOURCE_HELP = `      --revision <rev>     branch, tag or commit of a repo id (default main)
       --variant <name>     prefer *.<name>.safetensors weights, e.g. fp16
       --vae <folder>       vae (default) or vae_large (SDXS's full AutoencoderKL)
-      --dtype <type>       float32 (default) or float16 compute for the U-Net and decoder`;
+      --dtype <type>       float32 (default) or float16 compute for the U-Net and decoder
+      --config <dir|repo>  for a single-file checkpoint: a diffusers folder or repo id of the same architecture
+                           whose configs, scheduler and tokenizer to use (default: read from the weights' shapes
+                           and the family's defaults; the tokenizer from the Hugging Face cache or hub)`;
 
 /** Help lines of {@link MODEL_OPTIONS}. */
 export const MODEL_HELP = `${SOURCE_HELP}
@@ -81,6 +100,8 @@ export function loraFlags(command: string, values: readonly string[] | undefined
 export interface ModelFlags {
   readonly model: string;
   readonly revision?: string | undefined;
+  /** --config: configs, scheduler and tokenizer for a single-file checkpoint. */
+  readonly config?: string | undefined;
   readonly variant?: string | undefined;
   readonly vae: 'vae' | 'vae_large';
   readonly dtype: 'float32' | 'float16';
@@ -93,6 +114,7 @@ export interface ModelFlags {
 interface ModelValues {
   model?: string | undefined;
   revision?: string | undefined;
+  config?: string | undefined;
   variant?: string | undefined;
   vae?: string | undefined;
   dtype?: string | undefined;
@@ -107,6 +129,7 @@ export function modelFlags(command: string, values: ModelValues, model: string):
   return {
     model,
     revision: values.revision,
+    config: values.config,
     variant: values.variant,
     vae: choiceFlag(command, 'vae', values.vae, ['vae', 'vae_large'] as const) ?? 'vae',
     dtype: choiceFlag(command, 'dtype', values.dtype, ['float32', 'float16'] as const) ?? 'float32',
@@ -122,9 +145,9 @@ export function targetFor(provider: ProviderName): Target {
   return provider;
 }
 
-/** The model's name in image metadata: the repo id as given, or the folder's name. */
-export function modelName(model: string, source: LocalFolderSource, fromHub: boolean): string {
-  return fromHub ? model : basename(source.root);
+/** The model's name in image metadata: the repo id as given, or the folder's (or checkpoint file's) name. */
+export function modelName(model: string, root: string, fromHub: boolean): string {
+  return fromHub ? model : basename(root).replace(/\.safetensors$/i, '');
 }
 
 /**
@@ -148,7 +171,9 @@ export function embeddedFor(model: string | undefined, io: CliIO): EmbeddedModel
 }
 
 export interface OpenedModel {
-  readonly source: LocalFolderSource;
+  readonly source: ModelSource;
+  /** The model's folder on disk (a local or cached diffusers folder); undefined for a single-file checkpoint. */
+  readonly root: string | undefined;
   readonly name: string;
   readonly fromHub: boolean;
 }
@@ -160,15 +185,20 @@ export interface OpenedModel {
 export async function openModelSource(flags: ModelFlags, io: CliIO, progress: Reporter): Promise<OpenedModel> {
   const { location, local } = modelLocation(flags.model, io);
   if (!local) progress.transient(`resolving ${flags.model}…`);
+  const hub = { onProgress: progress.download, env: io.env, ...(io.signal ? { signal: io.signal } : {}) };
   try {
+    if (local && (await isSingleFile(location))) {
+      const config = flags.config === undefined ? undefined : existsSync(resolve(io.cwd, flags.config)) ? resolve(io.cwd, flags.config) : flags.config;
+      const source = await openSingleFile(location, { ...hub, config });
+      return { source, root: undefined, name: modelName(flags.model, location, false), fromHub: false };
+    }
+    if (flags.config !== undefined) throw new UsageError(`--config applies to single-file checkpoints (.safetensors); ${flags.model} is not one`);
     const source = await resolveModel(location, {
       ...(flags.revision ? { revision: flags.revision } : {}),
       ...(flags.variant ? { variant: flags.variant } : {}),
-      onProgress: progress.download,
-      env: io.env,
-      ...(io.signal ? { signal: io.signal } : {}),
+      ...hub,
     });
-    return { source, name: modelName(flags.model, source, !local), fromHub: !local };
+    return { source, root: source.root, name: modelName(flags.model, source.root, !local), fromHub: !local };
   } finally {
     progress.done();
   }

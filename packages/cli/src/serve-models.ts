@@ -1,6 +1,4 @@
 /** The models `sdxs serve` and `sdxs worker` load: each with its ControlNet when it has one, and its defaults. */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { embeddedModels } from '@sdxs/runtime-node';
 import type { ServedModel } from '@sdxs/server';
 import type { LoraFile } from '@sdxs/pipeline';
@@ -50,7 +48,7 @@ export async function loadServedModels(command: string, values: Parameters<typeo
       const steps = embedded?.steps ?? options.steps ?? 1;
       const guidanceScale = embedded?.guidanceScale ?? options.guidance ?? 0;
       const common = { steps, guidanceScale, dtype: flags.dtype, ...(embedded?.controlScale !== undefined ? { controlScale: embedded.controlScale } : {}) };
-      if (controlnet !== undefined || existsSync(join(opened.source.root, 'controlnet', 'config.json'))) {
+      if (controlnet !== undefined || (await opened.source.exists('controlnet/config.json'))) {
         const loaded = await loadControlNetPipeline(flags, controlnet, io, progress, extra);
         disposers.push(() => loaded.pipe.dispose());
         models.push({ name: loaded.name, pipe: loaded.pipe.base, control: loaded.pipe, executionProvider: loaded.runtime.provider, ...common });

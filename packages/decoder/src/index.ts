@@ -19,3 +19,4 @@ export { uNetMidBlock2D, type UNetMidBlock2DOptions } from './kl/mid-block.js';
 export { resnetBlock2D, type ResnetBlock2DOptions } from './kl/resnet-block.js';
 export { upDecoderBlock2D, type UpDecoderBlock2DOptions } from './kl/up-decoder-block.js';
 export { upsample2D } from './kl/upsample-2d.js';
+export { isVaeAttentionProjection, vaeKeyFromLdm, vaeKeyToLdm } from './kl/ldm-keys.js';

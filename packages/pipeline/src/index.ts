@@ -84,3 +84,4 @@ export {
   type ResolvedModel,
   type ResolveOptions,
 } from './pretrained.js';
+export * from './single-file/index.js';

@@ -27,6 +27,11 @@ export interface PretrainedOptions extends Omit<LoadOptions, 'target' | 'executi
   readonly device?: Device;
   /** Branch, tag or commit of a repo id (default main). */
   readonly revision?: string;
+  /**
+   * For a single-file checkpoint (`model.safetensors`): a diffusers folder or repo id of the same architecture whose
+   * configs, scheduler and tokenizer are used (diffusers' `from_single_file(config=…)`).
+   */
+  readonly config?: string;
   /** The graph cache: the platform's (on disk in Node, Cache Storage in a browser) by default; false for none. */
   readonly cache?: GraphCache | false;
   /** Told about fallbacks (a device that does not work here) and cache problems; default console.warn. */
@@ -57,6 +62,8 @@ export interface ResolveOptions {
   readonly kind?: 'text-to-image' | 'controlnet';
   readonly revision?: string | undefined;
   readonly variant?: string | undefined;
+  /** See {@link PretrainedOptions.config}. */
+  readonly config?: string | undefined;
   readonly onDownload?: ((event: DownloadEvent) => void) | undefined;
   readonly signal?: AbortSignal | undefined;
 }
@@ -130,7 +137,7 @@ export interface PretrainedParts {
  * before `load` (the ControlNet pipeline shares them).
  */
 export async function fromPretrainedParts(model: string | ModelSource | undefined, options: PretrainedOptions, kind: ResolveOptions['kind'] = 'text-to-image'): Promise<PretrainedParts> {
-  const { device = 'auto', revision, cache, onWarning = (m: string) => console.warn(m), onDownload, signal, platform: chosen, isolate, ...load } = options;
+  const { device = 'auto', revision, config, cache, onWarning = (m: string) => console.warn(m), onDownload, signal, platform: chosen, isolate, ...load } = options;
   if (!DEVICES.includes(device)) throw new TypeError(`fromPretrained: "device" must be one of ${DEVICES.join(', ')}, got ${JSON.stringify(device)}`);
   if (load.dtype !== undefined && load.dtype !== 'float32' && load.dtype !== 'float16') {
     throw new TypeError(`fromPretrained: "dtype" must be float32 or float16, got ${JSON.stringify(load.dtype)}`);
@@ -139,7 +146,7 @@ export async function fromPretrainedParts(model: string | ModelSource | undefine
   const resolved: ResolvedModel =
     typeof model === 'object' && model !== null
       ? { source: model, name: model.id }
-      : await platform.resolveModel(model, { kind, revision, variant: load.variant, onDownload, signal });
+      : await platform.resolveModel(model, { kind, revision, variant: load.variant, config, onDownload, signal });
   const opened = await platform.openRuntime(device, { onWarning, isolate });
   // (The runtime holds no sessions yet: nothing to release if what follows fails.)
   const graphCache = cache === false ? undefined : (cache ?? (await platform.graphCache(onWarning)));

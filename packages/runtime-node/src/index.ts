@@ -13,6 +13,7 @@ export { createNodeRuntime, type NodeRuntimeOptions } from './runtime.js';
 export { fromOrtTensor, toOrtTensor } from './tensor-convert.js';
 export { LocalFolderSource } from './sources/local-folder.js';
 export { resolveInside } from './sources/safe-path.js';
+export { isSingleFile, openSingleFile, type OpenSingleFileOptions } from './sources/single-file.js';
 export * from './hub/index.js';
 export { openNodeRuntime, type NodeRuntime, type OpenNodeRuntimeOptions } from './runtime.js';
 export { IsolatedNodeRuntime, type IsolatedRuntimeStats } from './isolated/runtime.js';

@@ -8,10 +8,11 @@ import { basename, dirname, resolve } from 'node:path';
 import type { Device, OpenedRuntime, Platform, ResolvedModel, ResolveOptions } from '@sdxs/pipeline';
 import { embeddedModel, embeddedModels, type EmbeddedModel } from './embedded.js';
 import { DiskGraphCache, defaultGraphCacheDir } from './graph-cache/index.js';
-import { resolveModel } from './hub/index.js';
+import { resolveModel, type DownloadProgress } from './hub/index.js';
 import { resolveProvider } from './providers/index.js';
 import { openNodeRuntime } from './runtime.js';
 import { LocalFolderSource } from './sources/local-folder.js';
+import { isSingleFile, openSingleFile } from './sources/single-file.js';
 
 function fromEmbedded(m: EmbeddedModel): ResolvedModel {
   return {
@@ -34,15 +35,22 @@ async function resolveNodeModel(model: string | undefined, options: ResolveOptio
   if (typeof model !== 'string' || model === '') throw new TypeError(`fromPretrained: the model must be a repo id, a folder or an embedded model's name, got ${JSON.stringify(model)}`);
   // A folder of that name wins over an embedded model's name, as in the CLI.
   const path = resolve(model);
+  const onDownload = options.onDownload;
+  const hub = {
+    ...(onDownload ? { onProgress: (p: DownloadProgress) => onDownload({ file: p.file, loaded: p.fileBytes, total: p.fileTotal }) } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+  };
+  if (await isSingleFile(path)) {
+    const source = await openSingleFile(path, { ...hub, config: options.config });
+    return { source, name: basename(path).replace(/\.safetensors$/i, '') };
+  }
   if (existsSync(path)) return { source: new LocalFolderSource(path), name: basename(path) };
   const embedded = embeddedModel(model);
   if (embedded) return fromEmbedded(embedded);
-  const onDownload = options.onDownload;
   const source = await resolveModel(model, {
     ...(options.revision ? { revision: options.revision } : {}),
     ...(options.variant ? { variant: options.variant } : {}),
-    ...(onDownload ? { onProgress: (p) => onDownload({ file: p.file, loaded: p.fileBytes, total: p.fileTotal }) } : {}),
-    ...(options.signal ? { signal: options.signal } : {}),
+    ...hub,
   });
   return { source, name: model };
 }

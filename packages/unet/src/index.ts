@@ -21,3 +21,4 @@ export { unet2DCondition, type UNetInputs, type UNetOutputs, type UNetTaps } fro
 export { buildUNetGraph, unetResidualShapes, UNET_OUTPUT, type UNetGraph, type UNetGraphOptions } from './unet-graph.js';
 export { loadUNet, type LoadedUNet, type LoadUNetOptions } from './load-unet.js';
 export { unetDownPath, type DownPath, type DownPathInputs, type DownPathOptions } from './unet-down-path.js';
+export { unetKeyFromLdm, unetKeyToLdm, type LdmUNetLayout } from './ldm-keys.js';

@@ -5,7 +5,7 @@
  * The folder appears whole or not at all (built in a temporary sibling, then renamed).
  */
 import { randomBytes } from 'node:crypto';
-import { copyFile, mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { dumpGraph, TARGETS, type Graph, type Target } from '@sdxs/graph';
 import {
@@ -17,26 +17,36 @@ import {
   StableDiffusionPipeline,
   TEXT_COMPONENTS,
   textEncoderGraph,
+  TOKENIZER_FILES,
   type ComponentPrefix,
   type PackedManifest,
 } from '@sdxs/pipeline';
 import { createNodeRuntime } from '@sdxs/runtime-node';
 import { choiceFlag, COMMON_HELP, intFlag, parseCommand, positionals } from '../args.js';
-import { CliError, errnoCode, UsageError } from '../errors.js';
+import type { ModelSource } from '@sdxs/tensor';
+import { isEmptyDir, publish } from '../atomic.js';
+import { CliError, UsageError } from '../errors.js';
+import { CONVERT_FORMATS, convertToDiffusers, convertToSingleFile } from './convert-format.js';
 import type { CliIO } from '../io.js';
 import { modelFlags, openModelSource, SOURCE_HELP, SOURCE_OPTIONS, type ModelFlags } from '../model.js';
 import { formatMs, Reporter } from '../progress.js';
 import { cliVersion } from '../version.js';
 
-export const CONVERT_HELP = `Usage: sdxs convert <dir|repo> --out <dir> [options]
+export const CONVERT_HELP = `Usage: sdxs convert <dir|repo|file> --out <dir|file> [--to onnx|single-file|diffusers] [options]
 
-Write the model's ONNX graphs for other tools: text_encoder.onnx (input_ids → prompt_embeds) and
+--to onnx (the default): write the model's ONNX graphs for other tools: text_encoder.onnx (input_ids → prompt_embeds) and
 one_step.onnx (noise × init_noise_sigma and prompt embeddings → image and RGBA bytes: U-Net, scheduler step,
 decoder). Weights are ONNX external data files (<component>.weights) in the same folder, so onnxruntime
 loads the .onnx files from there. sdxs-onnx.json lists inputs, outputs and constants; the tokenizer files
 are copied beside them.
 
+--to single-file: write a diffusers folder (or repo id) as one checkpoint in the original Stable Diffusion /
+A1111 layout (model.diffusion_model.…, first_stage_model.…, cond_stage_model.…), --out model.safetensors.
+--to diffusers: write a single-file checkpoint as a diffusers folder (configs from --config or the weights'
+shapes, the tokenizer from --config or the Hugging Face cache). Either appears whole or not at all.
+
 Options:
+      --to <format>        onnx (default), single-file or diffusers
   -o, --out <dir>          output folder (must not exist, or be empty; --force replaces it)
       --width <px>         image width of the one-step graph (default: the model's)
       --height <px>        image height
@@ -51,12 +61,15 @@ ${SOURCE_HELP}
 
 ${COMMON_HELP}
 
-Example:
-  sdxs convert IDKiro/sdxs-512-dreamshaper --out sdxs-onnx --dtype float16 --target webgpu`;
+Examples:
+  sdxs convert IDKiro/sdxs-512-dreamshaper --out sdxs-onnx --dtype float16 --target webgpu
+  sdxs convert ./sd15 --to single-file --out sd15.safetensors
+  sdxs convert dreamshaper_8.safetensors --to diffusers --out dreamshaper_8 --config ./sd15`;
 
 const OPTIONS = {
   ...SOURCE_OPTIONS,
   out: { type: 'string', short: 'o' },
+  to: { type: 'string' },
   width: { type: 'string' },
   height: { type: 'string' },
   batch: { type: 'string' },
@@ -79,16 +92,6 @@ function io(graph: Graph): Pick<WrittenGraph, 'inputs' | 'outputs'> {
   return { inputs: graph.inputs.map(v), outputs: graph.outputs.map(v) };
 }
 
-async function isEmptyDir(path: string): Promise<boolean | undefined> {
-  try {
-    if (!(await stat(path)).isDirectory()) return false;
-    return (await readdir(path)).length === 0;
-  } catch (e) {
-    if (errnoCode(e) === 'ENOENT') return undefined;
-    throw e;
-  }
-}
-
 /**
  * Run `sdxs convert`; returns the exit code.
  *
@@ -104,18 +107,23 @@ export async function runConvert(argv: readonly string[], cli: CliIO): Promise<n
   const [model] = positionals('convert', given, ['the model (a diffusers folder or a Hugging Face repo id)']);
   if (values.out === undefined) throw new UsageError('--out is required (the folder to write)', 'convert');
   const flags = modelFlags('convert', values, model!);
+  const to = choiceFlag('convert', 'to', values.to, CONVERT_FORMATS) ?? 'onnx';
   const target: Target = choiceFlag('convert', 'target', values.target, TARGETS) ?? 'cpu';
   const width = intFlag('convert', 'width', values.width, 8, 4096);
   const height = intFlag('convert', 'height', values.height, 8, 4096);
   const batch = intFlag('convert', 'batch', values.batch, 1, 64) ?? 1;
   const out = resolve(cli.cwd, values.out);
   const empty = await isEmptyDir(out);
-  if (empty === false && !values.force) throw new UsageError(`--out ${values.out} exists and is not an empty folder (--force replaces it)`, 'convert');
+  if (to === 'single-file' ? empty !== undefined && !values.force : empty === false && !values.force) {
+    throw new UsageError(`--out ${values.out} exists${to === 'single-file' ? '' : ' and is not an empty folder'} (--force replaces it)`, 'convert');
+  }
 
   const progress = new Reporter(cli.stderr, { quiet: values.quiet === true, verbose: values.verbose === true });
   const job: ConvertJob = { flags, target, width, height, batch, out, empty, guidance: values.guidance === true, dump: values.dump === true };
   try {
-    await convertModel(job, cli, progress);
+    if (to === 'single-file') await convertToSingleFile(flags, out, cli, progress);
+    else if (to === 'diffusers') await convertToDiffusers(flags, out, empty, cli, progress);
+    else await convertModel(job, cli, progress);
     return 0;
   } finally {
     // Ends a progress line left open on a terminal, so an error message starts on its own line.
@@ -181,7 +189,7 @@ async function convertModel(job: ConvertJob, cli: CliIO, progress: Reporter): Pr
     await emit('text_encoder', () => textEncoderGraph(c.textConfig, c.tokenizer.maxLength, settings), TEXT_COMPONENTS);
     const unetSide = { config: c.unetConfig, contextDim: c.textConfig.hidden_size, contextLength: c.tokenizer.maxLength };
     await emit('one_step', () => oneStepGraph(unetSide, c.vae, step, shape, settings), IMAGE_COMPONENTS);
-    const tokenizerFiles = await copyTokenizer(opened.source.root, stage);
+    const tokenizerFiles = await copyTokenizer(opened.source, stage);
     const manifest = {
       format: 1,
       generator: `sdxs ${cliVersion()}`,
@@ -216,37 +224,16 @@ function externalFiles(manifest: PackedManifest): string[] {
   return manifest.blobs.map((b) => b.location);
 }
 
-/** Copy the tokenizer folder's small files (vocab, merges, configs) so the folder is usable on its own. */
-async function copyTokenizer(root: string, stage: string): Promise<string[]> {
-  const from = join(root, 'tokenizer');
-  const names = await readdir(from).catch(() => [] as string[]);
+/** Copy the tokenizer folder's files (vocab, merges, configs) so the folder is usable on its own. */
+async function copyTokenizer(source: ModelSource, stage: string): Promise<string[]> {
   const copied: string[] = [];
-  for (const name of names.sort()) {
-    const src = join(from, name);
-    const st = await stat(src);
-    if (!st.isFile() || st.size > 64 * 1024 * 1024) continue;
+  for (const name of TOKENIZER_FILES) {
+    const path = `tokenizer/${name}`;
+    if (!(await source.exists(path))) continue;
     await mkdir(join(stage, 'tokenizer'), { recursive: true });
-    await copyFile(src, join(stage, 'tokenizer', name));
-    copied.push(`tokenizer/${name}`);
+    await writeFile(join(stage, path), await source.readText(path));
+    copied.push(path);
   }
-  if (copied.length === 0) throw new CliError(`${from}: no tokenizer files to copy`);
+  if (copied.length === 0) throw new CliError(`${source.id}/tokenizer: no tokenizer files to copy`);
   return copied;
-}
-
-/** Move the finished folder into place: a rename when `out` is absent (or empty); with --force the old one goes last. */
-async function publish(stage: string, out: string, empty: boolean | undefined): Promise<void> {
-  if (empty === undefined) return rename(stage, out);
-  if (empty) {
-    await rm(out, { recursive: true });
-    return rename(stage, out);
-  }
-  const old = `${stage}.old`;
-  await rename(out, old);
-  try {
-    await rename(stage, out);
-  } catch (e) {
-    await rename(old, out).catch(() => undefined);
-    throw e;
-  }
-  await rm(old, { recursive: true, force: true });
 }

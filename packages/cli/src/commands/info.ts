@@ -64,7 +64,7 @@ function describe(loaded: LoadedPipeline, info: PipelineInfo, io: CliIO): string
   const config = info.scheduler.config;
   const field = (k: string): unknown => (typeof config === 'object' && config !== null && k in config ? (config as Record<string, unknown>)[k] : undefined);
   const lines = [
-    `model         ${loaded.name}${loaded.fromHub ? ` (${loaded.source.root})` : ''}`,
+    `model         ${loaded.name}${loaded.fromHub && loaded.root ? ` (${loaded.root})` : ''}`,
     `pipeline      ${info.pipeline}; default size ${size ? `${size.width}×${size.height}` : 'none (give --width and --height)'}; VAE scale factor ${info.vaeScaleFactor}`,
     'components',
   ];

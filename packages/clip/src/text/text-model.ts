@@ -42,8 +42,19 @@ export function clipBindOptions(keys: Iterable<string>): BindOptions {
   const unprefixed = !list.some((k) => k.startsWith('text_model.')) && list.some((k) => k.startsWith('embeddings.'));
   return {
     ignore: [/^(text_model\.)?embeddings\.position_ids$/],
-    ...(unprefixed ? { fileKeyToModelKey: (k: string) => (k.startsWith('text_projection.') ? k : `text_model.${k}`) } : {}),
+    ...(unprefixed ? { fileKeyToModelKey: clipModelKey } : {}),
   };
+}
+
+/**
+ * A CLIP text checkpoint key with the `text_model.` prefix transformers' model uses (transformers 5 saves
+ * CLIPTextModel without it; `text_projection.*` never has it).
+ *
+ * @example
+ * clipModelKey('encoder.layers.0.mlp.fc1.weight'); // 'text_model.encoder.layers.0.mlp.fc1.weight'
+ */
+export function clipModelKey(key: string): string {
+  return key.startsWith('text_model.') || key.startsWith('text_projection.') ? key : `text_model.${key}`;
 }
 
 /**

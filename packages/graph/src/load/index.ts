@@ -2,3 +2,4 @@ export { bindCheckpoint, CheckpointError, matchCheckpoint, toParameterDType, typ
 export { bindSynthetic, syntheticTensor } from './synthetic.js';
 export { findWeightFiles, openWeightFiles, type WeightFileOptions } from './weight-files.js';
 export { bindComponentWeights, readComponentConfig } from './component.js';
+export { renamePrefix, type PrefixTable } from './rename-prefix.js';

@@ -4,6 +4,6 @@ export { SafetensorsError, type SafetensorsErrorCode } from './errors.js';
 export { MAX_HEADER_BYTES as SAFETENSORS_MAX_HEADER_BYTES, type SafetensorsEntry } from './header.js';
 export { SAFETENSORS_DTYPES, dtypeFromSafetensors } from './dtypes.js';
 export { SafetensorsFile, type ReadAllOptions } from './reader.js';
-export { encodeSafetensors, planSafetensors, type NamedTensors, type PlannedTensor, type SafetensorsLayout } from './writer.js';
+export { encodeSafetensors, planSafetensors, referenceOrder, safetensorsHeader, type HeaderEntry, type NamedTensors, type PlannedTensor, type SafetensorsLayout } from './writer.js';
 export { ArrayBufferByteSource, type ArrayBufferByteSourceOptions } from './byte-sources.js';
 export { RangedFetchByteSource, type FetchLike, type RangedFetchOptions } from './fetch-source.js';

@@ -1,4 +1,4 @@
-import { DTYPE_BYTES, isDType } from '../dtype.js';
+import { DTYPE_BYTES, isDType, type DType } from '../dtype.js';
 import type { Tensor } from '../tensor.js';
 import { REFERENCE_DTYPE_RANK, SAFETENSORS_DTYPES } from './dtypes.js';
 import { SafetensorsError } from './errors.js';
@@ -47,30 +47,13 @@ export function planSafetensors(tensors: NamedTensors, metadata?: Readonly<Recor
     }
     return { name, tensor, bytes: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
   });
-  list.sort((a, b) => REFERENCE_DTYPE_RANK[b.tensor.dtype] - REFERENCE_DTYPE_RANK[a.tensor.dtype] || compareCodePoints(a.name, b.name));
+  list.sort((a, b) => referenceOrder({ name: a.name, dtype: a.tensor.dtype }, { name: b.name, dtype: b.tensor.dtype }));
 
-  const fields: string[] = [];
-  if (metadata !== undefined) {
-    const pairs = Object.entries(metadata).map(([key, value]: [string, unknown]) => {
-      if (typeof value !== 'string') throw new SafetensorsError('metadata', file, `metadata value for ${JSON.stringify(key)} is not a string`);
-      return `${JSON.stringify(key)}:${JSON.stringify(value)}`;
-    });
-    fields.push(`"__metadata__":{${pairs.join(',')}}`);
-  }
-  let offset = 0;
-  for (const { name, tensor, bytes } of list) {
-    const end = offset + bytes.length;
-    fields.push(`${JSON.stringify(name)}:{"dtype":"${SAFETENSORS_DTYPES[tensor.dtype]}","shape":[${tensor.shape.join(',')}],"data_offsets":[${offset},${end}]}`);
-    offset = end;
-  }
-  const json = new TextEncoder().encode(`{${fields.join(',')}}`);
-  const headerLength = Math.ceil(json.length / 8) * 8;
-  if (headerLength > MAX_HEADER_BYTES) {
-    throw new SafetensorsError('header-length', file, `header would be ${headerLength} bytes, over the ${MAX_HEADER_BYTES}-byte limit readers enforce`);
-  }
-  const header = new Uint8Array(LENGTH_PREFIX_BYTES + headerLength).fill(0x20, LENGTH_PREFIX_BYTES + json.length);
-  new DataView(header.buffer).setBigUint64(0, BigInt(headerLength), true);
-  header.set(json, LENGTH_PREFIX_BYTES);
+  const { header } = safetensorsHeader(
+    list.map(({ name, tensor, bytes }) => ({ name, dtype: tensor.dtype, shape: tensor.shape, byteLength: bytes.length })),
+    metadata,
+    file,
+  );
 
   let position = header.length;
   const planned = list.map(({ name, tensor, bytes }): PlannedTensor => {
@@ -93,6 +76,59 @@ export function encodeSafetensors(tensors: NamedTensors, metadata?: Readonly<Rec
   out.set(layout.header, 0);
   for (const t of layout.tensors) out.set(t.bytes, t.byteOffset);
   return out;
+}
+
+/**
+ * The reference writer's order of tensors in a file: by dtype (widest first), then by name.
+ *
+ * @example
+ * entries.sort(referenceOrder);
+ */
+export function referenceOrder(a: { readonly name: string; readonly dtype: DType }, b: { readonly name: string; readonly dtype: DType }): number {
+  return REFERENCE_DTYPE_RANK[b.dtype] - REFERENCE_DTYPE_RANK[a.dtype] || compareCodePoints(a.name, b.name);
+}
+
+/** A tensor's header entry: everything but its bytes. */
+export interface HeaderEntry {
+  readonly name: string;
+  readonly dtype: DType;
+  readonly shape: readonly number[];
+  readonly byteLength: number;
+}
+
+/**
+ * The bytes before a file's data (length prefix, JSON header, space padding) for tensors laid out contiguously in
+ * the order given; `byteLength` is the whole file's size. For files whose data is streamed from elsewhere (a
+ * checkpoint presented under other names); {@link planSafetensors} orders the tensors as the reference does first.
+ *
+ * @example
+ * const { header } = safetensorsHeader([{ name: 'w', dtype: 'float32', shape: [2], byteLength: 8 }]);
+ */
+export function safetensorsHeader(entries: readonly HeaderEntry[], metadata?: Readonly<Record<string, string>>, file = 'safetensors'): { header: Uint8Array; byteLength: number } {
+  const fields: string[] = [];
+  if (metadata !== undefined) {
+    const pairs = Object.entries(metadata).map(([key, value]: [string, unknown]) => {
+      if (typeof value !== 'string') throw new SafetensorsError('metadata', file, `metadata value for ${JSON.stringify(key)} is not a string`);
+      return `${JSON.stringify(key)}:${JSON.stringify(value)}`;
+    });
+    fields.push(`"__metadata__":{${pairs.join(',')}}`);
+  }
+  let offset = 0;
+  for (const { name, dtype, shape, byteLength } of entries) {
+    if (name === '__metadata__') throw new SafetensorsError('name', file, 'the name is reserved for metadata', { tensor: name });
+    const end = offset + byteLength;
+    fields.push(`${JSON.stringify(name)}:{"dtype":"${SAFETENSORS_DTYPES[dtype]}","shape":[${shape.join(',')}],"data_offsets":[${offset},${end}]}`);
+    offset = end;
+  }
+  const json = new TextEncoder().encode(`{${fields.join(',')}}`);
+  const headerLength = Math.ceil(json.length / 8) * 8;
+  if (headerLength > MAX_HEADER_BYTES) {
+    throw new SafetensorsError('header-length', file, `header would be ${headerLength} bytes, over the ${MAX_HEADER_BYTES}-byte limit readers enforce`);
+  }
+  const header = new Uint8Array(LENGTH_PREFIX_BYTES + headerLength).fill(0x20, LENGTH_PREFIX_BYTES + json.length);
+  new DataView(header.buffer).setBigUint64(0, BigInt(headerLength), true);
+  header.set(json, LENGTH_PREFIX_BYTES);
+  return { header, byteLength: header.length + offset };
 }
 
 function isMap(tensors: NamedTensors): tensors is ReadonlyMap<string, Tensor> {
