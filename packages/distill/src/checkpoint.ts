@@ -28,6 +28,11 @@ export interface CheckpointContents {
   weights: ReadonlyMap<string, Tensor>;
   /** LoRA adapters under peft's names, written as `<component>/pytorch_lora_weights.safetensors`. */
   adapters?: ReadonlyMap<string, Tensor>;
+  /**
+   * The adapters' scale alpha/r (`addLoRA`'s `scale`): each module's `<module>.alpha` (= scale · r) is written beside
+   * its factors, as kohya and diffusers' loaders read it, so the file applies at its trained strength with scale 1.
+   */
+  adapterScale?: number;
   trainer: TrainerState;
   /** The data generator's state (`Generator.getState()`, torch's layout). */
   rng?: Uint8Array;
@@ -67,6 +72,18 @@ function sameTensor(a: Tensor, b: Tensor): boolean {
   return x.length === y.length && x.every((v, i) => v === y[i]);
 }
 
+/** The adapter tensors plus `<module>.alpha` = scale · r for every `<module>.lora_A.weight` [r, …] (none without a scale). */
+function withAlphas(adapters: ReadonlyMap<string, Tensor>, scale: number | undefined): ReadonlyMap<string, Tensor> {
+  if (scale === undefined) return adapters;
+  if (!Number.isFinite(scale) || scale === 0) throw new RangeError(`saveCheckpoint: adapterScale must be a finite non-zero number, got ${scale}`);
+  const out = new Map(adapters);
+  for (const [key, t] of adapters) {
+    if (!key.endsWith('.lora_A.weight')) continue;
+    out.set(`${key.slice(0, -'.lora_A.weight'.length)}.alpha`, new Tensor('float32', [], Float32Array.of(scale * t.shape[0]!)));
+  }
+  return out;
+}
+
 /**
  * Save a training checkpoint as a folder: `<component>/config.json` and `<component>/diffusion_pytorch_model.safetensors`
  * (+ `pytorch_lora_weights.safetensors`) — a diffusers component folder — and `training_state.safetensors` with the
@@ -85,7 +102,7 @@ export async function saveCheckpoint(dir: string, c: CheckpointContents): Promis
     const comp = join(temp, c.component);
     await writeFile(join(comp, CHECKPOINT_FILES.config), JSON.stringify(c.config, null, 2) + '\n');
     await writeSafetensorsFile(join(comp, CHECKPOINT_FILES.weights), c.weights, { format: 'pt' });
-    if (c.adapters) await writeSafetensorsFile(join(comp, CHECKPOINT_FILES.adapters), c.adapters, { format: 'pt' });
+    if (c.adapters) await writeSafetensorsFile(join(comp, CHECKPOINT_FILES.adapters), withAlphas(c.adapters, c.adapterScale), { format: 'pt' });
     const tensors = new Map<string, Tensor>();
     const paramsIn: StateHeader['paramsIn'] = {};
     for (const [name, t] of c.trainer.params) {

@@ -59,7 +59,7 @@ async function train(component: string, graph: Graph, out: Value, targets: RegEx
     const adapters = trainer.params();
     // B started at zero: after training it is not, so the adapter does something.
     expect([...adapters].some(([k, t]) => k.endsWith('lora_B.weight') && t.data.some((v) => v !== 0))).toBe(true);
-    await saveCheckpoint(dir, { component, config: {}, weights: mergeLoRA(frozen, adapters, lora), adapters, trainer: trainer.state() });
+    await saveCheckpoint(dir, { component, config: {}, weights: mergeLoRA(frozen, adapters, lora), adapters, adapterScale: lora.scale, trainer: trainer.state() });
     return { adapters, lora };
   } finally {
     await trainer.dispose();
@@ -117,10 +117,10 @@ describe('a LoRA trained by @sdxs/distill, at inference', () => {
     };
     const plain = await render(MODEL);
     const reference = await render(merged);
-    // distill's checkpoint adapter files hold no alpha (peft keeps it in its config): their scale is alpha/r = 2.
+    // The checkpoints' adapter files carry each module's alpha (4 at rank 2): at scale 1 they apply as trained.
     const fromCheckpoints = await render(MODEL, [
-      { source: new LocalFolderSource(join(unetDir, 'unet')), file: CHECKPOINT_FILES.adapters, scale: u.lora.scale },
-      { source: new LocalFolderSource(join(teDir, 'text_encoder')), file: CHECKPOINT_FILES.adapters, scale: t.lora.scale },
+      { source: new LocalFolderSource(join(unetDir, 'unet')), file: CHECKPOINT_FILES.adapters },
+      { source: new LocalFolderSource(join(teDir, 'text_encoder')), file: CHECKPOINT_FILES.adapters },
     ]);
     const fromCombined = await render(MODEL, [{ source: new LocalFolderSource(tmp), file: 'combined.safetensors' }]);
     expect(maxDiff(reference, plain)).toBeGreaterThan(1e-3);
