@@ -28,7 +28,7 @@ import {
 import type { ComponentPrefix } from './graphs/packed-graph.js';
 import { loadComponents, type PipelineComponents } from './model/components.js';
 import { closeWeights, type ComponentWeights } from './model/weights.js';
-import type { LoraAdapter } from './lora/load.js';
+import type { AppliedLora, LoraAdapter, LoraMode } from './lora/load.js';
 import { img2img, type Img2ImgRequest } from './img2img.js';
 import { pipelineInfo, type PipelineInfo } from './info.js';
 import { checkGraphWeights } from './model/check-weights.js';
@@ -87,6 +87,12 @@ export interface LoadOptions {
    * platform) `{ path, scale }`: diffusers/PEFT or kohya safetensors; the update is scale × alpha/rank × up·down.
    */
   readonly lora?: readonly LoraAdapter[];
+  /**
+   * `merge` (default): adapters folded into the weights, the fastest graphs. `nodes`: adapters kept as low-rank graph
+   * nodes whose scales `setLoraScales` changes without rebuilding a graph or session (each run then also forms the
+   * low-rank updates: see BENCHMARKS.md).
+   */
+  readonly loraMode?: LoraMode;
 }
 
 /** What a model is meant to run with, when its folder does not say (diffusers folders do not). */
@@ -169,6 +175,8 @@ export class StableDiffusionPipeline {
   readonly #prompts: PromptEncoder;
   readonly #onProgress: ProgressCallback | undefined;
   readonly #fuse: boolean;
+  /** Current adapter scales when the adapters are graph nodes (undefined when merged or absent). */
+  #loraScales: readonly number[] | undefined;
   #disposed = false;
 
   private constructor(components: PipelineComponents, runtime: Runtime, options: LoadOptions) {
@@ -179,10 +187,13 @@ export class StableDiffusionPipeline {
     this.defaults = options.defaults ?? {};
     this.#onProgress = options.onProgress;
     this.#fuse = options.fuseOneStep ?? true;
+    const nodes = Object.values(allWeights(components)).some((w) => w.lora?.mode === 'nodes');
+    if (nodes) this.#loraScales = (components.lora ?? []).map((a) => a.scale);
     this.#sessions = new GraphSessions(runtime, allWeights(components), {
       cache: options.cache,
       executionProviders: options.executionProviders ?? defaultExecutionProviders(this.settings.target),
       maxSessions: options.maxSessions,
+      ...(nodes ? { loraScales: () => new Tensor('float32', [this.#loraScales!.length], Float32Array.from(this.#loraScales!)) } : {}),
     });
     // The prompt cache may be shared between pipelines: its scope says which text encoder weights, adapters included.
     const length = components.tokenizer.maxLength;
@@ -192,6 +203,7 @@ export class StableDiffusionPipeline {
       this.settings,
       options.promptCache ?? new PromptEmbeddingCache(),
       components.text2 ? `${this.componentDirs.text_encoder} or ${components.source.id}/${components.weights.text_encoder_2?.dir}` : this.componentDirs.text_encoder,
+      () => this.#loraScales ?? [],
     );
   }
 
@@ -201,6 +213,9 @@ export class StableDiffusionPipeline {
    */
   static async load(source: ModelSource, runtime: Runtime, options: LoadOptions = {}): Promise<StableDiffusionPipeline> {
     graphTarget(runtime, options.target); // a mismatch fails before any file is opened
+    if (options.loraMode !== undefined && options.loraMode !== 'merge' && options.loraMode !== 'nodes') {
+      throw new TypeError(`load: "loraMode" must be 'merge' or 'nodes', got ${JSON.stringify(options.loraMode)}`);
+    }
     const components = await loadComponents(source, options);
     return StableDiffusionPipeline.fromComponents(components, runtime, options);
   }
@@ -289,8 +304,36 @@ export class StableDiffusionPipeline {
       executionProvider: this.runtime.provider ?? this.runtime.name,
       dtype: this.settings.dtype,
       version: SDXS_VERSION,
-      ...(this.components.lora ? { loras: this.components.lora } : {}),
+      ...(this.components.lora ? { loras: this.loras } : {}),
     });
+  }
+
+  /** The LoRA adapters applied, with their current scales (in the order given at load). */
+  get loras(): readonly AppliedLora[] {
+    const applied = this.components.lora ?? [];
+    return this.#loraScales ? applied.map((a, i) => ({ ...a, scale: this.#loraScales![i]! })) : applied;
+  }
+
+  /**
+   * Change the LoRA adapters' scales, one per adapter in the order given at load (0 turns one off), without rebuilding
+   * any graph or session: as diffusers' `set_adapters(names, adapter_weights)`. Needs `loraMode: 'nodes'`. Calls and
+   * graph runs that start afterwards use the new scales.
+   *
+   * @example
+   * const pipe = await StableDiffusionPipeline.fromPretrained(model, { lora: [{ path: 'style.safetensors' }], loraMode: 'nodes' });
+   * pipe.setLoraScales([0.5]); // half strength, same sessions
+   */
+  setLoraScales(scales: readonly number[]): void {
+    this.#alive();
+    const n = this.components.lora?.length ?? 0;
+    if (!this.#loraScales) {
+      throw new Error(n === 0 ? 'setLoraScales: this pipeline was loaded without LoRA adapters' : "setLoraScales: the adapters are merged into the weights; load with loraMode: 'nodes' to switch their scales");
+    }
+    if (scales.length !== n) throw new RangeError(`setLoraScales: give ${n} scale${n === 1 ? '' : 's'} (one per adapter, in load order), got ${scales.length}`);
+    scales.forEach((v, i) => {
+      if (typeof v !== 'number' || !Number.isFinite(v)) throw new RangeError(`setLoraScales: scale ${i} must be a finite number, got ${String(v)}`);
+    });
+    this.#loraScales = [...scales];
   }
 
   /** Components, parameter counts, dtypes, scheduler: what `sdxs info` prints. */
@@ -425,7 +468,8 @@ export class StableDiffusionPipeline {
       const w = Object.entries(all).find(([name]) => name === component)?.[1];
       if (!w) throw new Error(`no weights loaded for component ${component}`);
       weights[component] = w.identity;
-      if (w.lora) adapters[component] = w.lora.adapters;
+      // Adapter nodes take their scales as an input: the graph is the same whatever the scales.
+      if (w.lora) adapters[component] = w.lora.mode === 'nodes' ? w.lora.adapters.map((a) => ({ ...a, scale: 'input' as const })) : w.lora.adapters;
       const extra = c.extra?.[component];
       configs[component] =
         component === 'unet'

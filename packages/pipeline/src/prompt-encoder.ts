@@ -32,14 +32,14 @@ export class PromptEncoder {
   readonly #tokenizers: readonly CLIPTokenizer[];
   readonly #run: TextEncoderRun;
   readonly #cache: PromptEmbeddingCache;
-  /** Identity of the tokenizers + text encoders in cache keys. */
-  readonly #scope: string;
+  /** Identity of the tokenizers + text encoders in cache keys (a function when it changes: switchable LoRA scales). */
+  readonly #scope: string | (() => string);
   /** The text encoder folders, for the error when an output is not finite. */
   readonly #where: string;
   /** Width of the pooled row (0: none). */
   readonly #pooledDim: number;
 
-  constructor(tokenizers: readonly CLIPTokenizer[], run: TextEncoderRun, cache: PromptEmbeddingCache, scope: string, where: string, pooledDim = 0) {
+  constructor(tokenizers: readonly CLIPTokenizer[], run: TextEncoderRun, cache: PromptEmbeddingCache, scope: string | (() => string), where: string, pooledDim = 0) {
     if (tokenizers.length === 0) throw new RangeError('PromptEncoder: no tokenizer');
     this.#tokenizers = tokenizers;
     this.#where = where;
@@ -63,7 +63,8 @@ export class PromptEncoder {
     for (const t of ids) if (t.shape[0] !== rows || t.shape[1] !== length) throw new RangeError(`PromptEncoder: tokenized as [${t.shape.join(', ')}], the first tokenizer as [${rows}, ${length}]`);
     const rowIds = (t: Tensor<'int64'>, r: number) => t.data.subarray(r * length, (r + 1) * length);
     const keys: string[] = [];
-    for (let r = 0; r < rows; r++) keys.push(PromptEmbeddingCache.key(this.#scope, ids.map((t) => rowIds(t, r).join(',')).join('|')));
+    const scope = typeof this.#scope === 'string' ? this.#scope : this.#scope();
+    for (let r = 0; r < rows; r++) keys.push(PromptEmbeddingCache.key(scope, ids.map((t) => rowIds(t, r).join(',')).join('|')));
     const found = keys.map((k) => this.#cache.get(k));
     // Rows to compute, each once even when a prompt repeats within the batch.
     const todo = [...new Set(keys.filter((_, i) => found[i] === undefined))];

@@ -53,7 +53,10 @@ function weightsScope(w: PipelineComponents['weights']['text_encoder']): string 
  * @example
  * const encoder = createPromptEncoder(components, use, settings, new PromptEmbeddingCache(), 'model/text_encoder');
  */
-export function createPromptEncoder(c: PipelineComponents, use: UseTextGraph, s: BuildSettings, cache: PromptEmbeddingCache, where: string): PromptEncoder {
+export function createPromptEncoder(c: PipelineComponents, use: UseTextGraph, s: BuildSettings, cache: PromptEmbeddingCache, where: string, loraScales?: () => readonly number[]): PromptEncoder {
+  // Adapter nodes in a text encoder change its output with the scales (setLoraScales): they join the scope then.
+  const nodes = loraScales && [c.weights.text_encoder, c.weights.text_encoder_2].some((w) => w?.lora?.mode === 'nodes');
+  const scoped = (scope: string): string | (() => string) => (nodes ? () => `${scope}#lora-scales:${loraScales().join(',')}` : scope);
   const length = c.tokenizer.maxLength;
   const run = (kind: string, build: () => Graph, components: readonly ComponentPrefix[], ids: Tensor<'int64'>, names: string[], call: EncodeCall) =>
     use(kind, build, components, (session) => runUnlessAborted(session, { input_ids: ids }, names, call.signal), call.onProgress);
@@ -63,7 +66,7 @@ export function createPromptEncoder(c: PipelineComponents, use: UseTextGraph, s:
     const encode = async ([ids]: readonly Tensor<'int64'>[], call: EncodeCall) => ({
       embeds: (await run('text-encoder', () => textEncoderGraph(c.textConfig, length, s), TEXT_COMPONENTS, ids!, ['prompt_embeds'], call)).prompt_embeds,
     });
-    return new PromptEncoder([c.tokenizer], encode, cache, `${c.source.id}#${weightsScope(c.weights.text_encoder)}`, where);
+    return new PromptEncoder([c.tokenizer], encode, cache, scoped(`${c.source.id}#${weightsScope(c.weights.text_encoder)}`), where);
   }
   const encode = async ([ids1, ids2]: readonly Tensor<'int64'>[], call: EncodeCall) => {
     const one = await run('text-encoder-penultimate', () => textEncoderGraph(c.textConfig, length, s, { hidden: 'penultimate' }), TEXT_COMPONENTS, ids1!, ['prompt_embeds'], call);
@@ -72,7 +75,7 @@ export function createPromptEncoder(c: PipelineComponents, use: UseTextGraph, s:
     return { embeds: a && b ? concatLastAxis(a, b) : undefined, pooled: two.text_embeds };
   };
   const scope = `${c.source.id}#sdxl#${weightsScope(c.weights.text_encoder)}#${weightsScope(w2)}`;
-  return new PromptEncoder([c.tokenizer, second.tokenizer], encode, cache, scope, where, second.config.projection_dim);
+  return new PromptEncoder([c.tokenizer, second.tokenizer], encode, cache, scoped(scope), where, second.config.projection_dim);
 }
 
 /** `torch.concat([a, b], dim=-1)` of two float32 tensors alike but for their last axis. */

@@ -247,6 +247,51 @@ describe('LoRA at inference', () => {
     expect(maxAbsDiff(zero, base)).toBe(0);
   });
 
+  it('as graph nodes: the merged image, scales switched without a rebuild (0 is the base model), metadata follows', async () => {
+    const a = adapters(11);
+    const b = adapters(12, TARGETS.filter((t) => t.component === 'unet').slice(0, 3), 2);
+    const fa = await writeLora('na.safetensors', peftKeys(a));
+    const fb = await writeLora('nb.safetensors', peftKeys(b));
+    const merged = await image(await load(await mergedFolder('merged-n', [{ modules: a, scale: 0.7 }, { modules: b, scale: -1.3 }])));
+    const halfA = await image(await load(await mergedFolder('merged-n2', [{ modules: a, scale: 0.35 }])));
+    const pipe = await load(MODEL, { lora: [{ ...fa, scale: 0.7 }, { ...fb, scale: -1.3 }], loraMode: 'nodes' });
+    try {
+      const run = async () => (await pipe.generate({ prompt: PROMPT, seed: 3, float: true })).float!;
+      const first = await run();
+      const built = pipe.graphStats;
+      expect(maxAbsDiff(first, base)).toBeGreaterThan(0.05);
+      // W + Σ s·up·down formed in float32 by the graph instead of float64 here: rounding apart, the merged image.
+      expect(maxAbsDiff(first, merged)).toBeLessThan(2e-5);
+      pipe.setLoraScales([0, 0]);
+      expect(maxAbsDiff(await run(), base)).toBeLessThan(2e-5);
+      pipe.setLoraScales([0.35, 0]);
+      const half = await run();
+      expect(maxAbsDiff(half, halfA)).toBeLessThan(2e-5);
+      expect(maxAbsDiff(half, first)).toBeGreaterThan(0.05);
+      const { images } = await pipe.generate({ prompt: PROMPT, seed: 3 });
+      expect(images[0]!.parameters.loras?.map((l) => [l.name, l.scale])).toEqual([
+        ['na', 0.35],
+        ['nb', 0],
+      ]);
+      pipe.setLoraScales([0.7, -1.3]);
+      expect(maxAbsDiff(await run(), first)).toBe(0);
+      // Neither graphs nor sessions were made again for any of the switches.
+      expect(pipe.graphStats).toEqual(built);
+      expect(() => pipe.setLoraScales([1])).toThrow(/give 2 scales/);
+      expect(() => pipe.setLoraScales([1, Number.NaN])).toThrow(/scale 1 must be a finite number/);
+    } finally {
+      await pipe.dispose();
+    }
+    const mergedPipe = await load(MODEL, { lora: [fa] });
+    try {
+      expect(() => mergedPipe.setLoraScales([0.5])).toThrow(/loraMode: 'nodes'/);
+    } finally {
+      await mergedPipe.dispose();
+    }
+    // @ts-expect-error: a mode that does not exist
+    await expect(load(MODEL, { lora: [fa], loraMode: 'fused' })).rejects.toThrow(/"loraMode" must be 'merge' or 'nodes', got "fused"/);
+  });
+
   it('names the adapters in the image metadata as A1111 does (Lora hashes) and exactly in the sdxs record', async () => {
     const f = await writeLora('my style.safetensors', peftKeys(adapters(8)));
     const sha = createHash('sha256').update(readFileSync(join(tmp, 'my style.safetensors'))).digest('hex');

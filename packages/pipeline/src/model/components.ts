@@ -11,7 +11,7 @@ import type { ProgressCallback } from '../progress.js';
 import { parseModelIndex, type ModelIndex } from './model-index.js';
 import { pipelineVae, type PipelineVae } from './vae.js';
 import { closeWeights, openComponentWeights, type ComponentWeights } from './weights.js';
-import { loadLora, withLora, type AppliedLora, type LoraAdapter } from '../lora/load.js';
+import { loadLora, withLora, type AppliedLora, type LoraAdapter, type LoraMode } from '../lora/load.js';
 import { loraFiles } from '../pretrained.js';
 import { checkTextConditioning, type SecondTextEncoder } from './text-conditioning.js';
 
@@ -25,6 +25,8 @@ export interface ComponentOptions {
   readonly onProgress?: ProgressCallback | undefined;
   /** LoRA adapters merged into the U-Net's and text encoder's weights (see lora/load.ts). */
   readonly lora?: readonly LoraAdapter[] | undefined;
+  /** How the adapters reach the graphs: merged into the weights (default) or as graph nodes with switchable scales. */
+  readonly loraMode?: LoraMode | undefined;
 }
 
 /** A component beyond the text-to-image three (a ControlNet), added by the pipeline that needs it. */
@@ -165,7 +167,7 @@ export async function loadComponents(source: ModelSource, options: ComponentOpti
       schedulerConfig,
       schedulerFile,
       schedulerClass: schedulerName,
-      weights: { unet: withLora(unet, lora.components.unet), vae: vaeWeights, text_encoder: withLora(textEncoder, lora.components.text_encoder), ...(textEncoder2 ? { text_encoder_2: textEncoder2 } : {}) },
+      weights: { unet: withLora(unet, lora.components.unet, options.loraMode), vae: vaeWeights, text_encoder: withLora(textEncoder, lora.components.text_encoder, options.loraMode), ...(textEncoder2 ? { text_encoder_2: textEncoder2 } : {}) },
       ...(lora.applied.length ? { lora: lora.applied } : {}),
     };
   } catch (e) {
