@@ -1,0 +1,145 @@
+// Single-file checkpoints of the other families (SD 2.x's OpenCLIP text encoder, SDXL's two encoders and text_time
+// conditioning), and the tokenizer taken from the Hugging Face cache as diffusers fetches it.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SingleFileSource, StableDiffusionPipeline } from '@sdxs/pipeline';
+import { LocalFolderSource } from '@sdxs/runtime-node';
+import { SafetensorsFile } from '@sdxs/tensor';
+import { FileByteSource } from '@sdxs/tensor/node';
+import { runCli, tempDir } from './cli-helpers.js';
+import { composeGoldenFolder, composeGoldenSdxl, linkTokenizer } from './single-file-helpers.js';
+
+let work: { path: string; cleanup(): void };
+beforeAll(() => {
+  work = tempDir('sdxs-single-families-');
+});
+afterAll(() => work?.cleanup());
+
+async function convert(...argv: string[]): Promise<string> {
+  const r = await runCli(['convert', ...argv], { cwd: work.path });
+  expect(r.code, r.stderr).toBe(0);
+  return r.stdout.trim();
+}
+
+async function readAll(path: string): Promise<Map<string, { shape: readonly number[]; bytes: Buffer }>> {
+  const file = await SafetensorsFile.open(await FileByteSource.open(path));
+  try {
+    return new Map([...(await file.readAll())].map(([k, t]) => [k.startsWith('text_model.') || k.startsWith('text_projection') || !path.includes('text_encoder') ? k : `text_model.${k}`, { shape: t.shape, bytes: Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength) }]));
+  } finally {
+    await file.close();
+  }
+}
+
+/** Every tensor of `want` (but `skip`) is in `got` with the same shape and bytes, and nothing else is. */
+async function expectSameTensors(got: string, want: string, skip: (k: string) => boolean = () => false): Promise<void> {
+  const [g, w] = [await readAll(got), await readAll(want)];
+  const wanted = [...w.keys()].filter((k) => !skip(k)).sort();
+  expect([...g.keys()].sort()).toEqual(wanted);
+  for (const k of wanted) {
+    expect(g.get(k)!.shape, k).toEqual(w.get(k)!.shape);
+    expect(g.get(k)!.bytes.equals(w.get(k)!.bytes), k).toBe(true);
+  }
+}
+
+const config = async (source: { readText(p: string): Promise<string> }, path: string) => JSON.parse(await source.readText(path)) as Record<string, unknown>;
+
+describe('an SD 2.x-style checkpoint (OpenCLIP text encoder)', () => {
+  it("writes OpenCLIP's layout (fused q/k/v) and reads it back to the same text encoder tensors", async () => {
+    const folder = composeGoldenFolder(join(work.path, 'sd2'), 'unet-sd15', 'text-open-clip-proj');
+    const file = await convert(folder, '--to', 'single-file', '--out', 'sd2.safetensors');
+    const ldm = await readAll(file);
+    expect(ldm.get('cond_stage_model.model.transformer.resblocks.0.attn.in_proj_weight')?.shape).toEqual([96, 32]);
+    expect(ldm.get('cond_stage_model.model.positional_embedding')?.shape).toEqual([77, 32]);
+    expect(ldm.get('cond_stage_model.model.text_projection')?.shape).toEqual([32, 16]);
+    const source = await SingleFileSource.open(() => FileByteSource.open(file));
+    expect(source.family).toBe('sd2');
+    const text = await config(source, 'text_encoder/config.json');
+    expect([text.hidden_act, text.architectures, text.num_hidden_layers, text.pad_token_id]).toEqual(['gelu', ['CLIPTextModel'], 3, 0]);
+    // SD 2.x runs a CLIPTextModel: like diffusers, the projection stays behind.
+    const back = await convert(file, '--to', 'diffusers', '--out', 'sd2-back', '--config', folder);
+    await expectSameTensors(join(back, 'text_encoder/model.safetensors'), join(folder, 'text_encoder/model.safetensors'), (k) => k.startsWith('text_projection'));
+  });
+});
+
+describe('an SDXL checkpoint', () => {
+  let folder: string;
+  let file: string;
+  beforeAll(async () => {
+    folder = composeGoldenSdxl(join(work.path, 'sdxl'));
+    file = await convert(folder, '--to', 'single-file', '--out', 'sdxl.safetensors');
+  });
+
+  it("has SDXL's LDM names: label_emb, conditioner.embedders.0 (CLIP-L) and .1 (OpenCLIP, transposed projection)", async () => {
+    const ldm = await readAll(file);
+    expect(ldm.get('model.diffusion_model.label_emb.0.0.weight')?.shape).toEqual([128, 64]);
+    expect(ldm.has('conditioner.embedders.0.transformer.text_model.embeddings.position_embedding.weight')).toBe(true);
+    expect(ldm.get('conditioner.embedders.1.model.transformer.resblocks.2.attn.in_proj_bias')?.shape).toEqual([96]);
+    expect(ldm.get('conditioner.embedders.1.model.text_projection')?.shape).toEqual([32, 16]);
+  });
+
+  it('derives text_time conditioning and both text encoders from the shapes', async () => {
+    const source = await SingleFileSource.open(() => FileByteSource.open(file));
+    expect(source.family).toBe('sdxl');
+    const original = new LocalFolderSource(folder);
+    const [unet, want] = [await config(source, 'unet/config.json'), await config(original, 'unet/config.json')];
+    for (const f of ['block_out_channels', 'transformer_layers_per_block', 'use_linear_projection', 'cross_attention_dim', 'addition_embed_type', 'addition_time_embed_dim', 'projection_class_embeddings_input_dim', 'mid_block_type']) {
+      expect([f, unet[f]]).toEqual([f, want[f]]);
+    }
+    const te2 = await config(source, 'text_encoder_2/config.json');
+    expect([te2.architectures, te2.hidden_act, te2.projection_dim]).toEqual([['CLIPTextModelWithProjection'], 'gelu', 16]);
+    expect((await config(source, 'vae/config.json')).scaling_factor).toBe(0.13025);
+    expect(JSON.parse(await source.readText('model_index.json'))._class_name).toBe('StableDiffusionXLPipeline');
+    expect(source.files()).toContain('tokenizer_2/vocab.json');
+  });
+
+  it('converts back to the same tensors, the OpenCLIP projection transposed twice', async () => {
+    const back = await convert(file, '--to', 'diffusers', '--out', 'sdxl-back', '--config', folder);
+    for (const path of ['unet/diffusion_pytorch_model.safetensors', 'text_encoder_2/model.safetensors', 'vae/diffusion_pytorch_model.safetensors']) {
+      await expectSameTensors(join(back, path), join(folder, path));
+    }
+  });
+
+  // Until the SDXL pipeline lands, model_index.json's StableDiffusionXLPipeline is refused as not supported yet. With it,
+  // the golden SDXL parts do not fit together (unet-sdxl's cross_attention_dim 48 ≠ 32 + 32): its check must speak.
+  it('reaches the SDXL pipeline: not supported yet, or its own check of the components', async () => {
+    const r = await runCli(['generate', 'a cat', '--model', file, '--config', folder, '--out', 'xl.png'], { cwd: work.path });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/StableDiffusionXLPipeline.*not yet supported|cross_attention_dim 48 is not the text encoders' hidden sizes together/);
+  });
+});
+
+describe('the tokenizer from the Hugging Face cache', () => {
+  it('fromPretrained(file.safetensors) takes openai/clip-vit-large-patch14 from the cache, offline', async () => {
+    const folder = composeGoldenFolder(join(work.path, 'hf-sd15'), 'unet-sd15');
+    const file = await convert(folder, '--to', 'single-file', '--out', 'hf.safetensors');
+    const cache = join(work.path, 'hf-cache');
+    const commit = 'a'.repeat(40);
+    const repo = join(cache, 'models--openai--clip-vit-large-patch14');
+    mkdirSync(join(repo, 'refs'), { recursive: true });
+    writeFileSync(join(repo, 'refs', 'main'), commit);
+    linkTokenizer(join(repo, 'snapshots', commit), 'tokenizer-clip-l');
+    const saved = { cache: process.env.HF_HUB_CACHE, offline: process.env.HF_HUB_OFFLINE };
+    process.env.HF_HUB_CACHE = cache;
+    process.env.HF_HUB_OFFLINE = '1';
+    try {
+      const fromFile = await StableDiffusionPipeline.fromPretrained(file, { device: 'cpu', cache: false });
+      const fromFolder = await StableDiffusionPipeline.fromPretrained(folder, { device: 'cpu', cache: false });
+      try {
+        expect(fromFile.components.tokenizer.call(['a red circle']).inputIds.data).toEqual(fromFolder.components.tokenizer.call(['a red circle']).inputIds.data);
+        // No config: SD's scheduler (Euler over scaled_linear betas, "leading", epsilon) and SD 1.x's sample size 64.
+        expect(fromFile.components.schedulerConfig).toMatchObject({ beta_schedule: 'scaled_linear', beta_start: 0.00085, beta_end: 0.012, prediction_type: 'epsilon', timestep_spacing: 'leading' });
+        const image = (await fromFile.generate({ prompt: 'a red circle', seed: 5, steps: 2, guidanceScale: 0, width: 32, height: 32 })).images[0]!;
+        expect([image.width, image.height]).toEqual([32, 32]);
+      } finally {
+        await fromFile.dispose();
+        await fromFolder.dispose();
+      }
+    } finally {
+      process.env.HF_HUB_CACHE = saved.cache;
+      process.env.HF_HUB_OFFLINE = saved.offline;
+      if (saved.cache === undefined) delete process.env.HF_HUB_CACHE;
+      if (saved.offline === undefined) delete process.env.HF_HUB_OFFLINE;
+    }
+  });
+});

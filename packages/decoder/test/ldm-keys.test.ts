@@ -1,0 +1,46 @@
+// AutoencoderKL's LDM names, written out from diffusers' convert_ldm_vae_checkpoint (SD's four-level VAE).
+import { describe, expect, it } from 'vitest';
+import { isVaeAttentionProjection, vaeKeyFromLdm, vaeKeyToLdm } from '@sdxs/decoder';
+
+const CASES: ReadonlyArray<readonly [string, string]> = [
+  ['encoder.conv_in.weight', 'encoder.conv_in.weight'],
+  ['encoder.conv_norm_out.weight', 'encoder.norm_out.weight'],
+  ['decoder.conv_norm_out.bias', 'decoder.norm_out.bias'],
+  ['quant_conv.weight', 'quant_conv.weight'],
+  ['post_quant_conv.bias', 'post_quant_conv.bias'],
+  ['encoder.down_blocks.0.resnets.1.conv2.weight', 'encoder.down.0.block.1.conv2.weight'],
+  ['encoder.down_blocks.1.resnets.0.conv_shortcut.weight', 'encoder.down.1.block.0.nin_shortcut.weight'],
+  ['encoder.down_blocks.2.downsamplers.0.conv.bias', 'encoder.down.2.downsample.conv.bias'],
+  ['encoder.mid_block.resnets.0.norm1.weight', 'encoder.mid.block_1.norm1.weight'],
+  ['decoder.mid_block.resnets.1.conv2.bias', 'decoder.mid.block_2.conv2.bias'],
+  ['encoder.mid_block.attentions.0.group_norm.weight', 'encoder.mid.attn_1.norm.weight'],
+  ['encoder.mid_block.attentions.0.to_q.weight', 'encoder.mid.attn_1.q.weight'],
+  ['decoder.mid_block.attentions.0.to_k.bias', 'decoder.mid.attn_1.k.bias'],
+  ['decoder.mid_block.attentions.0.to_v.weight', 'decoder.mid.attn_1.v.weight'],
+  ['decoder.mid_block.attentions.0.to_out.0.weight', 'decoder.mid.attn_1.proj_out.weight'],
+  // Decoder levels count from the lowest resolution in LDM: up_blocks.0 is up.3.
+  ['decoder.up_blocks.0.resnets.2.norm1.weight', 'decoder.up.3.block.2.norm1.weight'],
+  ['decoder.up_blocks.0.upsamplers.0.conv.weight', 'decoder.up.3.upsample.conv.weight'],
+  ['decoder.up_blocks.2.upsamplers.0.conv.bias', 'decoder.up.1.upsample.conv.bias'],
+  ['decoder.up_blocks.3.resnets.0.conv_shortcut.weight', 'decoder.up.0.block.0.nin_shortcut.weight'],
+];
+
+describe('AutoencoderKL LDM key names', () => {
+  it.each(CASES)('%s <-> %s', (diffusers, ldm) => {
+    expect(vaeKeyToLdm(diffusers, 4)).toBe(ldm);
+    expect(vaeKeyFromLdm(ldm, 4)).toBe(diffusers);
+  });
+
+  it('marks the attention projections stored as 1×1 convolutions', () => {
+    expect(isVaeAttentionProjection('encoder.mid_block.attentions.0.to_q.weight')).toBe(true);
+    expect(isVaeAttentionProjection('decoder.mid_block.attentions.0.to_out.0.weight')).toBe(true);
+    expect(isVaeAttentionProjection('decoder.mid_block.attentions.0.to_out.0.bias')).toBe(false);
+    expect(isVaeAttentionProjection('decoder.mid_block.attentions.0.group_norm.weight')).toBe(false);
+  });
+
+  it('refuses names outside the layout', () => {
+    expect(vaeKeyFromLdm('encoder.up.0.block.0.conv1.weight', 4)).toBeUndefined();
+    expect(vaeKeyFromLdm('loss.discriminator.main.0.weight', 4)).toBeUndefined();
+    expect(() => vaeKeyToLdm('decoder.foo.weight', 4)).toThrow(/not a parameter/);
+  });
+});
