@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNodeRuntime, LocalFolderSource, StableDiffusionPipeline as NodePipeline } from '@sdxs/runtime-node';
-import { castTensor, Generator, Tensor } from '@sdxs/tensor';
+import { castTensor, Generator, Tensor, type ModelSource } from '@sdxs/tensor';
 import { loadSafetensorsFile, openSafetensorsFile, writeSafetensorsFile } from '@sdxs/tensor/node';
 import {
   ControlNetPipeline,
@@ -23,12 +23,13 @@ import {
   type ProgressEvent,
 } from '../src/index.js';
 import { goldenModel, goldenSource, maxAbsDiff } from './_helpers.js';
+import { sdxlFolder } from './_sdxl.js';
 
 const MODEL = fileURLToPath(new URL('../../model-micro/models/sdxs-micro-1step', import.meta.url));
 const runtime = createNodeRuntime({ intraOpThreads: 2 });
 const PROMPT = 'a red circle on a blue background';
 
-type Component = 'unet' | 'text_encoder';
+type Component = 'unet' | 'text_encoder' | 'text_encoder_2';
 /** One adapted module: down [r, in, …], up [out, r, 1, 1 …], alpha. */
 interface Module {
   readonly component: Component;
@@ -78,10 +79,22 @@ function peftKeys(ms: readonly Module[], suffixes: readonly [string, string] = [
   return out;
 }
 
-function kohyaKeys(ms: readonly Module[]): Map<string, Tensor> {
+// The original SD (LDM) names of TARGETS' U-Net modules in this model's layout (layers_per_block 1, no mid block;
+// up_blocks.1 is output_blocks 2–3), written out by hand from diffusers' convert_ldm_unet_checkpoint numbering.
+const LDM_NAMES: Readonly<Record<string, string>> = {
+  'down_blocks.0.attentions.0.transformer_blocks.0.attn1.to_q': 'input_blocks.1.1.transformer_blocks.0.attn1.to_q',
+  'up_blocks.1.attentions.0.transformer_blocks.0.attn2.to_v': 'output_blocks.2.1.transformer_blocks.0.attn2.to_v',
+  'down_blocks.1.attentions.0.proj_in': 'input_blocks.3.1.proj_in',
+  'down_blocks.0.resnets.0.conv1': 'input_blocks.1.0.in_layers.2',
+};
+
+/** kohya's layout; `ldm`: U-Net modules under their original SD names, text encoder as `lora_te1_` (SDXL LoRAs). */
+function kohyaKeys(ms: readonly Module[], ldm = false): Map<string, Tensor> {
   const out = new Map<string, Tensor>();
   for (const m of ms) {
-    const name = `lora_${m.component === 'unet' ? 'unet' : 'te'}_${flattenModule(m.module)}`;
+    const module = ldm && m.component === 'unet' ? LDM_NAMES[m.module]! : m.module;
+    const te = m.component === 'text_encoder_2' ? 'te2' : ldm ? 'te1' : 'te';
+    const name = `lora_${m.component === 'unet' ? 'unet' : te}_${flattenModule(module)}`;
     // kohya stores float16 more often than not: the loader takes any float.
     out.set(`${name}.lora_down.weight`, castTensor(m.down, 'float16'));
     out.set(`${name}.lora_up.weight`, castTensor(m.up, 'float16'));
@@ -99,10 +112,12 @@ function asHalf(ms: readonly Module[]): Module[] {
  * The reference: a copy of the model folder whose U-Net and text encoder files hold W + Σ scale·alpha/r·up·down,
  * computed here element by element in float64 (plain loops over the un-flattened shapes), stored as float32.
  */
-async function mergedFolder(name: string, sets: readonly { modules: readonly Module[]; scale: number }[]): Promise<string> {
+async function mergedFolder(name: string, sets: readonly { modules: readonly Module[]; scale: number }[], model = MODEL): Promise<string> {
   const dir = join(tmp, name);
-  cpSync(MODEL, dir, { recursive: true });
-  for (const [component, file] of [['unet', 'unet/diffusion_pytorch_model.safetensors'], ['text_encoder', 'text_encoder/model.safetensors']] as const) {
+  // Symlinked weights (the golden SDXL folder's) become files of their own, so writing them leaves the originals be.
+  cpSync(model, dir, { recursive: true, dereference: true });
+  const files = [['unet', 'unet/diffusion_pytorch_model.safetensors'], ['text_encoder', 'text_encoder/model.safetensors'], ['text_encoder_2', 'text_encoder_2/model.safetensors']] as const;
+  for (const [component, file] of files.filter(([c]) => sets.some((set) => set.modules.some((m) => m.component === c)))) {
     const { tensors } = await loadSafetensorsFile(join(dir, file));
     const out = new Map<string, Tensor>();
     for (const [k, t] of tensors) out.set(k, castTensor(t, 'float32'));
@@ -215,15 +230,17 @@ describe('LoRA at inference', () => {
     ]);
   });
 
-  it('gives, from a PEFT file and from a kohya file of the same weights, the image of the folder merged here', async () => {
+  it('gives, from PEFT and kohya files of the same weights (kohya with diffusers or original SD module names), the image of the folder merged here', async () => {
     const modules = asHalf(adapters(1));
     const peft = await writeLora('peft.safetensors', peftKeys(modules));
     const oldDiffusers = await writeLora('old.safetensors', peftKeys(modules, ['lora.down.weight', 'lora.up.weight']));
     const kohya = await writeLora('kohya.safetensors', kohyaKeys(modules));
+    const kohyaLdm = await writeLora('kohya-ldm.safetensors', kohyaKeys(modules, true));
     const reference = await image(await load(await mergedFolder('merged-1', [{ modules, scale: 0.8 }])));
     const fromPeft = await image(await load(MODEL, { lora: [{ ...peft, scale: 0.8 }] }));
     const fromOld = await image(await load(MODEL, { lora: [{ ...oldDiffusers, scale: 0.8 }] }));
     const fromKohya = await image(await load(MODEL, { lora: [{ ...kohya, scale: 0.8 }] }));
+    const fromKohyaLdm = await image(await load(MODEL, { lora: [{ ...kohyaLdm, scale: 0.8 }] }));
     // The adapters change the picture…
     expect(maxAbsDiff(fromPeft, base)).toBeGreaterThan(0.05);
     // …and the merged weights are the same float64 sums rounded once as the reference's, so the same graph gets
@@ -231,6 +248,64 @@ describe('LoRA at inference', () => {
     expect(maxAbsDiff(fromPeft, reference)).toBe(0);
     expect(maxAbsDiff(fromOld, reference)).toBe(0);
     expect(maxAbsDiff(fromKohya, reference)).toBe(0);
+    expect(maxAbsDiff(fromKohyaLdm, reference)).toBe(0);
+  });
+
+  it('adapts an SDXL folder: U-Net (original SD names too) and both text encoders (lora_te1_/lora_te2_, text_encoder_2.)', async () => {
+    const folder = await sdxlFolder();
+    try {
+      const shapes = async (file: string) => {
+        const f = await openSafetensorsFile(join(folder.path, file));
+        try {
+          return new Map([...f.entries].map(([k, e]) => [k, e.shape] as const));
+        } finally {
+          await f.close();
+        }
+      };
+      const unet = await shapes('unet/diffusion_pytorch_model.safetensors');
+      const te1 = await shapes('text_encoder/model.safetensors');
+      const te2 = await shapes('text_encoder_2/model.safetensors');
+      // unet-sdxl: layers_per_block 1, CrossAttn down block 1 with two transformer layers, a mid block, CrossAttn up block 0.
+      const ldm: Record<string, string> = {
+        'down_blocks.1.attentions.0.transformer_blocks.1.attn2.to_k': 'input_blocks.3.1.transformer_blocks.1.attn2.to_k',
+        'mid_block.attentions.0.proj_in': 'middle_block.1.proj_in',
+        'up_blocks.0.attentions.1.transformer_blocks.0.ff.net.2': 'output_blocks.1.1.transformer_blocks.0.ff.net.2',
+      };
+      const targets = [
+        ...Object.keys(ldm).map((module) => ({ component: 'unet' as const, module, shape: unet.get(`${module}.weight`)! })),
+        { component: 'text_encoder' as const, module: 'text_model.encoder.layers.0.self_attn.q_proj', shape: te1.get('text_model.encoder.layers.0.self_attn.q_proj.weight')! },
+        { component: 'text_encoder_2' as const, module: 'text_model.encoder.layers.1.mlp.fc1', shape: te2.get('text_model.encoder.layers.1.mlp.fc1.weight')! },
+      ];
+      const modules = asHalf(adapters(21, targets.map((t) => ({ component: t.component, module: t.module, out: t.shape[0]!, inner: t.shape.slice(1) }))));
+      const peft = await writeLora('xl-peft.safetensors', peftKeys(modules));
+      const kohyaTensors = kohyaKeys(modules);
+      // kohya's SDXL files: U-Net modules under the original names, the first encoder as te1.
+      const kohya = new Map([...kohyaTensors].map(([k, v]) => [k.replace(/^lora_te_/, 'lora_te1_').replace(/^lora_unet_([^.]+)/, (_, m: string) => `lora_unet_${flattenModule(ldm[Object.keys(ldm).find((d) => flattenModule(d) === m)!]!)}`), v]));
+      expect([...kohya.keys()].filter((k) => k.includes('input_blocks_3_1') || k.includes('middle_block_1') || k.includes('output_blocks_1_1')).length).toBe(9);
+      const fk = await writeLora('xl-kohya.safetensors', kohya);
+      const xlImage = async (model: string | ModelSource, options: LoadOptions = {}) => {
+        const pipe = await StableDiffusionPipeline.load(typeof model === 'string' ? new LocalFolderSource(model) : model, runtime, options);
+        try {
+          return (await pipe.generate({ prompt: PROMPT, seed: 4, steps: 1, guidanceScale: 0, float: true })).float!;
+        } finally {
+          await pipe.dispose();
+        }
+      };
+      const plain = await xlImage(folder.source);
+      const reference = await xlImage(await mergedFolder('merged-xl', [{ modules, scale: 0.9 }], folder.path));
+      const fromPeft = await xlImage(folder.source, { lora: [{ ...peft, scale: 0.9 }] });
+      const fromKohya = await xlImage(folder.source, { lora: [{ ...fk, scale: 0.9 }] });
+      expect(maxAbsDiff(fromPeft, plain)).toBeGreaterThan(1e-3);
+      expect(maxAbsDiff(fromPeft, reference)).toBe(0);
+      expect(maxAbsDiff(fromKohya, reference)).toBe(0);
+      // Each encoder's adapter alone changes the image: both reach their own encoder.
+      for (const c of ['text_encoder', 'text_encoder_2'] as const) {
+        const only = await writeLora(`xl-${c}.safetensors`, peftKeys(modules.filter((m) => m.component === c)));
+        expect(maxAbsDiff(await xlImage(folder.source, { lora: [only] }), plain)).toBeGreaterThan(1e-4);
+      }
+    } finally {
+      folder.cleanup();
+    }
   });
 
   it('applies several adapters at once as their sum, and scale 0 as no adapter', async () => {

@@ -1,6 +1,6 @@
 /**
  * The key layouts LoRA files come in, read into one list of adapted modules. What diffusers'
- * `load_lora_weights` accepts for SD 1.x/2.x-shaped models (loaders/lora_pipeline.py and
+ * `load_lora_weights` accepts for SD 1.x/2.x- and SDXL-shaped models (loaders/lora_pipeline.py and
  * lora_conversion_utils.py):
  *
  * - diffusers / PEFT: `unet.<module>.lora_A.weight` (down) and `.lora_B.weight` (up), or the older
@@ -10,7 +10,8 @@
  *   `unet/pytorch_lora_weights.safetensors`) belong to the U-Net, or to the text encoder when they start with
  *   `text_model.`, as diffusers reads them.
  * - kohya (sd-scripts): `lora_unet_<module path with '.' → '_'>.lora_down.weight` / `.lora_up.weight` /
- *   `.alpha`, `lora_te_…` (`lora_te1_…`, `lora_te2_…` for SDXL's two encoders).
+ *   `.alpha`, `lora_te_…` (`lora_te1_…`, `lora_te2_…` for SDXL's two encoders). U-Net module paths may be
+ *   diffusers' or the original SD ones (`input_blocks_4_1_proj_in`, as SDXL LoRAs name them): load.ts matches both.
  */
 
 /** A model component a LoRA adapts. */

@@ -5,6 +5,7 @@
  * memory rather than pointed at in its files (file-backed.ts), since its merged tensors exist nowhere on disk.
  */
 import { ArrayBufferByteSource, castTensor, SafetensorsFile, type ModelSource, type Tensor } from '@sdxs/tensor';
+import { unetKeyToLdm, type LdmUNetLayout } from '@sdxs/unet';
 import { sha256Hex } from '../cache/sha256.js';
 import type { ComponentWeights } from '../model/weights.js';
 import { flattenModule, parseLoraKeys, type LoraComponent, type LoraModuleKeys } from './keys.js';
@@ -62,8 +63,20 @@ function core(shape: readonly number[]): string {
   return s.join(',');
 }
 
-/** Model keys of a component's files (through its bind rule), and kohya's flattened names of its weights. */
-function moduleIndex(w: ComponentWeights): { keys: Map<string, readonly number[]>; flat: Map<string, string>; toModel: (k: string) => string } {
+/** The original SD module path of a U-Net weight (`input_blocks.1.1.proj_in`), if the layout has one. */
+function ldmModule(key: string, layout: LdmUNetLayout): string | undefined {
+  try {
+    return unetKeyToLdm(key, layout).slice(0, -'.weight'.length);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Model keys of a component's files (through its bind rule), and kohya's flattened names of its weights — for the
+ * U-Net also the flattened original SD names (`input_blocks_4_1_proj_in`), as kohya's SDXL LoRAs name modules.
+ */
+function moduleIndex(w: ComponentWeights, ldm: LdmUNetLayout | undefined): { keys: Map<string, readonly number[]>; flat: Map<string, string>; toModel: (k: string) => string } {
   const toModel = w.bind.fileKeyToModelKey ?? ((k: string) => k);
   const keys = new Map<string, readonly number[]>();
   const flat = new Map<string, string>();
@@ -71,7 +84,10 @@ function moduleIndex(w: ComponentWeights): { keys: Map<string, readonly number[]
     for (const [k, e] of f.entries) {
       const key = toModel(k);
       keys.set(key, e.shape);
-      if (key.endsWith('.weight') && e.shape.length >= 2) flat.set(flattenModule(key.slice(0, -'.weight'.length)), key);
+      if (!key.endsWith('.weight') || e.shape.length < 2) continue;
+      flat.set(flattenModule(key.slice(0, -'.weight'.length)), key);
+      const original = ldm && ldmModule(key, ldm);
+      if (original) flat.set(flattenModule(original), key);
     }
   }
   return { keys, flat, toModel };
@@ -117,7 +133,12 @@ export interface LoadedLora {
  * @example
  * const lora = await loadLora([{ source, file: 'style.safetensors', scale: 0.8 }], { unet, text_encoder }, 'my-model');
  */
-export async function loadLora(adapters: readonly LoraFile[], weights: Partial<Record<LoraComponent, ComponentWeights>>, modelId: string): Promise<LoadedLora> {
+export async function loadLora(
+  adapters: readonly LoraFile[],
+  weights: Partial<Record<LoraComponent, ComponentWeights>>,
+  modelId: string,
+  options: { readonly unetLdm?: LdmUNetLayout | undefined } = {},
+): Promise<LoadedLora> {
   const applied: AppliedLora[] = [];
   const terms = new Map<LoraComponent, Map<string, LoraTerm[]>>();
   const identities = new Map<LoraComponent, LoraIdentity[]>();
@@ -140,14 +161,14 @@ export async function loadLora(adapters: readonly LoraFile[], weights: Partial<R
           );
         }
         let index = indexes.get(m.component);
-        if (!index) indexes.set(m.component, (index = moduleIndex(w)));
+        if (!index) indexes.set(m.component, (index = moduleIndex(w, m.component === 'unet' ? options.unetLdm : undefined)));
         const key = m.layout === 'kohya' ? index.flat.get(m.module) : [`${m.module}.weight`, index.toModel(`${m.module}.weight`)].find((k) => index.keys.has(k));
         if (key === undefined) unmatched.push(m);
         else resolved.push({ m, key, shape: index.keys.get(key)! });
       }
       if (unmatched.length > 0) {
         const names = unmatched.slice(0, 3).map((m) => `"${m.down}"`).join(', ');
-        const ldm = unmatched.some((m) => /^(input_blocks|middle_block|output_blocks)_/.test(m.module)) ? '; it uses the original SD/SDXL module names (input_blocks…), which sdxs does not map' : '';
+        const ldm = unmatched.some((m) => /^(input_blocks|middle_block|output_blocks)_/.test(m.module)) ? "; it uses the original SD/SDXL module names (input_blocks…), whose blocks this U-Net's layout does not have" : '';
         const all = unmatched.length === modules.length ? ' — none fit: a LoRA for another architecture' : '';
         throw new Error(`${where}: ${unmatched.length} of ${modules.length} LoRA modules match no module of ${modelId}'s ${COMPONENT_NAMES[unmatched[0]!.component]}: ${names}${unmatched.length > 3 ? ', …' : ''}${ldm}${all}`);
       }

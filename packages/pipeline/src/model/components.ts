@@ -6,7 +6,7 @@
 import { CLIPTokenizer, clipBindOptions, parseCLIPTextConfig, type CLIPTextConfig } from '@sdxs/clip';
 import { parsePythonJson, SCHEDULERS, schedulerFromConfig, type AnyScheduler, type SchedulerClassName } from '@sdxs/schedulers';
 import type { ModelSource } from '@sdxs/tensor';
-import { parseUNetConfig, type UNet2DConditionConfig } from '@sdxs/unet';
+import { parseUNetConfig, type LdmUNetLayout, type UNet2DConditionConfig } from '@sdxs/unet';
 import type { ProgressCallback } from '../progress.js';
 import { parseModelIndex, type ModelIndex } from './model-index.js';
 import { pipelineVae, type PipelineVae } from './vae.js';
@@ -79,6 +79,12 @@ async function readJsonFile(source: ModelSource, path: string): Promise<unknown>
   } catch (e) {
     throw new Error(`${where}: not valid JSON (${e instanceof Error ? e.message : String(e)})`);
   }
+}
+
+/** How the U-Net's LDM (original SD) block numbering runs, for LoRA files that name modules that way; undefined when it cannot. */
+function ldmLayout(c: UNet2DConditionConfig): LdmUNetLayout | undefined {
+  if (typeof c.layers_per_block !== 'number') return undefined;
+  return { layersPerBlock: c.layers_per_block, upBlockHasAttention: c.up_block_types.map((t) => t.startsWith('CrossAttn')) };
 }
 
 function isSchedulerClass(name: string): name is SchedulerClassName {
@@ -155,7 +161,8 @@ export async function loadComponents(source: ModelSource, options: ComponentOpti
     const textEncoder2 = text2 ? await open('text_encoder_2', clipBindOptions) : undefined;
     const unet = await open('unet', () => ({}));
     const vaeWeights = await open(vaeDir, () => ({ ignore: vae.ignore }));
-    const lora = options.lora?.length ? await timed('lora', () => loadLora(loraFiles(options.lora!), { unet, text_encoder: textEncoder }, source.id)) : { components: {}, applied: [] };
+    const adapted = { unet, text_encoder: textEncoder, ...(textEncoder2 ? { text_encoder_2: textEncoder2 } : {}) };
+    const lora = options.lora?.length ? await timed('lora', () => loadLora(loraFiles(options.lora!), adapted, source.id, { unetLdm: ldmLayout(unetConfig) })) : { components: {}, applied: [] };
     return {
       source,
       index,
@@ -167,7 +174,7 @@ export async function loadComponents(source: ModelSource, options: ComponentOpti
       schedulerConfig,
       schedulerFile,
       schedulerClass: schedulerName,
-      weights: { unet: withLora(unet, lora.components.unet, options.loraMode), vae: vaeWeights, text_encoder: withLora(textEncoder, lora.components.text_encoder, options.loraMode), ...(textEncoder2 ? { text_encoder_2: textEncoder2 } : {}) },
+      weights: { unet: withLora(unet, lora.components.unet, options.loraMode), vae: vaeWeights, text_encoder: withLora(textEncoder, lora.components.text_encoder, options.loraMode), ...(textEncoder2 ? { text_encoder_2: withLora(textEncoder2, lora.components.text_encoder_2, options.loraMode) } : {}) },
       ...(lora.applied.length ? { lora: lora.applied } : {}),
     };
   } catch (e) {
