@@ -26,6 +26,19 @@ export interface ImageParameters {
   readonly version: string;
   /** LoRA adapters merged into the model: file name without extension, scale, SHA-256 of the whole file. */
   readonly loras?: readonly ImageLora[] | undefined;
+  /** SDXL's second prompts and size conditioning (A1111's infotext has no field for them: only the JSON record). */
+  readonly sdxl?: ImageSdxlParameters | undefined;
+}
+
+/** What an SDXL image was conditioned on beyond the prompt: the time ids' sizes and the second encoder's prompts. */
+export interface ImageSdxlParameters {
+  /** `prompt_2` when it differed from the prompt. */
+  readonly prompt2?: string;
+  /** `negative_prompt_2` when given and used (guidance on). */
+  readonly negativePrompt2?: string;
+  readonly originalSize: { readonly width: number; readonly height: number };
+  readonly cropsCoordsTopLeft: { readonly top: number; readonly left: number };
+  readonly targetSize: { readonly width: number; readonly height: number };
 }
 
 /** A LoRA adapter an image was made with. */
@@ -91,6 +104,17 @@ export function a1111Parameters(p: ImageParameters): string {
   return `${clip(p.prompt)}${negative}\n${pairs.map(([k, v]) => `${k}: ${quote(v)}`).join(', ')}`.trim();
 }
 
+/** The SDXL fields under diffusers' argument names, sizes as its (height, width) tuples. */
+function sdxlRecord(s: ImageSdxlParameters): Record<string, unknown> {
+  return {
+    ...(s.prompt2 !== undefined ? { prompt_2: clip(s.prompt2) } : {}),
+    ...(s.negativePrompt2 !== undefined ? { negative_prompt_2: clip(s.negativePrompt2) } : {}),
+    original_size: [s.originalSize.height, s.originalSize.width],
+    crops_coords_top_left: [s.cropsCoordsTopLeft.top, s.cropsCoordsTopLeft.left],
+    target_size: [s.targetSize.height, s.targetSize.width],
+  };
+}
+
 /**
  * The `sdxs` record: exact values (the seed as a decimal string, since it may exceed 2^53), ASCII-only JSON
  * so it always fits a Latin-1 tEXt chunk.
@@ -117,6 +141,7 @@ export function sdxsParameters(p: ImageParameters): string {
     execution_provider: p.executionProvider,
     dtype: p.dtype,
     ...(p.loras?.length ? { loras: p.loras.map((l) => ({ name: l.name, scale: l.scale, sha256: l.sha256 })) } : {}),
+    ...(p.sdxl ? { sdxl: sdxlRecord(p.sdxl) } : {}),
   };
   return JSON.stringify(record).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }

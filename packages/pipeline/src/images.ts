@@ -3,7 +3,7 @@
  * the generation parameters in it (A1111's `parameters` text, which A1111, ComfyUI, InvokeAI and civitai read,
  * and sdxs's exact JSON record) — in Node and in the browser, with no image library of the caller's.
  */
-import { a1111Parameters, encodeJpeg, encodePng, encodeWebp, sdxsParameters, type ImageParameters } from '@sdxs/image';
+import { a1111Parameters, encodeJpeg, encodePng, encodeWebp, sdxsParameters, type ImageParameters, type ImageSdxlParameters } from '@sdxs/image';
 import type { RawImage } from '@sdxs/tensor';
 
 /** JPEG and WebP: `quality` 0–100 (default 90); the parameters go into the EXIF UserComment, as A1111 writes them. */
@@ -111,18 +111,28 @@ export class GeneratedImage implements RawImage {
 }
 
 /** What every image of one call shares; each adds its place in the batch. */
-export type CallParameters = Omit<ImageParameters, 'batchSize' | 'batchIndex' | 'width' | 'height' | 'prompt' | 'negativePrompt'> & {
+export type CallParameters = Omit<ImageParameters, 'batchSize' | 'batchIndex' | 'width' | 'height' | 'prompt' | 'negativePrompt' | 'sdxl'> & {
   /** One per prompt, in order. */
   readonly prompts: readonly string[];
+  /** SDXL: the size conditioning, and prompt_2 / negative_prompt_2 one per prompt where given. */
+  readonly sdxl?: Omit<ImageSdxlParameters, 'prompt2' | 'negativePrompt2'> & { readonly prompts2?: readonly string[]; readonly negativePrompts2?: readonly string[] };
   /** One per prompt; only used when guidance is on. */
   readonly negativePrompts: readonly string[];
   readonly guidance: boolean;
   readonly numImagesPerPrompt: number;
 };
 
+/** One image's SDXL parameters: prompt_2 only where it differs from the prompt, negative_prompt_2 only with guidance. */
+function sdxlOf(s: NonNullable<CallParameters['sdxl']>, i: number, prompt: string, guidance: boolean): ImageSdxlParameters {
+  const { prompts2, negativePrompts2, ...sizes } = s;
+  const prompt2 = prompts2?.[i];
+  const negative2 = negativePrompts2?.[i];
+  return { ...sizes, ...(prompt2 && prompt2 !== prompt ? { prompt2 } : {}), ...(guidance && negative2 ? { negativePrompt2: negative2 } : {}) };
+}
+
 /** The batch's images (prompt-major, as the graphs return them) with their parameters. */
 export function generatedImages(images: readonly RawImage[], p: CallParameters): GeneratedImage[] {
-  const { prompts, negativePrompts, guidance, numImagesPerPrompt, ...common } = p;
+  const { prompts, negativePrompts, guidance, numImagesPerPrompt, sdxl, ...common } = p;
   return images.map((image, i) => {
     const prompt = Math.floor(i / numImagesPerPrompt);
     const negative = negativePrompts[prompt];
@@ -130,6 +140,7 @@ export function generatedImages(images: readonly RawImage[], p: CallParameters):
       ...common,
       prompt: prompts[prompt] ?? '',
       ...(guidance && negative ? { negativePrompt: negative } : {}),
+      ...(sdxl ? { sdxl: sdxlOf(sdxl, prompt, prompts[prompt] ?? '', guidance) } : {}),
       width: image.width,
       height: image.height,
       batchSize: images.length,

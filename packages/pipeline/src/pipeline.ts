@@ -37,6 +37,7 @@ import { PromptEmbeddingCache } from './prompt-cache.js';
 import type { PromptEncoder } from './prompt-encoder.js';
 import { createPromptEncoder, requestConditioning, type Conditioning } from './text-side.js';
 import { addedConditionShape, crossAttentionDim } from './model/text-conditioning.js';
+import { sdxlCallParameters } from './sdxl-request.js';
 import { checkRequest, type CheckedRequest, type GenerateRequest, type RequestDefaults } from './request.js';
 import { progressTo, runUnlessAborted } from './call.js';
 import { generatedImages, type GeneratedImage } from './images.js';
@@ -305,6 +306,7 @@ export class StableDiffusionPipeline {
       dtype: this.settings.dtype,
       version: SDXS_VERSION,
       ...(this.components.lora ? { loras: this.loras } : {}),
+      ...(this.components.text2 ? { sdxl: sdxlCallParameters(r.sdxl, { width: r.width, height: r.height }) } : {}),
     });
   }
 

@@ -5,6 +5,7 @@
  * differently, see {@link sdxlTimeIds}). Sizes are objects here rather than diffusers' (height, width) tuples, so
  * the order cannot be mistaken; the time ids keep diffusers' order.
  */
+import type { CallParameters } from './images.js';
 
 export interface ImageSize {
   readonly width: number;
@@ -97,4 +98,21 @@ export function sdxlTimeIds(f: CheckedSdxlFields, size: ImageSize, mode: 'text-t
   if (mode === 'img2img') return { positive, negative: ids(f.negativeOriginalSize ?? original, f.negativeCropsCoordsTopLeft ?? origin, f.negativeTargetSize ?? target) };
   const own = f.negativeOriginalSize && f.negativeTargetSize ? ids(f.negativeOriginalSize, f.negativeCropsCoordsTopLeft ?? origin, f.negativeTargetSize) : positive;
   return { positive, negative: own };
+}
+
+/**
+ * What an SDXL image's metadata records: the size conditioning in effect (defaults filled in) and the second prompts
+ * as given, one per prompt.
+ *
+ * @example
+ * sdxlCallParameters({}, { width: 1024, height: 1024 }); // { originalSize: { width: 1024, height: 1024 }, cropsCoordsTopLeft: { top: 0, left: 0 }, targetSize: … }
+ */
+export function sdxlCallParameters(f: CheckedSdxlFields, size: ImageSize): NonNullable<CallParameters['sdxl']> {
+  return {
+    originalSize: f.originalSize ?? size,
+    cropsCoordsTopLeft: f.cropsCoordsTopLeft ?? { top: 0, left: 0 },
+    targetSize: f.targetSize ?? size,
+    ...(f.prompts2 ? { prompts2: f.prompts2 } : {}),
+    ...(f.negativePrompts2 ? { negativePrompts2: f.negativePrompts2 } : {}),
+  };
 }

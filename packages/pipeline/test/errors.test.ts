@@ -80,6 +80,9 @@ describe('model folder errors', () => {
     // An SDXL folder needs both encoders; the refiner (second encoder only) is refused by name.
     expect(() => parseModelIndex({ ...index, _class_name: 'StableDiffusionXLPipeline' }, 'mi.json')).toThrow(/mi\.json: field "text_encoder_2" is missing or null; StableDiffusionXLPipeline needs/);
     expect(() => parseModelIndex({ ...index, _class_name: 'StableDiffusionXLImg2ImgPipeline', text_encoder: [null, null] }, 'mi.json')).toThrow(/refiner-style .*requires_aesthetics_score/);
+    const xl = { ...index, _class_name: 'StableDiffusionXLImg2ImgPipeline', text_encoder_2: ['transformers', 'CLIPTextModelWithProjection'], tokenizer_2: ['transformers', 'CLIPTokenizer'] };
+    expect(parseModelIndex(xl, 'mi.json')).toMatchObject({ family: 'sdxl', forceZerosForEmptyPrompt: true });
+    expect(() => parseModelIndex({ ...xl, requires_aesthetics_score: true }, 'mi.json')).toThrow(/"requires_aesthetics_score" is true: refiner-style time ids/);
     expect(() => parseModelIndex({ ...index, text_encoder_2: ['transformers', 'CLIPTextModelWithProjection'] }, 'mi.json')).toThrow(/mi\.json: field "text_encoder_2"/);
   });
 

@@ -129,6 +129,12 @@ describe('StableDiffusionXLPipeline on a tiny SDXL folder', () => {
     expect(Array.from((await pipe.conditioning(both, 'img2img')).timeIds!.data.subarray(0, 6))).toEqual([6, 8, 0, 0, 12, 16]);
   });
 
+  it('records the size conditioning and prompt_2 in the sdxs JSON record (A1111’s infotext has no field for them)', async () => {
+    const { images } = await pipe.generate({ prompt: 'a', prompt2: 'b', seed: 1, cropsCoordsTopLeft: { top: 2, left: 6 }, targetSize: { width: 40, height: 24 } });
+    expect(images[0]!.record.sdxl).toEqual({ prompt_2: 'b', original_size: [32, 32], crops_coords_top_left: [2, 6], target_size: [24, 40] });
+    expect(images[0]!.infotext).toMatch(/^a\nSteps: 1, /);
+  });
+
   it('caches prompt rows by both encoders’ ids: a new prompt_2 reruns the encoders, a repeat does not', async () => {
     const runs = () => [counting.runs.get('text-encoder-penultimate') ?? 0, counting.runs.get('text-encoder-2') ?? 0];
     const [one, two] = runs();

@@ -37,7 +37,14 @@ Image conditions:
                            the output takes its size unless --width/--height say otherwise)
 ${controlHelp('raw')}
       --init-image <png>   img2img: repaint this image (the output keeps its size; not with --control)
-      --strength <s>       how much of --init-image to repaint, from 0 (keep it) to 1 (default 0.8)
+      --strength <s>       how much of --init-image to repaint, from 0 (keep it) to 1 (default 0.8; SDXL 0.3)
+
+SDXL models (two text encoders, as diffusers' StableDiffusionXLPipeline):
+      --prompt-2 <text>    the second text encoder's prompt (default: the prompt)
+      --negative-2 <text>  the second encoder's negative prompt (default: --negative)
+      --original-size <WxH>  size conditioning: the training image's size (default: the output size)
+      --target-size <WxH>  size conditioning: the target size (default: the output size)
+      --crop <top,left>    size conditioning: crop coordinates (default 0,0)
 
 Model options:
 ${MODEL_FLAG_HELP}
@@ -71,6 +78,11 @@ const OPTIONS = {
   control: { type: 'string' },
   'init-image': { type: 'string' },
   strength: { type: 'string' },
+  'prompt-2': { type: 'string' },
+  'negative-2': { type: 'string' },
+  'original-size': { type: 'string' },
+  'target-size': { type: 'string' },
+  crop: { type: 'string' },
 } as const;
 
 /** Largest prompt file read (the tokenizer keeps 77 tokens; this only bounds memory). */
@@ -89,7 +101,21 @@ const FLAG_OF: Readonly<Record<string, string>> = {
   // img2img's; generate's "image" (the control image) is always given by the time the pipeline sees it.
   image: '--init-image',
   strength: '--strength',
+  prompt2: '--prompt-2',
+  negativePrompt2: '--negative-2',
+  originalSize: '--original-size',
+  targetSize: '--target-size',
+  cropsCoordsTopLeft: '--crop',
 };
+
+/** Two integers `a<sep>b` (`1024x768`, `0,0`) as the request's object, or undefined when the flag is absent. */
+function pairFlag<A extends string, B extends string>(flag: string, value: string | undefined, sep: RegExp, keys: readonly [A, B]): Record<A | B, number> | undefined {
+  if (value === undefined) return undefined;
+  const parts = value.split(sep);
+  const nums = parts.map((p) => (/^\d+$/.test(p.trim()) ? Number(p) : NaN));
+  if (nums.length !== 2 || nums.some((n) => !Number.isSafeInteger(n))) throw new UsageError(`--${flag}: expected two integers ${keys.join(sep.source === 'x' ? 'x' : ',')}, got ${JSON.stringify(value)}`, 'generate');
+  return { [keys[0]]: nums[0]!, [keys[1]]: nums[1]! } as Record<A | B, number>;
+}
 
 /** A checkRequest refusal in the words of the command line: `--width must be between …`. */
 function asUsageError(e: unknown): unknown {
@@ -175,6 +201,11 @@ export async function runGenerate(argv: readonly string[], io: CliIO): Promise<n
     ...optional('width', numberFlag('generate', 'width', values.width)),
     ...optional('height', numberFlag('generate', 'height', values.height)),
     ...optional('numImagesPerPrompt', numberFlag('generate', 'batch', values.batch)),
+    ...optional('prompt2', values['prompt-2']),
+    ...optional('negativePrompt2', values['negative-2']),
+    ...optional('originalSize', pairFlag('original-size', values['original-size'], /x/, ['width', 'height'] as const)),
+    ...optional('targetSize', pairFlag('target-size', values['target-size'], /x/, ['width', 'height'] as const)),
+    ...optional('cropsCoordsTopLeft', pairFlag('crop', values.crop, /,/, ['top', 'left'] as const)),
   };
   // Refuse absurd sizes, steps and batches before any download or load: the model's own size check
   // (multiples of its VAE factor, its default size) runs again in generate().

@@ -106,6 +106,9 @@ export function parseModelIndex(json: unknown, file: string): ModelIndex {
     // The refiner: text_encoder_2 only, aesthetic-score time ids (requires_aesthetics_score).
     throw new Error(`${file}: field "text_encoder" is null: a refiner-style ${cls} (text_encoder_2 only, requires_aesthetics_score) is not supported; sdxl folders need text_encoder and text_encoder_2`);
   }
+  if (family === 'sdxl' && o.requires_aesthetics_score === true) {
+    throw new Error(`${file}: field "requires_aesthetics_score" is true: refiner-style time ids (original size, crop, aesthetic score) are not supported; sdxs runs base-style SDXL folders (original size, crop, target size)`);
+  }
   const zeros = o.force_zeros_for_empty_prompt ?? true;
   if (typeof zeros !== 'boolean') throw new Error(`${file}: field "force_zeros_for_empty_prompt" must be true or false, got ${JSON.stringify(zeros)}`);
   return {
