@@ -91,7 +91,12 @@ export async function writeOutput(path: string, data: Uint8Array): Promise<void>
   }
 }
 
-/** Whether `path` is an empty folder: true, false (a file or a non-empty folder), undefined (absent). */
+/**
+ * Whether `path` is an empty folder: true, false (a file or a non-empty folder), undefined (absent).
+ *
+ * @example
+ * if ((await isEmptyDir(out)) === false && !force) throw new UsageError('--out exists');
+ */
 export async function isEmptyDir(path: string): Promise<boolean | undefined> {
   try {
     if (!(await stat(path)).isDirectory()) return false;
@@ -102,7 +107,12 @@ export async function isEmptyDir(path: string): Promise<boolean | undefined> {
   }
 }
 
-/** Move the finished folder into place: a rename when `out` is absent (or empty); with --force the old one goes last. */
+/**
+ * Move the finished folder into place: a rename when `out` is absent (or empty); with --force the old one goes last.
+ *
+ * @example
+ * await publish(stage, out, await isEmptyDir(out));
+ */
 export async function publish(stage: string, out: string, empty: boolean | undefined): Promise<void> {
   if (empty === undefined) return rename(stage, out);
   if (empty) {

@@ -1,6 +1,6 @@
 // Single-file checkpoints on golden SD 1.x parts: sdxs convert both ways, the LDM names written, loading the file
 // (library and CLI), configs from shapes, and the errors.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SingleFileSource } from '@sdxs/pipeline';
@@ -63,6 +63,19 @@ describe('single-file checkpoints: golden SD 1.x components (CLIP-L, U-Net with 
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/openai\/clip-vit-large-patch14/);
     expect(r.stderr).toMatch(/--config/);
+  });
+
+  it('convert leaves nothing behind when it fails, and does not overwrite without --force', async () => {
+    const bad = composeGoldenFolder(join(work.path, 'bad'), 'unet-sd15');
+    rmSync(join(bad, 'unet/diffusion_pytorch_model.safetensors'));
+    symlinkSync(realpathSync(join(bad, 'vae/diffusion_pytorch_model.safetensors')), join(bad, 'unet/diffusion_pytorch_model.safetensors'));
+    const before = readdirSync(work.path).sort();
+    const r = await runCli(['convert', bad, '--to', 'single-file', '--out', 'bad.safetensors'], { cwd: work.path });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/bad\/unet: [\w.]+: not a parameter of the Stable Diffusion U-Net layout/);
+    expect(readdirSync(work.path).sort()).toEqual(before);
+    const again = await runCli(['convert', folder, '--to', 'single-file', '--out', 'sd15.safetensors'], { cwd: work.path });
+    expect([again.code, again.stderr]).toEqual([2, expect.stringMatching(/--out sd15\.safetensors exists \(--force replaces it\)/)]);
   });
 
   it('refuses a truncated file, a LoRA file and a checkpoint without a VAE, naming the file', async () => {

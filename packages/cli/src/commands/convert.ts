@@ -104,8 +104,8 @@ export async function runConvert(argv: readonly string[], cli: CliIO): Promise<n
     cli.stdout.write(`${CONVERT_HELP}\n`);
     return 0;
   }
-  const [model] = positionals('convert', given, ['the model (a diffusers folder or a Hugging Face repo id)']);
-  if (values.out === undefined) throw new UsageError('--out is required (the folder to write)', 'convert');
+  const [model] = positionals('convert', given, ['the model (a diffusers folder, a Hugging Face repo id or a single-file checkpoint)']);
+  if (values.out === undefined) throw new UsageError('--out is required (the folder, or with --to single-file the file, to write)', 'convert');
   const flags = modelFlags('convert', values, model!);
   const to = choiceFlag('convert', 'to', values.to, CONVERT_FORMATS) ?? 'onnx';
   const target: Target = choiceFlag('convert', 'target', values.target, TARGETS) ?? 'cpu';

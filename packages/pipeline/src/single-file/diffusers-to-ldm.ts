@@ -33,6 +33,15 @@ async function openDir(source: ModelSource, dir: string, into: SafetensorsFile[]
   return out;
 }
 
+/** `name()`, its error naming the component folder. */
+function inDir(source: ModelSource, dir: string, name: () => string): string {
+  try {
+    return name();
+  } catch (e) {
+    throw new Error(`${source.id}/${dir}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+  }
+}
+
 const piece = (e: SafetensorsEntry, source: ByteSource): Piece => ({ source, offset: e.byteOffset, length: e.byteLength });
 
 function openClipTensors(list: readonly [string, SafetensorsEntry, ByteSource][], prefix: string): VirtualTensor[] {
@@ -87,10 +96,10 @@ export async function diffusersToLdm(source: ModelSource): Promise<{ tensors: Vi
     const layout = { layersPerBlock: Number(unet.layers_per_block ?? 2), upBlockHasAttention: upTypes.map((t) => t.startsWith('CrossAttn')) };
     const upBlocks = ((vae.up_block_types as unknown[] | undefined) ?? []).length;
     const tensors: VirtualTensor[] = [];
-    for (const [k, e, s] of await openDir(source, 'unet', files)) tensors.push({ name: LDM_PREFIX.unet + unetKeyToLdm(k, layout), dtype: e.dtype, shape: e.shape, pieces: [piece(e, s)] });
+    for (const [k, e, s] of await openDir(source, 'unet', files)) tensors.push({ name: LDM_PREFIX.unet + inDir(source, 'unet', () => unetKeyToLdm(k, layout)), dtype: e.dtype, shape: e.shape, pieces: [piece(e, s)] });
     for (const [k, e, s] of await openDir(source, vaeDir, files)) {
       const shape = isVaeAttentionProjection(k) && e.shape.length === 2 ? [...e.shape, 1, 1] : e.shape;
-      tensors.push({ name: LDM_PREFIX.vae + vaeKeyToLdm(k, upBlocks), dtype: e.dtype, shape, pieces: [piece(e, s)] });
+      tensors.push({ name: LDM_PREFIX.vae + inDir(source, vaeDir, () => vaeKeyToLdm(k, upBlocks)), dtype: e.dtype, shape, pieces: [piece(e, s)] });
     }
     const te = await openDir(source, 'text_encoder', files);
     if (sdxl) {

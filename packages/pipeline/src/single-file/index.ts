@@ -4,4 +4,5 @@ export { ldmToDiffusers, ldmLayersPerBlock, type ComponentTensors } from './ldm-
 export { unetConfigFromShapes, vaeConfigFromShapes, textConfigFromShapes, type Shapes } from './config-from-shapes.js';
 export { SingleFileSource, TOKENIZER_FILES, TOKENIZER_REPOS, type SingleFileOptions, type TokenizerRepo } from './single-file-source.js';
 export { virtualSafetensors, transposeBytes, type Piece, type VirtualTensor } from './virtual-file.js';
+export { SharedByteSource } from './shared-file.js';
 export { diffusersToLdm } from './diffusers-to-ldm.js';

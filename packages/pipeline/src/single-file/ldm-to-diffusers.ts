@@ -25,6 +25,9 @@ function under(entries: ReadonlyMap<string, SafetensorsEntry>, prefix: string): 
 /**
  * `layers_per_block` from the LDM numbering: the first downsampler sits at `input_blocks.{lpb + 1}`; a U-Net with
  * one level has none, and then every input block after conv_in is a layer.
+ *
+ * @example
+ * ldmLayersPerBlock(['input_blocks.3.0.op.weight', 'input_blocks.1.0.in_layers.0.weight']); // 2
  */
 export function ldmLayersPerBlock(keys: readonly string[]): number {
   let first = Infinity;
