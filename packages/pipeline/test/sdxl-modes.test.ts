@@ -2,7 +2,7 @@
  * img2img and ControlNet on a tiny SDXL folder (StableDiffusionXLImg2ImgPipeline, StableDiffusionXLControlNetPipeline
  * computations) against compositions of the separately tested components, and the folder checks' messages.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadControlNet, prepareControlImage, toUNetResidualFeeds } from '@sdxs/control';
@@ -108,6 +108,26 @@ describe('SDXL img2img and ControlNet', () => {
   });
 });
 
+describe('SDXL in float16', () => {
+  it('text-to-image and ControlNet graphs build and run in float16 (the force_upcast VAE in float32), close to float32', async () => {
+    const folder = await sdxlFolder({ controlnet: true, configs: TRAILING });
+    const f32 = await ControlNetPipeline.load(folder.source, undefined, runtime);
+    const f16 = await ControlNetPipeline.load(folder.source, undefined, runtime, { dtype: 'float16' });
+    try {
+      const request = { prompt: 'a red circle', seed: 2, guidanceScale: 3, image: { ...size, data: picture().data, channels: 4 as const }, float: true } as const;
+      for (const run of [(p: ControlNetPipeline) => p.base.generate(request), (p: ControlNetPipeline) => p.generate(request)]) {
+        const err = maxAbsDiff((await run(f32)).float!, (await run(f16)).float!);
+        expect(err).toBeGreaterThan(0);
+        expect(err).toBeLessThan(8 / 255);
+      }
+    } finally {
+      await f32.dispose();
+      await f16.dispose();
+      folder.cleanup();
+    }
+  });
+});
+
 describe('SDXL folder checks name both files', () => {
   const unet = JSON.parse(readFileSync(resolveGoldenPath(join(GOLDEN, 'unet-sdxl', 'config.json')), 'utf8')) as Record<string, unknown>;
   const loadWith = async (configs: Record<string, Record<string, unknown>>) => {
@@ -130,6 +150,22 @@ describe('SDXL folder checks name both files', () => {
     await expect(loadWith({ 'unet/config.json': { ...unet, projection_class_embeddings_input_dim: 72 } })).rejects.toThrow(
       /unet\/config\.json: projection_class_embeddings_input_dim 72 does not match addition_time_embed_dim 8 × 6 time ids \+ the second text encoder's projection_dim 16 \(.*text_encoder_2\/config\.json\) = 64/,
     );
+  });
+
+  it('a ControlNet whose added condition differs from the U-Net’s', async () => {
+    const folder = await sdxlFolder({ controlnet: true });
+    try {
+      const file = join(folder.path, 'controlnet', 'config.json');
+      const cn = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+      writeFileSync(file, JSON.stringify({ ...cn, projection_class_embeddings_input_dim: 72 }));
+      await expect(ControlNetPipeline.load(folder.source, undefined, runtime)).rejects.toThrow(
+        /controlnet\/config\.json: addition_time_embed_dim 8 and projection_class_embeddings_input_dim 72 do not match the U-Net's 8 and 64 \(.*unet\/config\.json\)/,
+      );
+      writeFileSync(file, JSON.stringify({ ...cn, addition_embed_type: null }));
+      await expect(ControlNetPipeline.load(folder.source, undefined, runtime)).rejects.toThrow(/controlnet\/config\.json: addition_embed_type null does not match the U-Net's "text_time" \(.*unet\/config\.json\): an SDXL model needs an SDXL ControlNet/);
+    } finally {
+      folder.cleanup();
+    }
   });
 
   it('a U-Net without text_time in an SDXL folder', async () => {

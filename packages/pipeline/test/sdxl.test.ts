@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { parseCLIPTextConfig } from '@sdxs/clip';
+import { clipBindOptions, parseCLIPTextConfig } from '@sdxs/clip';
 import { createNodeRuntime } from '@sdxs/runtime-node';
 import { Tensor } from '@sdxs/tensor';
 import { openSafetensorsFile } from '@sdxs/tensor/node';
@@ -14,7 +14,8 @@ import { resolveGoldenPath } from '../../../tools/golden/links.js';
 import { bindFolder, float32, runOnce } from '../../../tools/golden/unfused.js';
 import { CaseSource } from '../../../tools/golden/case-source.js';
 import { countingRuntime, GOLDEN, maxAbsDiff } from './_helpers.js';
-import { referenceConditioning, referenceImage, sdxlFolder, type SdxlCall, type SdxlFolder } from './_sdxl.js';
+import { referenceConditioning, referenceImage, SDXL_SCHEDULER, sdxlFolder, type SdxlCall, type SdxlFolder } from './_sdxl.js';
+import { schedulerFromConfig } from '@sdxs/schedulers';
 
 const runtime = createNodeRuntime({ intraOpThreads: 2 });
 const settings = { target: 'cpu', dtype: 'float32' } as const;
@@ -41,6 +42,30 @@ describe('the pipeline’s SDXL graphs against diffusers/transformers', () => {
     // hidden_states has num_hidden_layers + 1 entries: [-2] is hidden_states.2 of 3 layers.
     expect(relErr(float32(out.prompt_embeds, 'prompt_embeds'), want['hidden_states.2']!)).toBeLessThan(1e-4);
     expect(relErr(float32(out.text_embeds, 'text_embeds'), want.text_embeds!)).toBeLessThan(1e-4);
+  });
+
+  it('text encoder 1: hidden_states[-2] of a CLIPTextModel (text-clip-l)', async () => {
+    const config = parseCLIPTextConfig(await json('text-clip-l'), 'text-clip-l');
+    const inputs = await readAll('text-clip-l', 'inputs.safetensors');
+    const want = await readAll('text-clip-l', 'outputs.safetensors');
+    const g = textEncoderGraph(config, 77, settings, { hidden: 'penultimate' });
+    const out = await runOnce(runtime, await bindFolder(g, new CaseSource(join(GOLDEN, 'text-clip-l')), '', clipBindOptions), { input_ids: inputs.input_ids! });
+    expect(Object.keys(out)).toEqual(['prompt_embeds']);
+    expect(relErr(float32(out.prompt_embeds, 'prompt_embeds'), want['hidden_states.2']!)).toBeLessThan(1e-4);
+  });
+
+  it('SDXL’s scheduler config: Euler with "leading" spacing and steps_offset 1 gives diffusers’ timesteps', () => {
+    // diffusers: (np.arange(0, N) * (1000 // N)).round()[::-1] + steps_offset; with "leading" spacing
+    // init_noise_sigma = sqrt(σ(t₀)² + 1), σ(t) = sqrt((1 − ᾱ_t) / ᾱ_t) on the scaled_linear betas.
+    const s = schedulerFromConfig(SDXL_SCHEDULER, 'scheduler');
+    s.setTimesteps(3);
+    expect(s.timesteps).toEqual([667, 334, 1]);
+    s.setTimesteps(4);
+    expect(s.timesteps).toEqual([751, 501, 251, 1]);
+    let alphaBar = 1;
+    for (let t = 0; t <= 751; t++) alphaBar *= 1 - (Math.sqrt(0.00085) + ((Math.sqrt(0.012) - Math.sqrt(0.00085)) * t) / 999) ** 2;
+    const sigma = Math.sqrt((1 - alphaBar) / alphaBar);
+    expect(Math.abs(s.initNoiseSigma / Math.sqrt(sigma ** 2 + 1) - 1)).toBeLessThan(1e-5);
   });
 
   it('U-Net step with text_embeds and time_ids (unet-sdxl)', async () => {

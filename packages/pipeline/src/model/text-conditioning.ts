@@ -24,7 +24,12 @@ export interface AddedConditionShape {
 /** SDXL's add_time_ids: original_size (2) + crops_coords_top_left (2) + target_size (2). */
 export const SDXL_TIME_IDS = 6;
 
-/** The U-Net's cross-attention width (the first, where it is given per block). */
+/**
+ * The U-Net's cross-attention width (the first, where it is given per block).
+ *
+ * @example
+ * crossAttentionDim(sdxlUNetConfig); // 2048 = 768 (text_encoder) + 1280 (text_encoder_2)
+ */
 export function crossAttentionDim(u: UNet2DConditionConfig): number {
   return typeof u.cross_attention_dim === 'number' ? u.cross_attention_dim : u.cross_attention_dim[0]!;
 }
