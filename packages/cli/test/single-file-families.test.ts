@@ -1,14 +1,17 @@
 // Single-file checkpoints of the other families (SD 2.x's OpenCLIP text encoder, SDXL's two encoders and text_time
-// conditioning), and the tokenizer taken from the Hugging Face cache as diffusers fetches it.
+// conditioning, run by the SDXL pipeline), and the tokenizer taken from the Hugging Face cache as diffusers fetches it.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SingleFileSource, StableDiffusionPipeline } from '@sdxs/pipeline';
-import { LocalFolderSource } from '@sdxs/runtime-node';
-import { SafetensorsFile } from '@sdxs/tensor';
+import { createNodeRuntime, openSingleFile } from '@sdxs/runtime-node';
+import { SafetensorsFile, type ModelSource } from '@sdxs/tensor';
 import { FileByteSource } from '@sdxs/tensor/node';
+import { buildSdxlFolder, type SdxlFolder } from '../../../tools/golden/build-sdxl-folder.js';
 import { runCli, tempDir } from './cli-helpers.js';
-import { composeGoldenFolder, composeGoldenSdxl, linkTokenizer } from './single-file-helpers.js';
+import { composeGoldenFolder, linkTokenizer } from './single-file-helpers.js';
+
+const runtime = createNodeRuntime({ intraOpThreads: 2 });
 
 let work: { path: string; cleanup(): void };
 beforeAll(() => {
@@ -62,13 +65,14 @@ describe('an SD 2.x-style checkpoint (OpenCLIP text encoder)', () => {
   });
 });
 
-describe('an SDXL checkpoint', () => {
-  let folder: string;
+describe('an SDXL checkpoint (the tiny SDXL folder of tools/golden)', () => {
+  let sdxl: SdxlFolder;
   let file: string;
   beforeAll(async () => {
-    folder = composeGoldenSdxl(join(work.path, 'sdxl'));
-    file = await convert(folder, '--to', 'single-file', '--out', 'sdxl.safetensors');
+    sdxl = await buildSdxlFolder();
+    file = await convert(sdxl.path, '--to', 'single-file', '--out', 'sdxl.safetensors');
   });
+  afterAll(() => sdxl?.cleanup());
 
   it("has SDXL's LDM names: label_emb, conditioner.embedders.0 (CLIP-L) and .1 (OpenCLIP, transposed projection)", async () => {
     const ldm = await readAll(file);
@@ -81,8 +85,7 @@ describe('an SDXL checkpoint', () => {
   it('derives text_time conditioning and both text encoders from the shapes', async () => {
     const source = await SingleFileSource.open(() => FileByteSource.open(file));
     expect(source.family).toBe('sdxl');
-    const original = new LocalFolderSource(folder);
-    const [unet, want] = [await config(source, 'unet/config.json'), await config(original, 'unet/config.json')];
+    const [unet, want] = [await config(source, 'unet/config.json'), await config(sdxl.source, 'unet/config.json')];
     for (const f of ['block_out_channels', 'transformer_layers_per_block', 'use_linear_projection', 'cross_attention_dim', 'addition_embed_type', 'addition_time_embed_dim', 'projection_class_embeddings_input_dim', 'mid_block_type']) {
       expect([f, unet[f]]).toEqual([f, want[f]]);
     }
@@ -93,19 +96,21 @@ describe('an SDXL checkpoint', () => {
     expect(source.files()).toContain('tokenizer_2/vocab.json');
   });
 
-  it('converts back to the same tensors, the OpenCLIP projection transposed twice', async () => {
-    const back = await convert(file, '--to', 'diffusers', '--out', 'sdxl-back', '--config', folder);
-    for (const path of ['unet/diffusion_pytorch_model.safetensors', 'text_encoder_2/model.safetensors', 'vae/diffusion_pytorch_model.safetensors']) {
-      await expectSameTensors(join(back, path), join(folder, path));
+  it("makes the folder's image, and converts back to the same tensors (the OpenCLIP projection transposed twice)", async () => {
+    const generate = async (source: ModelSource) => {
+      const pipe = await StableDiffusionPipeline.load(source, runtime);
+      try {
+        return (await pipe.generate({ prompt: 'a cat', seed: 4 })).images[0]!.data;
+      } finally {
+        await pipe.dispose();
+      }
+    };
+    const reference = await generate(sdxl.source);
+    expect(Buffer.from(await generate(await openSingleFile(file, { config: sdxl.path }))).equals(Buffer.from(reference))).toBe(true);
+    const back = await convert(file, '--to', 'diffusers', '--out', 'sdxl-back', '--config', sdxl.path);
+    for (const path of ['unet/diffusion_pytorch_model.safetensors', 'text_encoder/model.safetensors', 'text_encoder_2/model.safetensors', 'vae/diffusion_pytorch_model.safetensors']) {
+      await expectSameTensors(join(back, path), join(sdxl.path, path));
     }
-  });
-
-  // Until the SDXL pipeline lands, model_index.json's StableDiffusionXLPipeline is refused as not supported yet. With it,
-  // the golden SDXL parts do not fit together (unet-sdxl's cross_attention_dim 48 ≠ 32 + 32): its check must speak.
-  it('reaches the SDXL pipeline: not supported yet, or its own check of the components', async () => {
-    const r = await runCli(['generate', 'a cat', '--model', file, '--config', folder, '--out', 'xl.png'], { cwd: work.path });
-    expect(r.code).not.toBe(0);
-    expect(r.stderr).toMatch(/StableDiffusionXLPipeline.*not yet supported|cross_attention_dim 48 is not the text encoders' hidden sizes together/);
   });
 });
 

@@ -25,7 +25,7 @@ function link(from: string, to: string): void {
  * @example
  * composeGoldenFolder(join(tmp, 'sd15'), 'unet-sd15');
  */
-export function composeGoldenFolder(dir: string, unet: 'unet-sd15' | 'unet-sdxs512' | 'unet-sdxl', textEncoder: 'text-clip-l' | 'text-open-clip-proj' = 'text-clip-l'): string {
+export function composeGoldenFolder(dir: string, unet: 'unet-sd15' | 'unet-sdxs512', textEncoder: 'text-clip-l' | 'text-open-clip-proj' = 'text-clip-l'): string {
   const write = (path: string, o: unknown) => {
     mkdirSync(join(dir, path, '..'), { recursive: true });
     writeFileSync(join(dir, path), `${JSON.stringify(o, null, 2)}\n`);
@@ -53,18 +53,6 @@ export function composeGoldenFolder(dir: string, unet: 'unet-sd15' | 'unet-sdxs5
 /** The golden tokenizer files (`tokenizer-clip-l` or `tokenizer-open-clip`) linked into `dir`. */
 export function linkTokenizer(dir: string, which: 'tokenizer-clip-l' | 'tokenizer-open-clip'): void {
   for (const name of ['vocab.json', 'merges.txt', 'tokenizer_config.json', 'special_tokens_map.json']) link(join(GOLDEN, 'tokenizer-clip', which, name), join(dir, name));
-}
-
-/** {@link composeGoldenFolder}'s SDXL-shaped folder: unet-sdxl, CLIP-L and OpenCLIP with projection, two tokenizers. */
-export function composeGoldenSdxl(dir: string): string {
-  composeGoldenFolder(dir, 'unet-sdxl');
-  link(join(GOLDEN, 'text-open-clip-proj/config.json'), join(dir, 'text_encoder_2/config.json'));
-  link(join(GOLDEN, 'text-open-clip-proj/model.safetensors'), join(dir, 'text_encoder_2/model.safetensors'));
-  linkTokenizer(join(dir, 'tokenizer_2'), 'tokenizer-open-clip');
-  const index = JSON.parse(readFileSync(join(dir, 'model_index.json'), 'utf8')) as Record<string, unknown>;
-  const sdxl = { ...index, _class_name: 'StableDiffusionXLPipeline', text_encoder_2: ['transformers', 'CLIPTextModelWithProjection'], tokenizer_2: ['transformers', 'CLIPTokenizer'] };
-  writeFileSync(join(dir, 'model_index.json'), `${JSON.stringify(sdxl, null, 2)}\n`);
-  return dir;
 }
 
 const runtime = createNodeRuntime({ intraOpThreads: 2 });

@@ -227,6 +227,7 @@ async function plan(family: CheckpointFamily, parts: Readonly<Record<string, rea
         unet: ['diffusers', 'UNet2DConditionModel'],
         vae: ['diffusers', 'AutoencoderKL'],
         ...(parts.text_encoder_2 ? { text_encoder_2: ['transformers', 'CLIPTextModelWithProjection'], tokenizer_2: ['transformers', 'CLIPTokenizer'] } : {}),
+        ...(typeof index?.force_zeros_for_empty_prompt === 'boolean' ? { force_zeros_for_empty_prompt: index.force_zeros_for_empty_prompt } : {}),
       }),
     },
   );
