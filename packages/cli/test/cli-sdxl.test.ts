@@ -1,12 +1,13 @@
 // `sdxs info`, `sdxs generate` (text, --init-image, --control) and `sdxs sketch` on a tiny SDXL folder.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodePng, encodePng } from '@sdxs/image';
 import { ControlNetPipeline } from '@sdxs/pipeline';
 import { createNodeRuntime } from '@sdxs/runtime-node';
 import { buildSdxlFolder, type SdxlFolder } from '../../../tools/golden/build-sdxl-folder.js';
-import { runCli, tempDir } from './cli-helpers.js';
+import { REPO_ROOT, runCli, tempDir } from './cli-helpers.js';
 
 function picture(): { width: number; height: number; data: Uint8ClampedArray } {
   const data = new Uint8ClampedArray(32 * 32 * 4);
@@ -62,6 +63,26 @@ describe('sdxs with an SDXL folder (StableDiffusionXLControlNetPipeline)', () =>
     const cn = await pipe.generate({ prompt: 'a cat', image: picture(), seed: 6 });
     expect(Buffer.from(png('c.png')).equals(Buffer.from(cn.images[0]!.data))).toBe(true);
   });
+
+  it('sketch --watch renders the drawing with the SDXL ControlNet, and exits 0 on SIGINT', async () => {
+    const out = join(work.path, 'sketch-out.png');
+    const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'packages/cli/src/main.ts'), 'sketch', '--watch', join(work.path, 'photo.png'), 'a cat', '--model', folder.path, '--seed', '3', '--out', out], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, HF_HUB_OFFLINE: '1', SDXS_CACHE: join(work.path, 'cache') },
+    });
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      for (let t = 0; t < 600 && !stdout.includes('frame 1:'); t++) await new Promise((r) => setTimeout(r, 100));
+      expect(stdout).toMatch(/^frame 1: /m);
+      expect(existsSync(out)).toBe(true);
+      expect(decodePng(readFileSync(out))).toMatchObject({ width: 32, height: 32 });
+    } finally {
+      child.kill('SIGINT');
+    }
+    expect(await exited).toBe(0);
+  }, 120_000);
 
   it('--crop takes two integers', async () => {
     const r = await runCli(['generate', 'a cat', '--model', folder.path, '--seed', '1', '--crop', '4', '-q'], { cwd: work.path });

@@ -114,12 +114,15 @@ describe('StableDiffusionXLPipeline on a tiny SDXL folder', () => {
   };
   const base: SdxlCall = { prompt: 'a red circle', steps: 1, guidanceScale: 0, seed: 3, width: 32, height: 32 };
 
-  it('takes its default size from sample_size × the VAE factor, and says what it is', () => {
+  it('takes its default size from sample_size × the VAE factor, and says what it is', async () => {
     expect(pipe.defaultSize).toEqual({ width: 32, height: 32 });
     expect(pipe.unetSide).toMatchObject({ contextDim: 48, added: { textEmbedsDim: 16, timeIds: 6 } });
     const info = pipe.info();
     expect(info.pipeline).toBe('StableDiffusionXLPipeline');
     expect(info.components.map((c) => `${c.name}:${c.className}`)).toEqual(expect.arrayContaining(['text_encoder:CLIPTextModel', 'text_encoder_2:CLIPTextModelWithProjection']));
+    expect(info.conditioning).toEqual({ family: 'sdxl', contextDim: 48, hidden: 'penultimate', added: { textEmbedsDim: 16, timeIds: 6, forceZerosForEmptyPrompt: true } });
+    // Every tensor both text encoder graphs, the U-Net and the VAE read is in the files.
+    expect(await pipe.checkWeights()).toBeGreaterThan(0);
   });
 
   it('one step, no guidance: equals the composition', async () => {
