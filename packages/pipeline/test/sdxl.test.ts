@@ -155,6 +155,11 @@ describe('StableDiffusionXLPipeline on a tiny SDXL folder', () => {
     const both = pipe.checkRequest({ prompt: 'a', guidanceScale: 2, ...sizes, negativeOriginalSize: { width: 8, height: 6 }, negativeTargetSize: { width: 16, height: 12 } });
     expect(Array.from((await pipe.conditioning(both)).timeIds!.data)).toEqual([6, 8, 0, 0, 12, 16, 48, 64, 4, 8, 24, 40]);
     expect(Array.from((await pipe.conditioning(both, 'img2img')).timeIds!.data.subarray(0, 6))).toEqual([6, 8, 0, 0, 12, 16]);
+    // diffusers: torch.cat([negative, positive]).repeat(batch, 1) — the rows alternate, unlike the embeddings' [negatives…, positives…].
+    const two = pipe.checkRequest({ prompt: ['a', 'a'], guidanceScale: 2, ...sizes, negativeOriginalSize: { width: 8, height: 6 }, negativeTargetSize: { width: 16, height: 12 } });
+    const n = [6, 8, 0, 0, 12, 16];
+    const p = [48, 64, 4, 8, 24, 40];
+    expect(Array.from((await pipe.conditioning(two)).timeIds!.data)).toEqual([...n, ...p, ...n, ...p]);
   });
 
   it('records the size conditioning and prompt_2 in the sdxs JSON record (A1111’s infotext has no field for them)', async () => {
