@@ -15,6 +15,7 @@ export { loadOrt, type LoadedOrt, type OrtLoadOptions } from './ort/load.js';
 export { ORT_WASM_FILES } from './ort/files.js';
 export { fromOrtTensor, toOrtTensor, type OrtModule } from './ort/tensor-convert.js';
 export { UrlModelSource, huggingFaceModelUrl, modelNameOf, type UrlModelSourceOptions } from './source/url-source.js';
+export { isSingleFileUrl, openSingleFileUrl, type SingleFileUrlOptions } from './source/single-file.js';
 export { CacheStorageFileStore, MemoryFileStore, MODEL_CACHE_NAME, clearModelCache, type CacheLike, type FileStore } from './source/file-store.js';
 export { downloadToStore, advertisedSha256, IntegrityError, type DownloadOptions, type DownloadProgress, type DownloadProgressCallback } from './source/download.js';
 export { BlobByteSource } from './source/blob-source.js';

@@ -8,7 +8,9 @@ import type { Runtime } from '@sdxs/tensor';
 import { chooseBackend, probeBackends, type Backend, type BackendChoice, type BackendReport } from './backend.js';
 import { CacheStorageGraphCache } from './graph-cache.js';
 import { createWebRuntime, type WebRuntimeOptions } from './runtime.js';
+import type { DownloadProgress } from './source/download.js';
 import { CacheStorageFileStore } from './source/file-store.js';
+import { isSingleFileUrl, openSingleFileUrl } from './source/single-file.js';
 import { huggingFaceModelUrl, modelNameOf, UrlModelSource, type UrlModelSourceOptions } from './source/url-source.js';
 
 export interface WebPlatformOptions extends Omit<WebRuntimeOptions, 'backend' | 'onWarning'> {
@@ -45,12 +47,18 @@ export function createWebPlatform(options: WebPlatformOptions = {}): Platform {
       const store = sourceOptions?.store ?? (await CacheStorageFileStore.open());
       const onDownload = o.onDownload;
       const url = isRepoId(model) ? huggingFaceModelUrl(model, { ...(o.revision ? { revision: o.revision } : {}), ...(endpoint ? { endpoint } : {}) }) : model;
-      const source = new UrlModelSource(url, {
+      const urlOptions = {
         ...sourceOptions,
         ...(store ? { store } : {}),
-        ...(onDownload ? { onProgress: (p) => onDownload({ file: p.file, loaded: p.loaded, total: p.total }) } : {}),
+        ...(onDownload ? { onProgress: (p: DownloadProgress) => onDownload({ file: p.file, loaded: p.loaded, total: p.total }) } : {}),
         ...(o.signal ? { signal: o.signal } : {}),
-      });
+      };
+      if (isSingleFileUrl(url)) {
+        const config = o.config === undefined ? undefined : isRepoId(o.config) ? huggingFaceModelUrl(o.config, endpoint ? { endpoint } : {}) : o.config;
+        const source = await openSingleFileUrl(url, { ...urlOptions, config, endpoint });
+        return { source, name: modelNameOf(url).replace(/\.safetensors$/i, '') };
+      }
+      const source = new UrlModelSource(url, urlOptions);
       return { source, name: isRepoId(model) ? model : modelNameOf(source.base) };
     },
     async openRuntime(device: Device, { onWarning }: { readonly onWarning: (message: string) => void }): Promise<OpenedRuntime> {
