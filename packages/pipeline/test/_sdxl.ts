@@ -3,12 +3,33 @@
  * written out over separately tested components), and the tiny SDXL folder (tools/golden/build-sdxl-folder.ts).
  */
 import { CLIPTokenizer, clipBindOptions, clipTextModel, parseCLIPTextConfig } from '@sdxs/clip';
-import { Graph } from '@sdxs/graph';
+import { Graph, toOnnx } from '@sdxs/graph';
 import { schedulerFromConfig } from '@sdxs/schedulers';
-import { Generator, Tensor, type ModelSource, type Runtime } from '@sdxs/tensor';
+import { Generator, Tensor, type ModelSource, type Runtime, type Session } from '@sdxs/tensor';
 import { loadUNet, UNET_OUTPUT } from '@sdxs/unet';
 import { SDXL_SCHEDULER } from '../../../tools/golden/build-sdxl-folder.js';
-import { bindFolder, decodeToImage, float32, runOnce, scaled } from '../../../tools/golden/unfused.js';
+import { bindFolder, decodeToImage, float32, scaled } from '../../../tools/golden/unfused.js';
+
+/**
+ * Sessions of the reference graphs, made once per model folder and shape: the references re-run the same networks
+ * many times, and building and binding each again would dominate the tests' time.
+ */
+const sessions = new Map<string, Promise<Session>>();
+export function reusable(runtime: Runtime, key: string, build: () => Promise<Graph>): (feeds: Record<string, Tensor>) => Promise<Record<string, Tensor>> {
+  let session = sessions.get(key);
+  if (!session) {
+    session = build().then((g) => runtime.createSession(toOnnx(g), { label: g.name }));
+    sessions.set(key, session);
+  }
+  return async (feeds) => (await session).run(feeds);
+}
+const tokenizers = new Map<string, Promise<CLIPTokenizer>>();
+function tokenizer(source: ModelSource, dir: string): Promise<CLIPTokenizer> {
+  const key = `${source.id}/${dir}`;
+  let t = tokenizers.get(key);
+  if (!t) tokenizers.set(key, (t = CLIPTokenizer.fromSource(source, dir)));
+  return t;
+}
 
 export { buildSdxlFolder as sdxlFolder, SDXL_SCHEDULER, type SdxlFolder, type SdxlFolderOptions } from '../../../tools/golden/build-sdxl-folder.js';
 
@@ -30,19 +51,22 @@ export interface SdxlCall {
 
 /** One encoder's hidden_states[-2] (and text_embeds), run as its own @sdxs/clip graph. */
 export async function encoderOutputs(runtime: Runtime, source: ModelSource, dir: string, ids: Tensor<'int64'>): Promise<{ hidden: Tensor<'float32'>; textEmbeds?: Tensor<'float32'> }> {
-  const config = parseCLIPTextConfig(JSON.parse(await source.readText(`${dir}/config.json`)), dir);
-  const g = new Graph({ name: dir });
-  const out = clipTextModel(g, g.input('input_ids', 'int64', [...ids.shape]), config);
-  g.output(out.hiddenStates[out.hiddenStates.length - 2]!, 'hidden');
-  if (out.textEmbeds) g.output(out.textEmbeds, 'text_embeds');
-  const r = await runOnce(runtime, await bindFolder(g, source, dir, clipBindOptions), { input_ids: ids });
+  const run = reusable(runtime, `${source.id}/${dir}:${ids.shape.join('x')}`, async () => {
+    const config = parseCLIPTextConfig(JSON.parse(await source.readText(`${dir}/config.json`)), dir);
+    const g = new Graph({ name: dir });
+    const out = clipTextModel(g, g.input('input_ids', 'int64', [...ids.shape]), config);
+    g.output(out.hiddenStates[out.hiddenStates.length - 2]!, 'hidden');
+    if (out.textEmbeds) g.output(out.textEmbeds, 'text_embeds');
+    return bindFolder(g, source, dir, clipBindOptions);
+  });
+  const r = await run({ input_ids: ids });
   return { hidden: float32(r.hidden, 'hidden'), ...(r.text_embeds ? { textEmbeds: float32(r.text_embeds, 'text_embeds') } : {}) };
 }
 
 /** encode_prompt for one prompt pair: [1, 77, 48] and the pooled [1, 16]. */
 export async function encodePair(runtime: Runtime, source: ModelSource, prompt: string, prompt2: string): Promise<{ embeds: Tensor<'float32'>; pooled: Tensor<'float32'> }> {
-  const t1 = await CLIPTokenizer.fromSource(source, 'tokenizer');
-  const t2 = await CLIPTokenizer.fromSource(source, 'tokenizer_2');
+  const t1 = await tokenizer(source, 'tokenizer');
+  const t2 = await tokenizer(source, 'tokenizer_2');
   const a = await encoderOutputs(runtime, source, 'text_encoder', t1.call([prompt]).inputIds);
   const b = await encoderOutputs(runtime, source, 'text_encoder_2', t2.call([prompt2]).inputIds);
   const [da, db] = [a.hidden.shape[2]!, b.hidden.shape[2]!];
@@ -76,9 +100,10 @@ export async function referenceConditioning(runtime: Runtime, source: ModelSourc
 export async function guidedEps(runtime: Runtime, source: ModelSource, cond: Record<string, Tensor<'float32'>>, sample: Tensor<'float32'>, t: number, g: number, extra: Record<string, Tensor> = {}): Promise<Tensor<'float32'>> {
   const [, ch, h, w] = sample.shape as [number, number, number, number];
   const guided = g > 1;
-  const unet = await loadUNet(source, 'unet', { batch: guided ? 2 : 1, height: h, width: w, timestep: 'scalar', controlnet: Object.keys(extra).length > 0 });
+  const options = { batch: guided ? 2 : 1, height: h, width: w, timestep: 'scalar', controlnet: Object.keys(extra).length > 0 } as const;
+  const unet = reusable(runtime, `${source.id}/unet:${JSON.stringify(options)}`, async () => (await loadUNet(source, 'unet', options)).graph);
   const input = guided ? cat(sample, sample) : sample;
-  const out = float32((await runOnce(runtime, unet.graph, { ...cond, ...extra, sample: input, timestep: new Tensor('float32', [], Float32Array.of(t)) }))[UNET_OUTPUT], 'U-Net');
+  const out = float32((await unet({ ...cond, ...extra, sample: input, timestep: new Tensor('float32', [], Float32Array.of(t)) }))[UNET_OUTPUT], 'U-Net');
   if (!guided) return out;
   const n = ch * h * w;
   const eps = new Float32Array(n);

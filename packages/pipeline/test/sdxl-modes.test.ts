@@ -11,9 +11,9 @@ import { schedulerFromConfig } from '@sdxs/schedulers';
 import { Generator, Tensor, type ModelSource } from '@sdxs/tensor';
 import { ControlNetPipeline, StableDiffusionPipeline } from '../src/index.js';
 import { resolveGoldenPath } from '../../../tools/golden/links.js';
-import { decodeToImage, runOnce, scaled, vaeEncode } from '../../../tools/golden/unfused.js';
+import { decodeToImage, scaled, vaeEncode } from '../../../tools/golden/unfused.js';
 import { GOLDEN, maxAbsDiff } from './_helpers.js';
-import { guidedEps, referenceConditioning, SDXL_SCHEDULER, sdxlFolder, type SdxlFolder } from './_sdxl.js';
+import { guidedEps, referenceConditioning, reusable, SDXL_SCHEDULER, sdxlFolder, type SdxlFolder } from './_sdxl.js';
 
 const runtime = createNodeRuntime({ intraOpThreads: 2 });
 /** SDXS-1024 / SDXL-Turbo schedule their one step at t = 999 ("trailing"). */
@@ -89,7 +89,8 @@ describe('SDXL img2img and ControlNet', () => {
       const guided = guidanceScale > 1;
       const cond = await referenceConditioning(runtime, folder.source, { prompt: 'a red circle', guidanceScale, steps, seed: 9, ...size });
       const image = prepareControlImage(control, { mode: 'raw', ...size });
-      const controlnet = await loadControlNet(folder.source, 'controlnet', { batch: guided ? 2 : 1, height: 16, width: 16, timestep: 'scalar' });
+      const batch = guided ? 2 : 1;
+      const controlnet = reusable(runtime, `${folder.path}/controlnet:${batch}`, async () => (await loadControlNet(folder.source, 'controlnet', { batch, height: 16, width: 16, timestep: 'scalar' })).graph);
       const scheduler = await schedulerOf(folder.source);
       scheduler.setTimesteps(steps);
       const gen = new Generator(9);
@@ -98,7 +99,7 @@ describe('SDXL img2img and ControlNet', () => {
       for (const t of scheduler.timesteps) {
         const sample = scheduler.scaleModelInput(latents, t);
         const timestep = new Tensor('float32', [], Float32Array.of(t));
-        const residuals = await runOnce(runtime, controlnet.graph, { ...cond, sample: twice(sample), timestep, controlnet_cond: twice(image), conditioning_scale: new Tensor('float32', [], Float32Array.of(0.7)) });
+        const residuals = await controlnet({ ...cond, sample: twice(sample), timestep, controlnet_cond: twice(image), conditioning_scale: new Tensor('float32', [], Float32Array.of(0.7)) });
         const eps = await guidedEps(runtime, folder.source, cond, sample, t, guidanceScale, toUNetResidualFeeds(residuals));
         latents = scheduler.step(eps, t, latents, { generator: gen }).prevSample;
       }
