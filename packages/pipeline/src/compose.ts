@@ -1,5 +1,6 @@
 /**
- * One generation path for every text-conditioned mode (text-to-image, ControlNet): the prompt context, the noise,
+ * One generation path for every text-conditioned mode (text-to-image, ControlNet) and model family (SD, SDXL): the
+ * text side's conditioning (text-side.ts: encoder_hidden_states, and SDXL's text_embeds and time_ids), the noise,
  * then either one fused graph (U-Net, the scheduler step folded into constants, decoder, RGBA) or N U-Net steps with
  * the scheduler in TypeScript and the decode graph; the finite checks; the images with their parameters. A mode
  * says only what differs — its two graphs and the inputs its U-Net takes beyond the shared ones (a ControlNet's
