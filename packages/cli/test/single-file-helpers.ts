@@ -3,7 +3,16 @@
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
-import { SingleFileSource, StableDiffusionPipeline, type GenerateResult } from '@sdxs/pipeline';
+import {
+  identifyCheckpoint,
+  ldmToDiffusers,
+  SingleFileSource,
+  StableDiffusionPipeline,
+  textConfigFromShapes,
+  unetConfigFromShapes,
+  vaeConfigFromShapes,
+  type GenerateResult,
+} from '@sdxs/pipeline';
 import { createNodeRuntime, LocalFolderSource, openSingleFile } from '@sdxs/runtime-node';
 import { SafetensorsFile } from '@sdxs/tensor';
 import { FileByteSource } from '@sdxs/tensor/node';
@@ -121,16 +130,20 @@ const UNET_FIELDS = ['in_channels', 'out_channels', 'down_block_types', 'mid_blo
 export const VAE_FIELDS = ['in_channels', 'out_channels', 'down_block_types', 'up_block_types', 'block_out_channels', 'layers_per_block', 'latent_channels', 'mid_block_add_attention'];
 const TEXT_FIELDS = ['vocab_size', 'hidden_size', 'intermediate_size', 'num_hidden_layers', 'max_position_embeddings', 'hidden_act'];
 
-/** Configs derived with no `config` folder match the originals in every field shapes decide. */
+/** Configs derived from the file's shapes (config-from-shapes) match the originals in every field shapes decide. */
 export async function expectDerivedConfigs(file: string, folder: string, vaeFields: readonly string[] = VAE_FIELDS): Promise<void> {
-  const source = await SingleFileSource.open(() => FileByteSource.open(file));
+  const bytes = await FileByteSource.open(file);
+  const st = await SafetensorsFile.open(bytes);
   try {
-    const read = async (s: { readText(p: string): Promise<string> }, p: string) => JSON.parse(await s.readText(p)) as Record<string, unknown>;
+    const id = identifyCheckpoint(st.names(), file);
+    const parts = ldmToDiffusers(st.entries, bytes, id, file);
+    const shapes = (dir: string) => new Map(parts[dir]!.map((t) => [t.name, t.shape]));
     const original = new LocalFolderSource(folder);
-    expectFields(await read(source, 'unet/config.json'), await read(original, 'unet/config.json'), UNET_FIELDS);
-    expectFields(await read(source, 'vae/config.json'), await read(original, 'vae/config.json'), vaeFields);
-    expectFields(await read(source, 'text_encoder/config.json'), await read(original, 'text_encoder/config.json'), TEXT_FIELDS);
+    const read = async (p: string) => JSON.parse(await original.readText(p)) as Record<string, unknown>;
+    expectFields(unetConfigFromShapes(shapes('unet'), id.family), await read('unet/config.json'), UNET_FIELDS);
+    expectFields(vaeConfigFromShapes(shapes('vae'), id.family), await read('vae/config.json'), vaeFields);
+    expectFields(textConfigFromShapes(shapes('text_encoder'), false), await read('text_encoder/config.json'), TEXT_FIELDS);
   } finally {
-    await source.close();
+    await st.close();
   }
 }

@@ -1,7 +1,7 @@
 /**
  * A single-file checkpoint by URL through the browser platform, in Node over fake HTTP: the embedded sdxs-micro
  * (real weights) written as one LDM-layout file, loaded with a config folder's URL to the folder's own image, and
- * its tokenizer taken from the hub's resolve URLs without one.
+ * its tokenizer taken from the hub's resolve URLs when the config folder has none.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -26,7 +26,7 @@ describe('the web platform and single-file checkpoints', () => {
     expect(isSingleFileUrl('https://x.test/m/sdxs/')).toBe(false);
   });
 
-  it("loads a checkpoint URL with a config folder to the folder's image; without one the tokenizer comes from the hub", async () => {
+  it("loads a checkpoint URL with a config folder to the folder's image; the tokenizer from the hub when the folder has none", async () => {
     const micro = embeddedModel('sdxs-micro')!;
     const { tensors, close } = await diffusersToLdm(new LocalFolderSource(micro.path));
     const planned = virtualSafetensors('micro.safetensors', tensors);
@@ -34,14 +34,15 @@ describe('the web platform and single-file checkpoints', () => {
     await close();
     const files: Record<string, Uint8Array> = { '/ckpt/micro.safetensors': checkpoint };
     addFolder(files, micro.path, '/micro/');
+    // A config folder without a tokenizer: the tokenizer then comes from the hub.
+    for (const [k, v] of Object.entries(files)) if (k.startsWith('/micro/') && !k.startsWith('/micro/tokenizer/')) files[k.replace('/micro/', '/micro-no-tokenizer/')] = v;
     addFolder(files, join(micro.path, 'tokenizer'), '/openai/clip-vit-large-patch14/resolve/main/');
     const server = new FakeServer(files);
     const platform = createWebPlatform({ endpoint: server.origin, source: { fetch: server.fetch }, probe: async () => wasmOnly, createRuntime: async () => createNodeRuntime({ intraOpThreads: 2 }) });
     const request = { prompt: 'a red circle on a blue background', seed: 2, steps: 2, guidanceScale: 1 };
     const local = await NodePipeline.load(new LocalFolderSource(micro.path), createNodeRuntime({ intraOpThreads: 2 }));
     const withConfig = await StableDiffusionPipeline.fromPretrained(`${server.origin}/ckpt/micro.safetensors`, { platform, config: `${server.origin}/micro/`, cache: false, onWarning: () => {} });
-    // Without a config the micro model's own sizes (norm_num_groups 8) are not SD's: only the tokenizer is checked.
-    const fromHub = await openSingleFileUrl(`${server.origin}/ckpt/micro.safetensors`, { endpoint: server.origin, fetch: server.fetch });
+    const fromHub = await openSingleFileUrl(`${server.origin}/ckpt/micro.safetensors`, { endpoint: server.origin, fetch: server.fetch, config: `${server.origin}/micro-no-tokenizer/` });
     try {
       expect(withConfig.name).toBe('micro');
       const want = Buffer.from((await local.generate(request)).images[0]!.data);

@@ -99,13 +99,14 @@ export function unetConfigFromShapes(shapes: Shapes, family: CheckpointFamily, p
 export function vaeConfigFromShapes(shapes: Shapes, family: CheckpointFamily): Record<string, unknown> {
   const v = 'vae';
   const levels = count(shapes, 'encoder.down_blocks.');
+  const block_out_channels = Array.from({ length: levels }, (_, b) => dim(shapes, `encoder.down_blocks.${b}.resnets.0.conv1.weight`, 0, v));
   return {
     _class_name: 'AutoencoderKL',
     in_channels: dim(shapes, 'encoder.conv_in.weight', 1, v),
     out_channels: dim(shapes, 'decoder.conv_out.weight', 0, v),
     down_block_types: Array<string>(levels).fill('DownEncoderBlock2D'),
     up_block_types: Array<string>(levels).fill('UpDecoderBlock2D'),
-    block_out_channels: Array.from({ length: levels }, (_, b) => dim(shapes, `encoder.down_blocks.${b}.resnets.0.conv1.weight`, 0, v)),
+    block_out_channels,
     layers_per_block: count(shapes, 'encoder.down_blocks.0.resnets.'),
     act_fn: 'silu',
     latent_channels: dim(shapes, 'decoder.conv_in.weight', 1, v),

@@ -6,7 +6,7 @@
  */
 import { SafetensorsFile, type ByteSource, type ModelSource } from '@sdxs/tensor';
 import { unetConfigFromShapes, vaeConfigFromShapes, textConfigFromShapes, type Shapes } from './config-from-shapes.js';
-import { identifyCheckpoint, type CheckpointFamily } from './identify.js';
+import { identifyCheckpoint, SingleFileError, type CheckpointFamily } from './identify.js';
 import { ldmToDiffusers } from './ldm-to-diffusers.js';
 import { SharedByteSource } from './shared-file.js';
 import { virtualSafetensors, type VirtualTensor } from './virtual-file.js';
@@ -116,7 +116,9 @@ export class SingleFileSource implements ModelSource {
     try {
       const id = identifyCheckpoint(header.names(), first.name);
       const parts = ldmToDiffusers(header.entries, shared, id, first.name);
-      const entries = await plan(id.family, parts, options);
+      const entries = await plan(id.family, parts, options).catch((e: unknown) => {
+        throw e instanceof SingleFileError ? new SingleFileError(`${first.name}: ${e.message}`) : e;
+      });
       ok = true;
       return new SingleFileSource(first.name, id.family, entries, shared, factory ? undefined : first);
     } finally {
@@ -167,6 +169,18 @@ export class SingleFileSource implements ModelSource {
   }
 }
 
+/**
+ * Stable Diffusion's GroupNorm has 32 groups, which shapes cannot show: channels it does not divide mean a model of
+ * other sizes, whose config must be given.
+ */
+function sdGroups(config: Record<string, unknown>, dir: string): Record<string, unknown> {
+  const channels = config.block_out_channels as number[];
+  if (channels.every((c) => c % 32 === 0)) return config;
+  throw new SingleFileError(
+    `its ${dir}'s channels (${channels.join(', ')}) are not Stable Diffusion's (32 GroupNorm groups do not divide them), so its config cannot be read from the shapes: give a diffusers folder of the same model as config (--config <folder|repo id>)`,
+  );
+}
+
 function withPadToken(text: string, pad: string): string {
   const o = JSON.parse(text) as Record<string, unknown>;
   return json({ ...o, pad_token: pad });
@@ -178,11 +192,12 @@ async function plan(family: CheckpointFamily, parts: Readonly<Record<string, rea
   const entries = new Map<string, VirtualEntry>();
   const texts = ['text_encoder', ...(parts.text_encoder_2 ? ['text_encoder_2'] : [])];
   const pooled = parts.text_encoder_2 ? shapesOf(parts.text_encoder_2).get('text_projection.weight')?.[0] : undefined;
-  const derived: Record<string, Record<string, unknown>> = {
-    unet: unetConfigFromShapes(shapesOf(parts.unet!), family, pooled),
-    vae: vaeConfigFromShapes(shapesOf(parts.vae!), family),
-    text_encoder: textConfigFromShapes(shapesOf(parts.text_encoder!), family === 'sd2'),
-    ...(parts.text_encoder_2 ? { text_encoder_2: textConfigFromShapes(shapesOf(parts.text_encoder_2), true) } : {}),
+  // Derived only where `config` has none: a model of other sizes may need its own.
+  const derived: Record<string, () => Record<string, unknown>> = {
+    unet: () => sdGroups(unetConfigFromShapes(shapesOf(parts.unet!), family, pooled), 'unet'),
+    vae: () => sdGroups(vaeConfigFromShapes(shapesOf(parts.vae!), family), 'vae'),
+    text_encoder: () => textConfigFromShapes(shapesOf(parts.text_encoder!), family === 'sd2'),
+    text_encoder_2: () => textConfigFromShapes(shapesOf(parts.text_encoder_2!), true),
   };
   const index = config ? await readJson(config, 'model_index.json') : undefined;
   for (const dir of ['unet', 'vae', ...texts]) {
@@ -190,7 +205,7 @@ async function plan(family: CheckpointFamily, parts: Readonly<Record<string, rea
     let own = config ? await readJson(config, file) : undefined;
     // An SDXS folder's vae/ is the tiny decoder; its AutoencoderKL is vae_large/.
     if (dir === 'vae' && own && own._class_name !== 'AutoencoderKL') own = config ? await readJson(config, 'vae_large/config.json') : undefined;
-    entries.set(file, { text: json(own ?? derived[dir]) });
+    entries.set(file, { text: json(own ?? derived[dir]!()) });
     entries.set(`${dir}/${dir.startsWith('text') ? TEXT_WEIGHTS : WEIGHTS}`, { tensors: parts[dir]! });
   }
   const scheduler = config ? await readJson(config, 'scheduler/scheduler_config.json') : undefined;
@@ -222,7 +237,7 @@ async function plan(family: CheckpointFamily, parts: Readonly<Record<string, rea
         _class_name: family === 'sdxl' ? 'StableDiffusionXLPipeline' : 'StableDiffusionPipeline',
         _diffusers_version: '0.31.0',
         scheduler: ['diffusers', schedulerClass],
-        text_encoder: ['transformers', String(derived.text_encoder!.architectures instanceof Array ? derived.text_encoder!.architectures[0] : 'CLIPTextModel')],
+        text_encoder: ['transformers', 'CLIPTextModel'],
         tokenizer: ['transformers', 'CLIPTokenizer'],
         unet: ['diffusers', 'UNet2DConditionModel'],
         vae: ['diffusers', 'AutoencoderKL'],
