@@ -4,7 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SingleFileSource, StableDiffusionPipeline } from '@sdxs/pipeline';
-import { createNodeRuntime, openSingleFile } from '@sdxs/runtime-node';
+import { createNodeRuntime, LocalFolderSource, openSingleFile } from '@sdxs/runtime-node';
 import { SafetensorsFile, type ModelSource } from '@sdxs/tensor';
 import { FileByteSource } from '@sdxs/tensor/node';
 import { buildSdxlFolder, type SdxlFolder } from '../../../tools/golden/build-sdxl-folder.js';
@@ -59,6 +59,14 @@ describe('an SD 2.x-style checkpoint (OpenCLIP text encoder)', () => {
     expect(source.family).toBe('sd2');
     const text = await config(source, 'text_encoder/config.json');
     expect([text.hidden_act, text.architectures, text.num_hidden_layers, text.pad_token_id]).toEqual(['gelu', ['CLIPTextModel'], 3, 0]);
+    // A fetched OpenCLIP tokenizer pads with "!" (id 0), whatever its repo's files say (here CLIP-L's, which pad with the end token).
+    linkTokenizer(join(work.path, 'fetched-tokenizer'), 'tokenizer-clip-l');
+    const fetched = new LocalFolderSource(join(work.path, 'fetched-tokenizer'));
+    expect(JSON.parse(await fetched.readText('special_tokens_map.json')).pad_token).toBe('<|endoftext|>');
+    const withFetched = await SingleFileSource.open(() => FileByteSource.open(file), { tokenizers: async () => [fetched] });
+    expect(JSON.parse(await withFetched.readText('tokenizer/special_tokens_map.json')).pad_token).toBe('!');
+    expect(JSON.parse(await withFetched.readText('tokenizer/tokenizer_config.json')).pad_token).toBe('!');
+    expect(await withFetched.readText('tokenizer/merges.txt')).toBe(await fetched.readText('merges.txt'));
     // SD 2.x runs a CLIPTextModel: like diffusers, the projection stays behind.
     const back = await convert(file, '--to', 'diffusers', '--out', 'sd2-back', '--config', folder);
     await expectSameTensors(join(back, 'text_encoder/model.safetensors'), join(folder, 'text_encoder/model.safetensors'), (k) => k.startsWith('text_projection'));
