@@ -140,6 +140,7 @@ describe('the tokenizer from the Hugging Face cache', () => {
       const fromFolder = await StableDiffusionPipeline.fromPretrained(folder, { device: 'cpu', cache: false });
       try {
         expect(fromFile.components.tokenizer.call(['a red circle']).inputIds.data).toEqual(fromFolder.components.tokenizer.call(['a red circle']).inputIds.data);
+        expect(fromFile.components.source instanceof SingleFileSource && fromFile.components.source.derived).toEqual(['unet/config.json', 'vae/config.json', 'text_encoder/config.json', 'scheduler/scheduler_config.json']);
         // No config: SD's scheduler (Euler over scaled_linear betas, "leading", epsilon) and SD 1.x's sample size 64.
         expect(fromFile.components.schedulerConfig).toMatchObject({ beta_schedule: 'scaled_linear', beta_start: 0.00085, beta_end: 0.012, prediction_type: 'epsilon', timestep_spacing: 'leading' });
         const image = (await fromFile.generate({ prompt: 'a red circle', seed: 5, steps: 2, guidanceScale: 0, width: 32, height: 32 })).images[0]!;

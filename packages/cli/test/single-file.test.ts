@@ -55,7 +55,9 @@ describe('single-file checkpoints: golden SD 1.x components (CLIP-L, U-Net with 
   it('sdxs generate and sdxs info take the file', async () => {
     const png = await cli(work.path, 'generate', 'a red circle', '--model', file, '--config', folder, '--seed', '3', '--threads', '2', '--out', 'sf.png');
     expect(readFileSync(png).length).toBeGreaterThan(0);
-    expect(await cli(work.path, 'info', file, '--config', folder)).toMatch(/model\s+sd15/);
+    const info = await cli(work.path, 'info', file, '--config', folder);
+    expect(info).toMatch(/model\s+sd15/);
+    expect(info).toMatch(/checkpoint\s+single file, SD 1\.x layout; every config from --config/);
   });
 
   it('without --config or a cached tokenizer, says which tokenizer repo it needs and how to pass --config', async () => {

@@ -1,5 +1,5 @@
 /** `sdxs info <model>`: components, parameters, dtypes, scheduler, and what runs where. */
-import type { PipelineInfo } from '@sdxs/pipeline';
+import { SingleFileSource, type CheckpointFamily, type PipelineInfo } from '@sdxs/pipeline';
 import { formatBytes, defaultGraphCacheDir } from '@sdxs/runtime-node';
 import { samplerName } from '@sdxs/image';
 import { COMMON_HELP, parseCommand, positionals } from '../args.js';
@@ -59,12 +59,15 @@ function placements(loaded: LoadedPipeline, info: PipelineInfo): GraphPlacement[
   ];
 }
 
+const FAMILY_NAMES: Readonly<Record<CheckpointFamily, string>> = { sd1: 'SD 1.x', sd2: 'SD 2.x', sdxl: 'SDXL' };
+
 function describe(loaded: LoadedPipeline, info: PipelineInfo, io: CliIO): string {
   const size = loaded.pipe.defaultSize;
   const config = info.scheduler.config;
   const field = (k: string): unknown => (typeof config === 'object' && config !== null && k in config ? (config as Record<string, unknown>)[k] : undefined);
   const lines = [
     `model         ${loaded.name}${loaded.fromHub && loaded.root ? ` (${loaded.root})` : ''}`,
+    ...(loaded.source instanceof SingleFileSource ? [`checkpoint    single file, ${FAMILY_NAMES[loaded.source.family]} layout; ${loaded.source.derived.length ? `from the weights' shapes and the family's defaults: ${loaded.source.derived.join(', ')}` : 'every config from --config'}`] : []),
     `pipeline      ${info.pipeline}; default size ${size ? `${size.width}×${size.height}` : 'none (give --width and --height)'}; VAE scale factor ${info.vaeScaleFactor}`,
     'components',
   ];

@@ -88,13 +88,16 @@ async function readJson(source: ModelSource, path: string): Promise<Record<strin
 export class SingleFileSource implements ModelSource {
   readonly id: string;
   readonly family: CheckpointFamily;
+  /** The config files made from the weights' shapes and the family's defaults (not taken from `config`). */
+  readonly derived: readonly string[];
   readonly #entries: ReadonlyMap<string, VirtualEntry>;
   readonly #shared: SharedByteSource;
   readonly #owned: ByteSource | undefined;
 
-  private constructor(id: string, family: CheckpointFamily, entries: ReadonlyMap<string, VirtualEntry>, shared: SharedByteSource, owned: ByteSource | undefined) {
+  private constructor(id: string, family: CheckpointFamily, entries: ReadonlyMap<string, VirtualEntry>, derived: readonly string[], shared: SharedByteSource, owned: ByteSource | undefined) {
     this.id = id;
     this.family = family;
+    this.derived = derived;
     this.#entries = entries;
     this.#shared = shared;
     this.#owned = owned;
@@ -116,11 +119,11 @@ export class SingleFileSource implements ModelSource {
     try {
       const id = identifyCheckpoint(header.names(), first.name);
       const parts = ldmToDiffusers(header.entries, shared, id, first.name);
-      const entries = await plan(id.family, parts, options).catch((e: unknown) => {
+      const { entries, derived } = await plan(id.family, parts, options).catch((e: unknown) => {
         throw e instanceof SingleFileError ? new SingleFileError(`${first.name}: ${e.message}`) : e;
       });
       ok = true;
-      return new SingleFileSource(first.name, id.family, entries, shared, factory ? undefined : first);
+      return new SingleFileSource(first.name, id.family, entries, derived, shared, factory ? undefined : first);
     } finally {
       if (factory || !ok) await header.close();
     }
@@ -187,7 +190,7 @@ function withPadToken(text: string, pad: string): string {
 }
 
 /** The virtual folder's files: configs from `config` where it has them, else from shapes; weights; tokenizers. */
-async function plan(family: CheckpointFamily, parts: Readonly<Record<string, readonly VirtualTensor[]>>, options: SingleFileOptions): Promise<Map<string, VirtualEntry>> {
+async function plan(family: CheckpointFamily, parts: Readonly<Record<string, readonly VirtualTensor[]>>, options: SingleFileOptions): Promise<{ entries: Map<string, VirtualEntry>; derived: string[] }> {
   const { config } = options;
   const entries = new Map<string, VirtualEntry>();
   const texts = ['text_encoder', ...(parts.text_encoder_2 ? ['text_encoder_2'] : [])];
@@ -200,15 +203,18 @@ async function plan(family: CheckpointFamily, parts: Readonly<Record<string, rea
     text_encoder_2: () => textConfigFromShapes(shapesOf(parts.text_encoder_2!), true),
   };
   const index = config ? await readJson(config, 'model_index.json') : undefined;
+  const derivedFiles: string[] = [];
   for (const dir of ['unet', 'vae', ...texts]) {
     const file = `${dir}/config.json`;
     let own = config ? await readJson(config, file) : undefined;
     // An SDXS folder's vae/ is the tiny decoder; its AutoencoderKL is vae_large/.
     if (dir === 'vae' && own && own._class_name !== 'AutoencoderKL') own = config ? await readJson(config, 'vae_large/config.json') : undefined;
+    if (!own) derivedFiles.push(file);
     entries.set(file, { text: json(own ?? derived[dir]!()) });
     entries.set(`${dir}/${dir.startsWith('text') ? TEXT_WEIGHTS : WEIGHTS}`, { tensors: parts[dir]! });
   }
   const scheduler = config ? await readJson(config, 'scheduler/scheduler_config.json') : undefined;
+  if (!scheduler) derivedFiles.push('scheduler/scheduler_config.json');
   entries.set('scheduler/scheduler_config.json', { text: json(scheduler ?? DEFAULT_SCHEDULER) });
   const schedulerClass = (Array.isArray(index?.scheduler) ? index.scheduler[1] : undefined) ?? scheduler?._class_name ?? DEFAULT_SCHEDULER._class_name;
   const tokenizers = texts.map((t) => t.replace('text_encoder', 'tokenizer'));
@@ -246,5 +252,5 @@ async function plan(family: CheckpointFamily, parts: Readonly<Record<string, rea
       }),
     },
   );
-  return entries;
+  return { entries, derived: derivedFiles };
 }
