@@ -105,9 +105,9 @@ export async function runConvert(argv: readonly string[], cli: CliIO): Promise<n
     return 0;
   }
   const [model] = positionals('convert', given, ['the model (a diffusers folder, a Hugging Face repo id or a single-file checkpoint)']);
-  if (values.out === undefined) throw new UsageError('--out is required (the folder, or with --to single-file the file, to write)', 'convert');
-  const flags = modelFlags('convert', values, model!);
   const to = choiceFlag('convert', 'to', values.to, CONVERT_FORMATS) ?? 'onnx';
+  if (values.out === undefined) throw new UsageError(`--out is required (the ${to === 'single-file' ? 'file' : 'folder'} to write)`, 'convert');
+  const flags = modelFlags('convert', values, model!);
   const target: Target = choiceFlag('convert', 'target', values.target, TARGETS) ?? 'cpu';
   const width = intFlag('convert', 'width', values.width, 8, 4096);
   const height = intFlag('convert', 'height', values.height, 8, 4096);
