@@ -4,7 +4,9 @@ import { readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFile
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SingleFileSource } from '@sdxs/pipeline';
+import { LocalFolderSource } from '@sdxs/runtime-node';
 import { ArrayBufferByteSource, encodeSafetensors, Tensor } from '@sdxs/tensor';
+import { FileByteSource } from '@sdxs/tensor/node';
 import { runCli, tempDir } from './cli-helpers.js';
 import { cli, composeGoldenFolder, expectDerivedConfigs, roundTrip, tensors, VAE_FIELDS } from './single-file-helpers.js';
 
@@ -51,6 +53,16 @@ describe('single-file checkpoints: golden SD 1.x components (CLIP-L, U-Net with 
 
   // scaling_factor is SD 1.x's default (0.18215), as the golden VAE's.
   it('derives the configs from the shapes', () => expectDerivedConfigs(file, folder, [...VAE_FIELDS, 'scaling_factor']));
+
+  it("passes the config folder's files through as they are (Python's JSON: Infinity)", async () => {
+    const withInf = composeGoldenFolder(join(work.path, 'sd15-inf'), 'unet-sd15');
+    const text = readFileSync(join(withInf, 'scheduler/scheduler_config.json'), 'utf8').replace('{', '{\n  "s_tmax": Infinity,');
+    writeFileSync(join(withInf, 'scheduler/scheduler_config.json'), text);
+    const source = await SingleFileSource.open(() => FileByteSource.open(file), { config: new LocalFolderSource(withInf) });
+    expect(await source.readText('scheduler/scheduler_config.json')).toBe(text);
+    expect(await source.readText('unet/config.json')).toBe(readFileSync(join(withInf, 'unet/config.json'), 'utf8'));
+    expect(source.derived).toEqual([]);
+  });
 
   it('sdxs generate and sdxs info take the file', async () => {
     const png = await cli(work.path, 'generate', 'a red circle', '--model', file, '--config', folder, '--seed', '3', '--threads', '2', '--out', 'sf.png');
