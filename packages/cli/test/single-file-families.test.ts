@@ -67,6 +67,16 @@ describe('an SD 2.x-style checkpoint (OpenCLIP text encoder)', () => {
     expect(JSON.parse(await withFetched.readText('tokenizer/special_tokens_map.json')).pad_token).toBe('!');
     expect(JSON.parse(await withFetched.readText('tokenizer/tokenizer_config.json')).pad_token).toBe('!');
     expect(await withFetched.readText('tokenizer/merges.txt')).toBe(await fetched.readText('merges.txt'));
+    // With no config, SD 2.x's tokenizer is stabilityai/stable-diffusion-2's tokenizer/ (as diffusers takes it), from the cache.
+    const cache = join(work.path, 'hf-sd2');
+    const snapshot = join(cache, 'models--stabilityai--stable-diffusion-2', 'snapshots', 'b'.repeat(40));
+    mkdirSync(join(cache, 'models--stabilityai--stable-diffusion-2', 'refs'), { recursive: true });
+    writeFileSync(join(cache, 'models--stabilityai--stable-diffusion-2', 'refs', 'main'), 'b'.repeat(40));
+    linkTokenizer(join(snapshot, 'tokenizer'), 'tokenizer-open-clip');
+    const cached = await openSingleFile(file, { cacheDir: cache, offline: true });
+    expect(await cached.readText('tokenizer/merges.txt')).toBe(await fetched.readText('merges.txt'));
+    expect(JSON.parse(await cached.readText('tokenizer/special_tokens_map.json')).pad_token).toBe('!');
+    await expect(openSingleFile(file, { cacheDir: join(work.path, 'hf-empty'), offline: true })).rejects.toThrow(/stabilityai\/stable-diffusion-2's could not be had .*--config/);
     // SD 2.x runs a CLIPTextModel: like diffusers, the projection stays behind.
     const back = await convert(file, '--to', 'diffusers', '--out', 'sd2-back', '--config', folder);
     await expectSameTensors(join(back, 'text_encoder/model.safetensors'), join(folder, 'text_encoder/model.safetensors'), (k) => k.startsWith('text_projection'));

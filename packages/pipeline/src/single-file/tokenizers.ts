@@ -8,23 +8,25 @@ import type { CheckpointFamily } from './identify.js';
 /** The files of a tokenizer folder the loader reads. */
 export const TOKENIZER_FILES = ['vocab.json', 'merges.txt', 'tokenizer_config.json', 'special_tokens_map.json'] as const;
 
-/** Where a family's tokenizer comes from when no `config` folder has one. */
+/** Where a family's tokenizer comes from when no `config` folder has one (diffusers' `_legacy_load_clip_tokenizer`). */
 export interface TokenizerRepo {
   readonly repo: string;
+  /** The repo's folder holding the files ('' for its root). */
+  readonly folder: string;
   /** OpenCLIP pads with "!" (id 0); the LAION repos' files say the end token, so it is set here. */
   readonly padToken?: string;
 }
 
-const CLIP_L: TokenizerRepo = { repo: 'openai/clip-vit-large-patch14' };
+const CLIP_L: TokenizerRepo = { repo: 'openai/clip-vit-large-patch14', folder: '' };
 
 /** Per family, the tokenizers for `tokenizer` (and `tokenizer_2`). */
 export const TOKENIZER_REPOS: Readonly<Record<CheckpointFamily, readonly TokenizerRepo[]>> = {
   sd1: [CLIP_L],
-  sd2: [{ repo: 'laion/CLIP-ViT-H-14-laion2B-s32B-b79K', padToken: '!' }],
-  sdxl: [CLIP_L, { repo: 'laion/CLIP-ViT-bigG-14-laion2B-39B-b160k', padToken: '!' }],
+  sd2: [{ repo: 'stabilityai/stable-diffusion-2', folder: 'tokenizer', padToken: '!' }],
+  sdxl: [CLIP_L, { repo: 'laion/CLIP-ViT-bigG-14-laion2B-39B-b160k', folder: '', padToken: '!' }],
 };
 
-/** Fetches the family's tokenizer folders (files at each root), in `tokenizer`, `tokenizer_2` order. */
+/** Fetches the family's tokenizer folders (each repo's `folder`, as a source whose root holds the files), in `tokenizer`, `tokenizer_2` order. */
 export type FetchTokenizers = (family: CheckpointFamily, repos: readonly TokenizerRepo[]) => Promise<readonly ModelSource[]>;
 
 /** A tokenizer file of the virtual folder: another source's file (maybe with its pad token set), or a missing one. */
@@ -48,7 +50,7 @@ export async function planTokenizers(family: CheckpointFamily, dirs: readonly st
     }
     if (fetched === undefined && fetch) fetched = await fetch(family, TOKENIZER_REPOS[family]);
     const from = fetched?.[i];
-    const missing = `a single-file checkpoint carries no tokenizer: this ${family} checkpoint needs ${repo?.repo ?? 'a CLIP'} tokenizer for ${dir}/ (vocab.json, merges.txt), from the Hugging Face hub or cache, or from a diffusers folder of the same model given as config (--config <folder|repo id>)`;
+    const missing = `a single-file checkpoint carries no tokenizer: this ${family} checkpoint needs ${repo ? `${repo.repo}${repo.folder ? `/${repo.folder}` : ''}` : 'a CLIP'} tokenizer for ${dir}/ (vocab.json, merges.txt), from the Hugging Face hub or cache, or from a diffusers folder of the same model given as config (--config <folder|repo id>)`;
     for (const name of TOKENIZER_FILES) {
       if (!from) out.set(`${dir}/${name}`, { missing });
       else if (await from.exists(name)) out.set(`${dir}/${name}`, { from, path: name, padToken: repo?.padToken });

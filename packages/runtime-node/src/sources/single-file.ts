@@ -5,7 +5,7 @@
  * a cached tokenizer needs no network).
  */
 import { stat } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { SingleFileSource, TOKENIZER_FILES, type TokenizerRepo } from '@sdxs/pipeline';
 import type { ModelSource } from '@sdxs/tensor';
 import { FileByteSource } from '@sdxs/tensor/node';
@@ -32,10 +32,11 @@ export async function isSingleFile(path: string): Promise<boolean> {
 async function fetchTokenizers(file: string, repos: readonly TokenizerRepo[], options: OpenSingleFileOptions): Promise<ModelSource[]> {
   const names: readonly string[] = TOKENIZER_FILES;
   const out: ModelSource[] = [];
-  for (const { repo } of repos) {
+  for (const { repo, folder } of repos) {
+    const prefix = folder ? `${folder}/` : '';
     try {
-      const snap = await downloadSnapshot(repo, { ...options, revision: undefined, files: (p) => names.includes(p) });
-      out.push(new LocalFolderSource(snap.dir));
+      const snap = await downloadSnapshot(repo, { ...options, revision: undefined, files: (p) => p.startsWith(prefix) && names.includes(p.slice(prefix.length)) });
+      out.push(new LocalFolderSource(join(snap.dir, folder)));
     } catch (e) {
       throw new Error(
         `${file}: a single-file checkpoint carries no tokenizer, and ${repo}'s could not be had from the Hugging Face hub or cache (${e instanceof Error ? e.message : String(e)}); ` +

@@ -6,7 +6,12 @@
 import { SingleFileSource } from '@sdxs/pipeline';
 import { huggingFaceModelUrl, UrlModelSource, type UrlModelSourceOptions } from './url-source.js';
 
-/** Whether a model URL names a single-file checkpoint (ends in `.safetensors`, before any query). */
+/**
+ * Whether a model URL names a single-file checkpoint (ends in `.safetensors`, before any query).
+ *
+ * @example
+ * isSingleFileUrl('https://civitai.test/dreamshaper_8.safetensors?download=1'); // true
+ */
 export function isSingleFileUrl(url: string): boolean {
   return /\.safetensors$/i.test(url.split(/[?#]/)[0]!);
 }
@@ -32,6 +37,6 @@ export async function openSingleFileUrl(url: string, options: SingleFileUrlOptio
   const file = decodeURIComponent(url.slice(cut));
   return SingleFileSource.open(() => folder.open(file), {
     config: config === undefined ? undefined : new UrlModelSource(config, sourceOptions),
-    tokenizers: async (_family, repos) => repos.map((r) => new UrlModelSource(huggingFaceModelUrl(r.repo, endpoint ? { endpoint } : {}), sourceOptions)),
+    tokenizers: async (_family, repos) => repos.map((r) => new UrlModelSource(`${huggingFaceModelUrl(r.repo, endpoint ? { endpoint } : {})}${r.folder ? `${r.folder}/` : ''}`, sourceOptions)),
   });
 }
