@@ -7,6 +7,7 @@
 import { clipModelKey, transformersKeyToOpenClip } from '@sdxs/clip';
 import { isVaeAttentionProjection, vaeKeyToLdm } from '@sdxs/decoder';
 import { findWeightFiles } from '@sdxs/graph';
+import { parsePythonJson } from '@sdxs/schedulers';
 import { DTYPE_BYTES, SafetensorsFile, type ByteSource, type ModelSource, type SafetensorsEntry } from '@sdxs/tensor';
 import { unetKeyToLdm } from '@sdxs/unet';
 import { LDM_PREFIX } from './identify.js';
@@ -19,7 +20,7 @@ interface Opened {
 
 async function config(source: ModelSource, path: string): Promise<Record<string, unknown>> {
   if (!(await source.exists(path))) throw new Error(`${source.id}: no ${path} (convert to a single file needs a diffusers folder)`);
-  return JSON.parse(await source.readText(path)) as Record<string, unknown>;
+  return parsePythonJson(await source.readText(path)) as Record<string, unknown>;
 }
 
 async function openDir(source: ModelSource, dir: string, into: SafetensorsFile[]): Promise<[string, SafetensorsEntry, ByteSource][]> {
