@@ -1,6 +1,6 @@
 // AutoencoderKL's LDM names, written out from diffusers' convert_ldm_vae_checkpoint (SD's four-level VAE).
 import { describe, expect, it } from 'vitest';
-import { isVaeAttentionProjection, vaeKeyFromLdm, vaeKeyToLdm } from '@sdxs/decoder';
+import { AutoencoderKL, isVaeAttentionProjection, vaeKeyFromLdm, vaeKeyToLdm } from '@sdxs/decoder';
 
 const CASES: ReadonlyArray<readonly [string, string]> = [
   ['encoder.conv_in.weight', 'encoder.conv_in.weight'],
@@ -42,5 +42,42 @@ describe('AutoencoderKL LDM key names', () => {
     expect(vaeKeyFromLdm('encoder.up.0.block.0.conv1.weight', 4)).toBeUndefined();
     expect(vaeKeyFromLdm('loss.discriminator.main.0.weight', 4)).toBeUndefined();
     expect(() => vaeKeyToLdm('decoder.foo.weight', 4)).toThrow(/not a parameter/);
+  });
+});
+
+// SD's full-size VAE as this package builds it (encoder and decoder graphs), named the LDM way: 248 tensors, in
+// exactly the original checkpoint's blocks.
+describe('the full-size SD VAE in LDM names', () => {
+  it('has 248 tensors, in encoder.down.0–3 (downsample in 0–2), decoder.up.0–3 (upsample in 1–3), mid.block_1/2, mid.attn_1', () => {
+    const vae = AutoencoderKL.fromConfig({
+      _class_name: 'AutoencoderKL',
+      in_channels: 3,
+      out_channels: 3,
+      down_block_types: ['DownEncoderBlock2D', 'DownEncoderBlock2D', 'DownEncoderBlock2D', 'DownEncoderBlock2D'],
+      up_block_types: ['UpDecoderBlock2D', 'UpDecoderBlock2D', 'UpDecoderBlock2D', 'UpDecoderBlock2D'],
+      block_out_channels: [128, 256, 512, 512],
+      layers_per_block: 2,
+      latent_channels: 4,
+      norm_num_groups: 32,
+      sample_size: 512,
+      scaling_factor: 0.18215,
+      act_fn: 'silu',
+      force_upcast: true,
+    });
+    const names = new Set([...vae.encoderGraph({ height: 16, width: 16 }).graph.parameterNames, ...vae.decoderGraph({ height: 2, width: 2 }).graph.parameterNames]);
+    const ldm = [...names].map((k) => vaeKeyToLdm(k, 4));
+    expect(ldm).toHaveLength(248);
+    const heads = new Set(ldm.map((n) => /^((?:en|de)coder\.(?:(?:down|up)\.\d\.(?:block\.\d|downsample|upsample)|mid\.(?:block_\d|attn_1)|[a-z_]+)|[a-z_]+)\./.exec(n)![1]));
+    const want = ['quant_conv', 'post_quant_conv', 'encoder.conv_in', 'encoder.norm_out', 'encoder.conv_out', 'decoder.conv_in', 'decoder.norm_out', 'decoder.conv_out'];
+    for (const side of ['encoder', 'decoder']) want.push(`${side}.mid.block_1`, `${side}.mid.block_2`, `${side}.mid.attn_1`);
+    for (let i = 0; i < 4; i++) {
+      for (let b = 0; b < 2; b++) want.push(`encoder.down.${i}.block.${b}`);
+      for (let b = 0; b < 3; b++) want.push(`decoder.up.${i}.block.${b}`);
+      if (i < 3) want.push(`encoder.down.${i}.downsample`);
+      if (i > 0) want.push(`decoder.up.${i}.upsample`);
+    }
+    expect([...heads].sort()).toEqual(want.sort());
+    expect(ldm).toContain('decoder.up.3.block.0.conv1.weight');
+    expect(ldm).toContain('decoder.up.1.block.0.nin_shortcut.weight');
   });
 });
