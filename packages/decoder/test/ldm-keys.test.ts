@@ -1,6 +1,9 @@
 // AutoencoderKL's LDM names, written out from diffusers' convert_ldm_vae_checkpoint (SD's four-level VAE).
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { AutoencoderKL, isVaeAttentionProjection, vaeKeyFromLdm, vaeKeyToLdm } from '@sdxs/decoder';
+import { resolveGoldenPath } from '../../../tools/golden/links.js';
 
 const CASES: ReadonlyArray<readonly [string, string]> = [
   ['encoder.conv_in.weight', 'encoder.conv_in.weight'],
@@ -49,21 +52,10 @@ describe('AutoencoderKL LDM key names', () => {
 // exactly the original checkpoint's blocks.
 describe('the full-size SD VAE in LDM names', () => {
   it('has 248 tensors, in encoder.down.0–3 (downsample in 0–2), decoder.up.0–3 (upsample in 1–3), mid.block_1/2, mid.attn_1', () => {
-    const vae = AutoencoderKL.fromConfig({
-      _class_name: 'AutoencoderKL',
-      in_channels: 3,
-      out_channels: 3,
-      down_block_types: ['DownEncoderBlock2D', 'DownEncoderBlock2D', 'DownEncoderBlock2D', 'DownEncoderBlock2D'],
-      up_block_types: ['UpDecoderBlock2D', 'UpDecoderBlock2D', 'UpDecoderBlock2D', 'UpDecoderBlock2D'],
-      block_out_channels: [128, 256, 512, 512],
-      layers_per_block: 2,
-      latent_channels: 4,
-      norm_num_groups: 32,
-      sample_size: 512,
-      scaling_factor: 0.18215,
-      act_fn: 'silu',
-      force_upcast: true,
-    });
+    // SD's VAE: four levels of 128–512 channels, two resnets each; the other fields as the golden tiny VAE's.
+    const golden = JSON.parse(readFileSync(resolveGoldenPath(fileURLToPath(new URL('../../../../shared/golden/vae-kl/config.json', import.meta.url))), 'utf8')) as object;
+    const levels = (t: string) => Array<string>(4).fill(t);
+    const vae = AutoencoderKL.fromConfig({ ...golden, block_out_channels: [128, 256, 512, 512], layers_per_block: 2, down_block_types: levels('DownEncoderBlock2D'), up_block_types: levels('UpDecoderBlock2D') });
     const names = new Set([...vae.encoderGraph({ height: 16, width: 16 }).graph.parameterNames, ...vae.decoderGraph({ height: 2, width: 2 }).graph.parameterNames]);
     const ldm = [...names].map((k) => vaeKeyToLdm(k, 4));
     expect(ldm).toHaveLength(248);
