@@ -6,6 +6,7 @@ import { StableDiffusionPipeline, scaleTensor } from '@sdxs/pipeline';
 import { Generator } from '@sdxs/tensor';
 import { createNodeRuntime, LocalFolderSource } from '@sdxs/runtime-node';
 import type { MaterializedFolder } from '../../../tools/golden/materialize.js';
+import { buildSdxlFolder } from '../../../tools/golden/build-sdxl-folder.js';
 import { goldenModel, runCli, tempDir } from './cli-helpers.js';
 
 interface Manifest {
@@ -115,5 +116,67 @@ describe('sdxs convert: ONNX files other tools can load', () => {
     ]);
     // No staging folders are left beside it.
     expect(readdirSync(work.path).filter((n) => n.includes('partial'))).toEqual([]);
+  });
+});
+
+describe('sdxs convert on an SDXL folder: both encoders and the added conditioning', () => {
+  it('writes text_encoder_2 and tokenizer_2; the three graphs, combined as the manifest says, give the pipeline image', async () => {
+    const folder = await buildSdxlFolder();
+    const work = tempDir();
+    const pipe = await StableDiffusionPipeline.load(folder.source, createNodeRuntime({ intraOpThreads: 2 }));
+    const sessions: ort.InferenceSession[] = [];
+    try {
+      const r = await runCli(['convert', folder.path, '--out', 'xl', '-q'], { cwd: work.path });
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      const out = join(work.path, 'xl');
+      const m = JSON.parse(readFileSync(join(out, 'sdxs-onnx.json'), 'utf8')) as Manifest & { tokenizer_2: { files: string[] }; sdxl: { timeIds: string[] } };
+      expect(Object.keys(m.graphs).sort()).toEqual(['one_step', 'text_encoder', 'text_encoder_2']);
+      expect(m.tokenizer_2.files).toContain('tokenizer_2/vocab.json');
+      expect(m.sdxl.timeIds).toEqual(['original_height', 'original_width', 'crop_top', 'crop_left', 'target_height', 'target_width']);
+      expect(m.graphs.one_step!.inputs.map((i) => [i.name, i.shape])).toEqual([
+        ['latents', [1, 4, 16, 16]],
+        ['encoder_hidden_states', [1, 77, 48]],
+        ['text_embeds', [1, 16]],
+        ['time_ids', [1, 6]],
+      ]);
+      const open = async (f: string) => {
+        const s = await ort.InferenceSession.create(join(out, f));
+        sessions.push(s);
+        return s;
+      };
+      const [te1, te2, step] = [await open('text_encoder.onnx'), await open('text_encoder_2.onnx'), await open('one_step.onnx')];
+      const prompt = 'a lighthouse at dusk';
+      const ids = (t: { call(p: string[]): { inputIds: { data: unknown; shape: readonly number[] } } }) => {
+        const x = t.call([prompt]).inputIds;
+        return { input_ids: new ort.Tensor('int64', x.data as BigInt64Array, [...x.shape]) };
+      };
+      const a = (await te1.run(ids(pipe.components.tokenizer))).prompt_embeds!;
+      const b = await te2.run(ids(pipe.components.text2!.tokenizer));
+      // encoder_hidden_states: the two penultimate hidden states side by side, text_encoder first.
+      const [da, db] = [a.dims[2]!, b.prompt_embeds!.dims[2]!];
+      const context = new Float32Array(77 * (da + db));
+      for (let t = 0; t < 77; t++) {
+        context.set((a.data as Float32Array).subarray(t * da, (t + 1) * da), t * (da + db));
+        context.set((b.prompt_embeds!.data as Float32Array).subarray(t * db, (t + 1) * db), t * (da + db) + da);
+      }
+      const latents = scaleTensor(new Generator(6).randn([1, 4, 16, 16]), m.oneStep.initNoiseSigma);
+      const result = await step.run({
+        latents: new ort.Tensor('float32', latents.data, [...latents.shape]),
+        encoder_hidden_states: new ort.Tensor('float32', context, [1, 77, da + db]),
+        text_embeds: b.text_embeds!,
+        time_ids: new ort.Tensor('float32', Float32Array.of(32, 32, 0, 0, 32, 32), [1, 6]),
+      });
+      const expected = (await pipe.generate({ prompt, seed: 6 })).images[0]!.data;
+      const rgba = result.rgba!.data as Uint8Array;
+      let diff = 0;
+      for (let i = 0; i < rgba.length; i++) diff = Math.max(diff, Math.abs(rgba[i]! - expected[i]!));
+      expect(diff).toBeLessThanOrEqual(1);
+    } finally {
+      await Promise.all(sessions.map((s) => s.release()));
+      await pipe.dispose();
+      folder.cleanup();
+      work.cleanup();
+    }
   });
 });

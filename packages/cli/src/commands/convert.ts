@@ -16,6 +16,7 @@ import {
   packGraph,
   StableDiffusionPipeline,
   TEXT_COMPONENTS,
+  TEXT_2_COMPONENTS,
   textEncoderGraph,
   TOKENIZER_FILES,
   type ComponentPrefix,
@@ -186,10 +187,15 @@ async function convertModel(job: ConvertJob, cli: CliIO, progress: Reporter): Pr
       written[name] = { file: `${name}.onnx`, externalData: externalFiles(packed.manifest), ...shapes };
       progress.line(`wrote ${name}.onnx in ${formatMs(performance.now() - t0)}`);
     };
-    await emit('text_encoder', () => textEncoderGraph(c.textConfig, c.tokenizer.maxLength, settings), TEXT_COMPONENTS);
-    const unetSide = { config: c.unetConfig, contextDim: c.textConfig.hidden_size, contextLength: c.tokenizer.maxLength };
-    await emit('one_step', () => oneStepGraph(unetSide, c.vae, step, shape, settings), IMAGE_COMPONENTS);
-    const tokenizerFiles = await copyTokenizer(opened.source, stage);
+    // SDXL: each encoder's penultimate hidden state (concatenated, text_encoder first) and text_encoder_2's
+    // text_embeds, as the pipeline's text side; one_step then also takes text_embeds and time_ids.
+    const length = c.tokenizer.maxLength;
+    await emit('text_encoder', () => textEncoderGraph(c.textConfig, length, settings, { hidden: c.text2 ? 'penultimate' : 'last' }), TEXT_COMPONENTS);
+    const second = c.text2;
+    if (second) await emit('text_encoder_2', () => textEncoderGraph(second.config, length, settings, { hidden: 'penultimate', textEmbeds: true }), TEXT_2_COMPONENTS);
+    await emit('one_step', () => oneStepGraph(pipe.unetSide, c.vae, step, shape, settings), IMAGE_COMPONENTS);
+    const tokenizerFiles = await copyTokenizer(opened.source, stage, 'tokenizer');
+    const tokenizer2Files = second ? await copyTokenizer(opened.source, stage, 'tokenizer_2') : undefined;
     const manifest = {
       format: 1,
       generator: `sdxs ${cliVersion()}`,
@@ -198,6 +204,14 @@ async function convertModel(job: ConvertJob, cli: CliIO, progress: Reporter): Pr
       dtype: flags.dtype,
       graphs: written,
       tokenizer: { files: tokenizerFiles, maxLength: c.tokenizer.maxLength, padTokenId: c.tokenizer.padTokenId },
+      ...(second && tokenizer2Files
+        ? {
+            // SDXL: encoder_hidden_states = concat(text_encoder's prompt_embeds, text_encoder_2's) on the last axis;
+            // one_step's time_ids per image: original size (h, w), crop (top, left), target size (h, w).
+            tokenizer_2: { files: tokenizer2Files, maxLength: second.tokenizer.maxLength, padTokenId: second.tokenizer.padTokenId },
+            sdxl: { context: ['text_encoder.prompt_embeds', 'text_encoder_2.prompt_embeds'], textEmbeds: 'text_encoder_2.text_embeds', timeIds: ['original_height', 'original_width', 'crop_top', 'crop_left', 'target_height', 'target_width'] },
+          }
+        : {}),
       oneStep: {
         // How to call one_step.onnx: latents = randn([batch, C, h, w]) × initNoiseSigma.
         initNoiseSigma: scheduler.initNoiseSigma,
@@ -224,16 +238,16 @@ function externalFiles(manifest: PackedManifest): string[] {
   return manifest.blobs.map((b) => b.location);
 }
 
-/** Copy the tokenizer folder's files (vocab, merges, configs) so the folder is usable on its own. */
-async function copyTokenizer(source: ModelSource, stage: string): Promise<string[]> {
+/** Copy a tokenizer folder's files (vocab, merges, configs) so the folder is usable on its own. */
+async function copyTokenizer(source: ModelSource, stage: string, dir: 'tokenizer' | 'tokenizer_2'): Promise<string[]> {
   const copied: string[] = [];
   for (const name of TOKENIZER_FILES) {
-    const path = `tokenizer/${name}`;
+    const path = `${dir}/${name}`;
     if (!(await source.exists(path))) continue;
-    await mkdir(join(stage, 'tokenizer'), { recursive: true });
+    await mkdir(join(stage, dir), { recursive: true });
     await writeFile(join(stage, path), await source.readText(path));
     copied.push(path);
   }
-  if (copied.length === 0) throw new CliError(`${source.id}/tokenizer: no tokenizer files to copy`);
+  if (copied.length === 0) throw new CliError(`${source.id}/${dir}: no tokenizer files to copy`);
   return copied;
 }
