@@ -39,7 +39,8 @@ export const CONVERT_HELP = `Usage: sdxs convert <dir|repo|file> --out <dir|file
 one_step.onnx (noise × init_noise_sigma and prompt embeddings → image and RGBA bytes: U-Net, scheduler step,
 decoder). Weights are ONNX external data files (<component>.weights) in the same folder, so onnxruntime
 loads the .onnx files from there. sdxs-onnx.json lists inputs, outputs and constants; the tokenizer files
-are copied beside them.
+are copied beside them. SDXL folders also get text_encoder_2.onnx (penultimate hidden state and text_embeds)
+and tokenizer_2/; one_step.onnx then takes text_embeds and time_ids too (the manifest's "sdxl" entry).
 
 --to single-file: write a diffusers folder (or repo id) as one checkpoint in the original Stable Diffusion /
 A1111 layout (model.diffusion_model.…, first_stage_model.…, cond_stage_model.…), --out model.safetensors.
