@@ -124,7 +124,7 @@ describe('npm pack', () => {
       // The PNG the library wrote carries A1111's parameters text.
       const png = readPngText(readFileSync(join(app, 'circle.png')));
       expect(png.parameters).toBe(result.parameters);
-      expect(png.parameters).toMatch(/^a red circle on a blue background\nSteps: 25, Sampler: .*, CFG scale: 5\.0, Seed: 42, Size: 64x64, Model: sdxs-micro/);
+      expect(png.parameters).toMatch(/^a red circle on a blue background\nSteps: 25, Sampler: .*, CFG scale: 2\.5, Seed: 42, Size: 64x64, Model: sdxs-micro/);
     },
     TIMEOUT_MS,
   );

@@ -5,7 +5,7 @@
 import { writeFile } from 'node:fs/promises';
 import { StableDiffusionPipeline } from '@sdxs/runtime-node';
 
-// No model: the embedded sdxs-micro at its own 25 steps and guidance 5. Or a repo id or folder:
+// No model: the embedded sdxs-micro at its own 25 steps and guidance 2.5. Or a repo id or folder:
 // StableDiffusionPipeline.fromPretrained('IDKiro/sdxs-512-dreamshaper', { device: 'auto' }).
 const pipe = await StableDiffusionPipeline.fromPretrained(undefined, { device: 'cpu' });
 try {

@@ -25,7 +25,7 @@ export interface DemoModels {
 
 /**
  * @example
- * demoModels({}).models; // { micro: { path: '/…/models/sdxs-micro-1step', steps: 1, …, controlnet: true }, 'sdxs-micro': { path: '/…/models/sdxs-micro', steps: 25, guidanceScale: 5, … } }
+ * demoModels({}).models; // { micro: { path: '/…/models/sdxs-micro-1step', steps: 1, …, controlnet: true }, 'sdxs-micro': { path: '/…/models/sdxs-micro', steps: 25, guidanceScale: 2.5, … } }
  * demoModels({ model: '/data/sdxs-512' }).models; // { sdxs: '/data/sdxs-512' }
  */
 export function demoModels(flags: DemoModelFlags, embedded: () => EmbeddedModel = defaultDemoModel, others: () => readonly EmbeddedModel[] = () => embeddedModels().models): DemoModels {

@@ -1,7 +1,7 @@
 /**
  * `pnpm demo`: the demo on a dev server (or `--preview`: the production build), at http://127.0.0.1:5173/.
  *
- *   pnpm demo                   # the embedded sdxs-micro (64×64 shapes, 25 steps, guidance 5), nothing to download
+ *   pnpm demo                   # the embedded sdxs-micro (64×64 shapes, 25 steps, guidance 2.5), nothing to download
  *   pnpm demo --model ~/models/sdxs-512-dreamshaper --controlnet ~/models/sdxs-512-dreamshaper-sketch
  *   pnpm demo --golden          # the tiny random-weight test model (128×128), nothing to download
  *   pnpm demo --preview --port 8080
